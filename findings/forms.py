@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from findings.lifecycle import Status
+from findings.models import PROJECT_KEY_PATTERN, Severity
+from scanners import registry
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(forms.Form):
+    project = forms.CharField(
+        max_length=20,
+        validators=[RegexValidator(PROJECT_KEY_PATTERN, "2-20 characters of A-Z, 0-9 and '-'.")],
+        help_text="An existing project key, or a new one to create it.",
+    )
+    files = MultipleFileField(label="Reports")
+    commit = forms.CharField(max_length=40, required=False)
+    branch = forms.CharField(max_length=200, required=False)
+    root = forms.CharField(
+        max_length=1000, required=False, label="Scan root", help_text="Directory the scan ran in."
+    )
+    format = forms.ChoiceField(
+        required=False,
+        choices=[("", "Detect from content")] + [(key, key) for key in registry.FORMATS],
+    )
+
+    def clean_project(self) -> str:
+        return self.cleaned_data["project"].upper()
+
+
+class FilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any status"), ("open_like", "Open, regressed or claimed")]
+        + list(Status.choices),
+    )
+    severity = forms.ChoiceField(
+        required=False, choices=[("", "Any severity")] + [(s.label, s.label) for s in Severity]
+    )
+    tool = forms.CharField(required=False, max_length=200)
+    path = forms.CharField(required=False, max_length=1000)
+    q = forms.CharField(required=False, max_length=200, label="Text")

@@ -1,0 +1,160 @@
+"""The finding lifecycle as a pure state machine: states, events and what may follow what.
+
+No ORM here. ``services`` and the ingestion merge ask this table what a status becomes, so
+the rules live in one place; the bulk merge turns :func:`changes` into SQL ``CASE`` updates.
+
+    open --claim--> claimed --verify--> verified --sign_off--> signed_off
+      ^                |                    |                       |
+      +----reject------+--------reject------+        seen again: regressed (open-like, loud)
+
+A scan that no longer reports an open-like finding moves it to ``verified`` on its own.
+Triage ends (accepted_risk, false_positive, wont_fix) and ``suppressed`` (the tool's own
+suppression) are left alone by scans; ``reopen`` brings them back.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    CLAIMED = "claimed", "Claimed fixed"
+    VERIFIED = "verified", "Verified"
+    SIGNED_OFF = "signed_off", "Signed off"
+    REGRESSED = "regressed", "Regressed"
+    ACCEPTED_RISK = "accepted_risk", "Accepted risk"
+    FALSE_POSITIVE = "false_positive", "False positive"
+    WONT_FIX = "wont_fix", "Won't fix"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Event(models.TextChoices):
+    SEEN = "seen", "Reported by a scan"
+    SEEN_SUPPRESSED = "seen_suppressed", "Reported by a scan as suppressed"
+    MISSING = "missing", "No longer reported by a scan"
+    CLAIM = "claim", "Claimed fixed"
+    VERIFY = "verify", "Verified by evidence"
+    SIGN_OFF = "sign_off", "Signed off by a reviewer"
+    REJECT = "reject", "Fix rejected"
+    REOPEN = "reopen", "Reopened"
+    ACCEPT_RISK = "accept_risk", "Risk accepted"
+    MARK_FALSE_POSITIVE = "mark_false_positive", "Marked false positive"
+    WONT_FIX = "wont_fix", "Marked won't fix"
+    RISK_EXPIRED = "risk_expired", "Risk acceptance expired"
+
+
+class IllegalTransition(Exception):
+    def __init__(self, current: str, event: str) -> None:
+        self.current = current
+        self.event = event
+        super().__init__(f"a finding that is {str(current)!r} cannot take the event {str(event)!r}")
+
+
+S, E = Status, Event
+
+OPEN_LIKE = frozenset({S.OPEN, S.REGRESSED, S.CLAIMED})
+"""Statuses that still count as a live problem (claims are not proof)."""
+
+FIXED_LIKE = frozenset({S.CLAIMED, S.VERIFIED, S.SIGNED_OFF})
+"""Statuses that say "fixed": seeing the finding again after one of these is a regression."""
+
+TRIAGED = frozenset({S.ACCEPTED_RISK, S.FALSE_POSITIVE, S.WONT_FIX, S.SUPPRESSED})
+
+_TRIAGE_EXITS = {
+    E.ACCEPT_RISK: S.ACCEPTED_RISK,
+    E.MARK_FALSE_POSITIVE: S.FALSE_POSITIVE,
+    E.WONT_FIX: S.WONT_FIX,
+    E.SEEN_SUPPRESSED: S.SUPPRESSED,
+}
+
+TRANSITIONS: dict[Status, dict[Event, Status]] = {
+    S.OPEN: {E.SEEN: S.OPEN, E.MISSING: S.VERIFIED, E.CLAIM: S.CLAIMED, **_TRIAGE_EXITS},
+    S.REGRESSED: {
+        E.SEEN: S.REGRESSED,
+        E.MISSING: S.VERIFIED,
+        E.CLAIM: S.CLAIMED,
+        **_TRIAGE_EXITS,
+    },
+    S.CLAIMED: {
+        E.SEEN: S.REGRESSED,
+        E.SEEN_SUPPRESSED: S.SUPPRESSED,
+        E.MISSING: S.VERIFIED,
+        E.VERIFY: S.VERIFIED,
+        E.SIGN_OFF: S.SIGNED_OFF,
+        E.REJECT: S.OPEN,
+        E.CLAIM: S.CLAIMED,
+    },
+    S.VERIFIED: {
+        E.SEEN: S.REGRESSED,
+        E.SEEN_SUPPRESSED: S.SUPPRESSED,
+        E.MISSING: S.VERIFIED,
+        E.VERIFY: S.VERIFIED,
+        E.CLAIM: S.VERIFIED,
+        E.SIGN_OFF: S.SIGNED_OFF,
+        E.REJECT: S.OPEN,
+        E.REOPEN: S.OPEN,
+    },
+    S.SIGNED_OFF: {
+        E.SEEN: S.REGRESSED,
+        E.SEEN_SUPPRESSED: S.SUPPRESSED,
+        E.MISSING: S.SIGNED_OFF,
+        E.VERIFY: S.SIGNED_OFF,
+        E.CLAIM: S.SIGNED_OFF,
+        E.REOPEN: S.REGRESSED,
+    },
+    S.ACCEPTED_RISK: {
+        E.SEEN: S.ACCEPTED_RISK,
+        E.SEEN_SUPPRESSED: S.ACCEPTED_RISK,
+        E.MISSING: S.ACCEPTED_RISK,
+        E.RISK_EXPIRED: S.OPEN,
+        E.REOPEN: S.OPEN,
+    },
+    S.FALSE_POSITIVE: {
+        E.SEEN: S.FALSE_POSITIVE,
+        E.SEEN_SUPPRESSED: S.FALSE_POSITIVE,
+        E.MISSING: S.FALSE_POSITIVE,
+        E.REOPEN: S.OPEN,
+    },
+    S.WONT_FIX: {
+        E.SEEN: S.WONT_FIX,
+        E.SEEN_SUPPRESSED: S.WONT_FIX,
+        E.MISSING: S.WONT_FIX,
+        E.REOPEN: S.OPEN,
+    },
+    S.SUPPRESSED: {
+        E.SEEN: S.OPEN,
+        E.SEEN_SUPPRESSED: S.SUPPRESSED,
+        E.MISSING: S.SUPPRESSED,
+        E.REOPEN: S.OPEN,
+        E.MARK_FALSE_POSITIVE: S.FALSE_POSITIVE,
+        E.ACCEPT_RISK: S.ACCEPTED_RISK,
+    },
+}
+
+REQUIRES_REASON = frozenset({E.ACCEPT_RISK, E.MARK_FALSE_POSITIVE, E.WONT_FIX, E.REJECT})
+"""Events a person may only apply with a written reason."""
+
+
+def next_state(current: str, event: str) -> Status:
+    """The status a finding in ``current`` takes on ``event``; raises IllegalTransition."""
+    try:
+        return TRANSITIONS[Status(current)][Event(event)]
+    except (KeyError, ValueError):
+        raise IllegalTransition(current, event) from None
+
+
+def changes(event: str) -> dict[Status, Status]:
+    """Every status that ``event`` actually changes, mapped to what it becomes."""
+    event = Event(event)
+    return {
+        current: moves[event]
+        for current, moves in TRANSITIONS.items()
+        if event in moves and moves[event] != current
+    }
+
+
+def allowed_events(current: str) -> list[Event]:
+    """The events a person may apply by hand to a finding in ``current`` (scan events excluded)."""
+    automatic = {E.SEEN, E.SEEN_SUPPRESSED, E.MISSING, E.RISK_EXPIRED}
+    return [event for event in TRANSITIONS[Status(current)] if event not in automatic]

@@ -1,0 +1,67 @@
+"""python manage.py export --project KEY --format json|csv [--output FILE]"""
+
+from __future__ import annotations
+
+import csv
+
+import orjson
+from django.core.management.base import BaseCommand, CommandError
+
+from findings.models import Project
+from findings.selectors import export_rows
+
+COLUMNS = (
+    "key",
+    "fingerprint",
+    "tool",
+    "rule",
+    "severity",
+    "status",
+    "path",
+    "start_line",
+    "end_line",
+    "first_seen_commit",
+    "last_seen_commit",
+    "fixed_in_commit",
+)
+
+
+class Command(BaseCommand):
+    help = "List every finding of a project with its lifecycle facts, as JSON or CSV."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--project", required=True)
+        parser.add_argument("--format", choices=("json", "csv"), default="json", dest="fmt")
+        parser.add_argument("--output", default="-", help="file to write, '-' for stdout")
+
+    def handle(self, *args, **opts) -> None:
+        project = Project.objects.filter(key=opts["project"]).first()
+        if project is None:
+            raise CommandError(f"no project with the key {opts['project']!r}")
+        to_file = opts["output"] != "-"
+        out = open(opts["output"], "w", newline="") if to_file else _Raw(self.stdout)  # noqa: SIM115
+        try:
+            rows = export_rows(project=project)
+            if opts["fmt"] == "csv":
+                writer = csv.DictWriter(out, fieldnames=COLUMNS)
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow(row)
+            else:
+                out.write("[")
+                for index, row in enumerate(rows):
+                    out.write(("," if index else "") + "\n  " + orjson.dumps(row).decode())
+                out.write("\n]\n")
+        finally:
+            if to_file:
+                out.close()
+
+
+class _Raw:
+    """The command's stdout without the newline Django adds to every write."""
+
+    def __init__(self, wrapper) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> None:
+        self.wrapper.write(text, ending="")

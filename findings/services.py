@@ -1,0 +1,568 @@
+"""Every write to the domain goes through here: ``<noun>_<verb>`` functions, each atomic and
+each appending Events.
+
+The scan merge is set-based SQL over a staged temporary table rather than ORM saves: one
+report can carry hundreds of thousands of results, and the lifecycle pass must stay a few
+statements whatever the size. It is written once for PostgreSQL and SQLite (both support
+``UPDATE ... FROM``, window functions and ``INSERT ... SELECT``); only loading differs (COPY on
+PostgreSQL, batched inserts on SQLite).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from findings import lifecycle
+from findings.lifecycle import Event as LifecycleEvent
+from findings.lifecycle import Status
+from findings.models import Event, Finding, Project, Report, ReportScope
+
+STAGE_TABLE = "ad_stage"
+_STAGE_DDL = """
+CREATE TEMPORARY TABLE ad_stage (
+    seq BIGINT, base VARCHAR(64), tool TEXT, category TEXT, rule_id TEXT, title TEXT,
+    message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
+    end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT
+)
+"""
+_STAGE_COLUMNS = (
+    "seq, base, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
+    "end_line, snippet, suppressed, suppression_reason, extra"
+)
+_TEMP_TABLES = ("ad_stage", "ad_fp", "ad_seen", "ad_paths")
+
+
+class ProjectKeyError(ValueError):
+    pass
+
+
+def project_get_or_create(*, key: str, name: str = "") -> tuple[Project, bool]:
+    """The project with ``key``, created when it does not exist yet (keys are 2-20 of A-Z0-9-)."""
+    from django.core.exceptions import ValidationError
+
+    project = Project(key=key, name=name or key)
+    try:
+        project.full_clean(validate_unique=False)
+    except ValidationError as error:
+        raise ProjectKeyError(
+            f"project key {key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
+        ) from error
+    with transaction.atomic():
+        project, created = Project.objects.get_or_create(key=key, defaults={"name": name or key})
+        if created:
+            Event.objects.create(
+                project=project, action="project_created", after=key, created_at=timezone.now()
+            )
+    return project, created
+
+
+def project_remember_root(*, project: Project, root: str) -> None:
+    """Keep the scan root given for a report, for later reports that name none."""
+    if root and project.scan_root != root:
+        Project.objects.filter(pk=project.pk).update(scan_root=root)
+        Event.objects.create(
+            project=project,
+            action="scan_root",
+            before=project.scan_root[:200],
+            after=root[:200],
+            created_at=timezone.now(),
+        )
+        project.scan_root = root
+
+
+def report_create_queued(
+    *,
+    project: Project,
+    sha256: str,
+    filename: str,
+    size: int,
+    stored_path: str,
+    user,
+    options: dict,
+) -> Report:
+    """A report waiting for its import task. IntegrityError when the same bytes are already in."""
+    with transaction.atomic():
+        report = Report.objects.create(
+            project=project,
+            sha256=sha256,
+            filename=filename[:500],
+            size=size,
+            stored_path=stored_path,
+            uploaded_by=user,
+            options=options,
+            state=Report.State.QUEUED,
+        )
+        Event.objects.create(
+            project=project,
+            report=report,
+            actor=user,
+            action="report_queued",
+            after=Report.State.QUEUED,
+            note=filename[:200],
+            created_at=timezone.now(),
+        )
+    return report
+
+
+def report_set_progress(*, report_id: int, progress: int, state: str | None = None) -> None:
+    """Progress is written outside the import transaction so pages can see it move."""
+    fields: dict = {"progress": max(0, min(100, progress))}
+    if state:
+        fields["state"] = state
+    Report.objects.filter(pk=report_id).update(**fields)
+
+
+def report_fail(*, report_id: int, error: str) -> None:
+    """Mark a report failed with the error the user will read; nothing else changes."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report_id)
+        before = report.state
+        report.state = Report.State.FAILED
+        report.error = error[:5000]
+        report.finished_at = timezone.now()
+        report.save(update_fields=["state", "error", "finished_at"])
+        Event.objects.create(
+            project_id=report.project_id,
+            report=report,
+            action="report_failed",
+            before=before,
+            after=Report.State.FAILED,
+            note=error[:2000],
+            created_at=timezone.now(),
+        )
+
+
+class ScanStage:
+    """One report's normalised rows in a temporary table on this connection.
+
+    Filling it writes nothing a user can see, so a report that fails half way through
+    parsing leaves the database as it was.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __enter__(self) -> ScanStage:
+        _drop_temp_tables()
+        with connection.cursor() as cursor:
+            cursor.execute(_STAGE_DDL)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _drop_temp_tables()
+
+    def add(self, rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY ad_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * 16)
+                cursor.executemany(
+                    f"INSERT INTO ad_stage ({_STAGE_COLUMNS}) VALUES ({marks})", rows
+                )
+        self.count += len(rows)
+
+
+def _drop_temp_tables() -> None:
+    with connection.cursor() as cursor:
+        for table in _TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+@dataclass
+class ScanCounts:
+    total: int = 0
+    new: int = 0
+    still_open: int = 0
+    fixed: int = 0
+    regressed: int = 0
+    suppressed: int = 0
+    historic: int = 0
+
+
+@dataclass(frozen=True)
+class ScanContext:
+    """Where a scan report sits: its project, commit, branch and place in time."""
+
+    project: Project
+    report: Report
+    commit: str
+    branch: str
+    order_at: datetime
+    scopes: tuple[tuple[str, str], ...]
+    scanned_paths: tuple[str, ...] | None
+
+
+def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
+    """Merge a staged scan into the project's findings and run the lifecycle pass.
+
+    Must run inside ``transaction.atomic``; takes the project's row lock so two imports into
+    one project queue up instead of racing. Findings are matched by fingerprint; new ones get
+    the next human numbers; seen ones move on ``seen``/``seen_suppressed``; open-like findings
+    of the report's scopes (same tool, SARIF category and branch, and within the scanned paths
+    when the report lists them) that the report no longer contains, and that no newer report
+    has seen, move on ``missing`` with this report as the fix. Reports are placed in time by
+    ``order_at`` (commit date), never by arrival: an older report fills in history but cannot
+    reopen what a newer one fixed.
+    """
+    ctx = context
+    project = Project.objects.select_for_update().get(pk=ctx.project.pk)
+    sql = _MergeSQL(ctx)
+    counts = ScanCounts(total=stage.count)
+
+    sql.run(
+        """CREATE TEMPORARY TABLE ad_fp AS
+        SELECT s.*, CASE WHEN s.rn = 1 THEN s.base ELSE s.base || '#' || CAST(s.rn AS VARCHAR(12))
+               END AS fingerprint
+        FROM (SELECT ad_stage.*, ROW_NUMBER() OVER (
+                  PARTITION BY base ORDER BY start_line, seq) AS rn FROM ad_stage) s"""
+    )
+    sql.run("CREATE INDEX ad_fp_fingerprint ON ad_fp (fingerprint)")
+    if connection.vendor == "postgresql":
+        sql.run("ANALYZE ad_fp")
+
+    exists = (
+        "SELECT 1 FROM findings_finding f WHERE f.project_id = %s AND f.fingerprint = s.fingerprint"
+    )
+    counts.new = sql.scalar(
+        f"SELECT COUNT(*) FROM ad_fp s WHERE NOT EXISTS ({exists})", [project.pk]
+    )
+    first_number = project.next_number
+    if counts.new:
+        Project.objects.filter(pk=project.pk).update(next_number=first_number + counts.new)
+
+    # Existing findings this report sees, captured before anything changes.
+    sql.run(
+        """CREATE TEMPORARY TABLE ad_seen AS
+        SELECT f.id AS finding_id, s.suppressed AS suppressed,
+               CASE WHEN f.last_seen_at <= %s THEN 1 ELSE 0 END AS newest
+        FROM ad_fp s JOIN findings_finding f
+             ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
+        [sql.at, project.pk],
+    )
+    sql.run("CREATE INDEX ad_seen_finding ON ad_seen (finding_id)")
+
+    jsonb = "CAST(s.extra AS jsonb)" if connection.vendor == "postgresql" else "s.extra"
+    sql.run(
+        f"""INSERT INTO findings_finding (
+            project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
+            severity, cwe, path, start_line, end_line, snippet, extra, status, status_reason,
+            status_changed_at, first_seen_report_id, last_seen_report_id, first_seen_commit,
+            last_seen_commit, fixed_in_commit, first_seen_at, last_seen_at, created_at)
+        SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1, s.fingerprint, s.tool,
+            s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
+            s.start_line, s.end_line, s.snippet, {jsonb},
+            CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
+            %s, %s, %s, %s, %s, '', %s, %s, %s
+        FROM ad_fp s WHERE NOT EXISTS ({exists})""",
+        [
+            project.pk,
+            first_number,
+            ctx.branch,
+            sql.now,
+            ctx.report.pk,
+            ctx.report.pk,
+            ctx.commit,
+            ctx.commit,
+            sql.at,
+            sql.at,
+            sql.now,
+            project.pk,
+        ],
+    )
+    new_findings = "project_id = %s AND number >= %s"
+    new_params = [project.pk, first_number]
+
+    sql.run(
+        """INSERT INTO findings_sighting (report_id, finding_id, path, start_line, end_line,
+            suppressed)
+        SELECT %s, f.id, s.path, s.start_line, s.end_line, s.suppressed
+        FROM ad_fp s JOIN findings_finding f
+             ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
+        [ctx.report.pk, project.pk],
+    )
+
+    # A finding first met in a report older than the newest of its scope was already gone by
+    # the next report of that scope: it is history, recorded as fixed there.
+    for tool, category in ctx.scopes:
+        following = _next_scope_report(ctx, tool, category)
+        if following is None:
+            continue
+        counts.historic += sql.run(
+            f"""UPDATE findings_finding SET status = %s, fixed_in_report_id = %s,
+                fixed_in_commit = %s, fixed_at = %s
+            WHERE {new_findings} AND tool = %s AND category = %s AND status = %s""",
+            [
+                Status.VERIFIED,
+                following.report_id,
+                following.report.commit,
+                sql.adapt(following.order_at),
+                *new_params,
+                tool,
+                category,
+                Status.OPEN,
+            ],
+        )
+        # ... and one seen again between its last sighting and its recorded fix was fixed later.
+        sql.run(
+            """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
+                fixed_at = %s
+            WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
+              AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
+            [
+                following.report_id,
+                following.report.commit,
+                sql.adapt(following.order_at),
+                tool,
+                category,
+                sql.at,
+            ],
+        )
+
+    sql.run(
+        f"""INSERT INTO findings_event (project_id, finding_id, report_id, action, before, after,
+            note, created_at)
+        SELECT project_id, id, %s, 'created', '', status, '', %s FROM findings_finding
+        WHERE {new_findings}""",
+        [ctx.report.pk, sql.now, *new_params],
+    )
+    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_fp WHERE suppressed")
+
+    # Seen again: regressions, suppressions and un-suppressions, newest sightings only.
+    for event, suppressed in ((LifecycleEvent.SEEN, False), (LifecycleEvent.SEEN_SUPPRESSED, True)):
+        for before, after in lifecycle.changes(event).items():
+            condition = (
+                "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) "
+                "AND status = %s"
+            )
+            params: list = [suppressed, before]
+            if after == Status.REGRESSED:
+                condition += " AND (fixed_at IS NULL OR fixed_at <= %s)"
+                params.append(sql.at)
+            note = "reported again as suppressed" if suppressed else "reported again by a scan"
+            changed = sql.transition(condition, params, before, after, note)
+            if after == Status.REGRESSED:
+                counts.regressed += changed
+
+    # Where it is now: the newest sighting moves the finding's location and last-seen facts.
+    sql.run(
+        """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
+            last_seen_at = %s, path = s.path, start_line = s.start_line, end_line = s.end_line,
+            snippet = s.snippet, title = s.title, message = s.message, severity = s.severity
+        FROM ad_fp s
+        WHERE findings_finding.project_id = %s AND findings_finding.fingerprint = s.fingerprint
+          AND findings_finding.last_seen_at <= %s""",
+        [ctx.report.pk, ctx.commit, sql.at, project.pk, sql.at],
+    )
+    sql.run(
+        """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
+            first_seen_at = %s
+        WHERE id IN (SELECT finding_id FROM ad_seen) AND first_seen_at > %s""",
+        [ctx.report.pk, ctx.commit, sql.at, sql.at],
+    )
+
+    # Gone: open-like findings of this report's scopes that it no longer contains.
+    if ctx.scanned_paths is not None:
+        sql.run("CREATE TEMPORARY TABLE ad_paths (path TEXT PRIMARY KEY)")
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO ad_paths (path) VALUES (%s) ON CONFLICT DO NOTHING",
+                [(p,) for p in ctx.scanned_paths],
+            )
+    in_paths = " AND path IN (SELECT path FROM ad_paths)" if ctx.scanned_paths is not None else ""
+    for tool, category in ctx.scopes:
+        scope = (
+            "project_id = %s AND tool = %s AND category = %s AND branch = %s "
+            "AND id NOT IN (SELECT finding_id FROM ad_seen)" + in_paths
+        )
+        scope_params = [project.pk, tool, category, ctx.branch]
+        gone = scope + " AND last_seen_at < %s"
+        gone_params = [*scope_params, sql.at]
+        for before, after in lifecycle.changes(LifecycleEvent.MISSING).items():
+            counts.fixed += sql.transition(
+                gone + " AND status = %s",
+                [*gone_params, before],
+                before,
+                after,
+                f"no longer reported by {tool}",
+                fix=True,
+            )
+        # Already closed by a newer report, but this older one shows it was gone sooner.
+        sql.run(
+            f"""UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
+                fixed_at = %s WHERE {gone} AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
+            [ctx.report.pk, ctx.commit, sql.at, *gone_params, sql.at],
+        )
+        # Seen before and after this (late, older) report but not in it: it was fixed here
+        # and came back later.
+        counts.regressed += sql.transition(
+            scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
+            [*scope_params, sql.at, sql.at, Status.OPEN],
+            Status.OPEN,
+            Status.REGRESSED,
+            "absent from an older report that arrived late: it was fixed and came back",
+        )
+
+    counts.still_open = sql.scalar(
+        "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
+        f"AND status IN {_in(lifecycle.OPEN_LIKE)}"
+    )
+    counts.new -= sql.scalar(
+        f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status <> %s",
+        [*new_params, Status.OPEN],
+    )
+
+    ReportScope.objects.bulk_create(
+        ReportScope(
+            report=ctx.report,
+            project=project,
+            tool=tool,
+            category=category,
+            branch=ctx.branch,
+            order_at=ctx.order_at,
+        )
+        for tool, category in ctx.scopes
+    )
+    return counts
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in sorted(values)) + ")"
+
+
+def _next_scope_report(ctx: ScanContext, tool: str, category: str) -> ReportScope | None:
+    return (
+        ReportScope.objects.filter(
+            project=ctx.project,
+            tool=tool,
+            category=category,
+            branch=ctx.branch,
+            order_at__gt=ctx.order_at,
+            report__state=Report.State.DONE,
+        )
+        .select_related("report")
+        .order_by("order_at", "report_id")
+        .first()
+    )
+
+
+class _MergeSQL:
+    """Small helpers for the merge: adapted parameters and transitions that log themselves."""
+
+    def __init__(self, ctx: ScanContext) -> None:
+        self.ctx = ctx
+        self.now = self.adapt(timezone.now())
+        self.at = self.adapt(ctx.order_at)
+
+    @staticmethod
+    def adapt(value: datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+
+    def run(self, statement: str, params: Sequence = ()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return max(cursor.rowcount, 0)
+
+    def scalar(self, statement: str, params: Sequence = ()) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return int(cursor.fetchone()[0] or 0)
+
+    def transition(
+        self, condition: str, params: list, before: str, after: str, note: str, *, fix: bool = False
+    ) -> int:
+        """Move the findings matching ``condition`` from ``before`` to ``after``, with Events."""
+        self.run(
+            f"""INSERT INTO findings_event (project_id, finding_id, report_id, action, before,
+                after, note, created_at)
+            SELECT project_id, id, %s, 'status', %s, %s, %s, %s FROM findings_finding
+            WHERE {condition}""",
+            [self.ctx.report.pk, before, after, note[:500], self.now, *params],
+        )
+        assignments = "status = %s, status_changed_at = %s"
+        values: list = [after, self.now]
+        if fix:
+            assignments += ", fixed_in_report_id = %s, fixed_in_commit = %s, fixed_at = %s"
+            values += [self.ctx.report.pk, self.ctx.commit, self.at]
+        elif after == Status.REGRESSED:
+            # A regressed finding is not fixed anywhere; the Events keep when it was.
+            assignments += ", fixed_in_report_id = NULL, fixed_in_commit = '', fixed_at = NULL"
+        return self.run(
+            f"UPDATE findings_finding SET {assignments} WHERE {condition}", [*values, *params]
+        )
+
+
+def report_finish(*, report: Report, counts: ScanCounts, seconds: float, note: str = "") -> None:
+    """Record a finished import's counts; they never change afterwards."""
+    report.state = Report.State.DONE
+    report.progress = 100
+    report.total = counts.total
+    report.new = counts.new
+    report.still_open = counts.still_open
+    report.fixed = counts.fixed
+    report.regressed = counts.regressed
+    report.suppressed = counts.suppressed
+    report.seconds = round(seconds, 3)
+    report.note = note
+    report.error = ""
+    report.finished_at = timezone.now()
+    report.save()
+    Event.objects.create(
+        project_id=report.project_id,
+        report=report,
+        actor=report.uploaded_by,
+        action="report_done",
+        after=Report.State.DONE,
+        note=json.dumps(
+            {
+                k: getattr(counts, k)
+                for k in ("new", "still_open", "fixed", "regressed", "suppressed")
+            }
+        ),
+        created_at=timezone.now(),
+    )
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def finding_transition(
+    *, finding: Finding, event: str, actor, reason: str = "", report: Report | None = None
+) -> Finding:
+    """Apply a lifecycle event to one finding by hand, validated by the lifecycle table."""
+    if event in lifecycle.REQUIRES_REASON and not reason.strip():
+        raise TransitionError(f"'{event}' needs a reason")
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().get(pk=finding.pk)
+        try:
+            after = lifecycle.next_state(locked.status, event)
+        except lifecycle.IllegalTransition as error:
+            raise TransitionError(str(error)) from error
+        before = locked.status
+        locked.status = after
+        locked.status_reason = reason
+        locked.status_changed_at = timezone.now()
+        locked.save(update_fields=["status", "status_reason", "status_changed_at"])
+        Event.objects.create(
+            project_id=locked.project_id,
+            finding=locked,
+            report=report,
+            actor=actor,
+            action="status",
+            before=before,
+            after=after,
+            note=reason[:2000],
+            created_at=timezone.now(),
+        )
+    return locked

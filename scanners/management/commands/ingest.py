@@ -1,0 +1,96 @@
+"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME] [--json]"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import orjson
+from django.core.management.base import BaseCommand, CommandError
+
+from scanners.pipeline import IngestError, IngestResult, Options, ingest_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import scanner reports (SARIF 2.1.0, bandit, ruff, semgrep, pip-audit, gitleaks JSON) "
+        "into a project, created if its key is new. The format is read from the content."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument("--project", required=True, help="project key, e.g. LILY")
+        parser.add_argument("--commit", default="", help="commit the scan ran at")
+        parser.add_argument("--branch", default="", help="branch the scan ran on")
+        parser.add_argument(
+            "--root", default="", help="directory the scan ran in (made repo-relative)"
+        )
+        parser.add_argument("--format", default="", dest="report_format", help="force a format key")
+        parser.add_argument("--json", action="store_true", help="print results as JSON")
+
+    def handle(self, *args, **opts) -> None:
+        options = Options(
+            commit=opts["commit"],
+            branch=opts["branch"],
+            root=opts["root"],
+            format=opts["report_format"],
+        )
+        results: list[IngestResult] = []
+        failures = 0
+        for name in opts["files"]:
+            path = Path(name)
+            try:
+                result = ingest_file(
+                    path,
+                    project_key=opts["project"],
+                    options=options,
+                    filename=name,
+                    on_progress=None if opts["json"] else self._progress(name),
+                )
+            except IngestError as error:
+                failures += 1
+                self._clear_progress(opts["json"])
+                self.stderr.write(f"error: {error}")
+                continue
+            self._clear_progress(opts["json"])
+            results.append(result)
+            if not opts["json"]:
+                self.stdout.write(self._describe(result))
+        if opts["json"]:
+            payload = [r.as_dict() for r in results]
+            data = payload[0] if len(opts["files"]) == 1 and payload else payload
+            self.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
+        if failures:
+            raise CommandError(f"{failures} of {len(opts['files'])} reports failed; see above")
+
+    def _progress(self, name: str):
+        if not sys.stderr.isatty():
+            return None
+
+        def show(fraction: float) -> None:
+            filled = int(fraction * 30)
+            sys.stderr.write(
+                f"\r{name[-40:]} [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%}"
+            )
+            sys.stderr.flush()
+
+        return show
+
+    def _clear_progress(self, quiet: bool) -> None:
+        if not quiet and sys.stderr.isatty():
+            sys.stderr.write("\r" + " " * 80 + "\r")
+
+    @staticmethod
+    def _describe(result: IngestResult) -> str:
+        if result.duplicate:
+            return f"{result.project}: {result.note}"
+        line = (
+            f"{result.project} report #{result.report} ({result.tool}, {result.format}"
+            f"{', ' + result.commit[:12] if result.commit else ''}): "
+            f"{result.new} new, {result.still_open} still open, {result.fixed} fixed, "
+            f"{result.regressed} regressed, {result.suppressed} suppressed "
+            f"in {result.seconds:.2f}s"
+        )
+        if result.note:
+            line += "\n  note: " + result.note.replace("\n", "\n  note: ")
+        return line

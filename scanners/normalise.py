@@ -1,0 +1,188 @@
+"""From a tool's raw finding to a stable row: repo-relative paths and fingerprints.
+
+Fingerprints never rest on a line number. The base hash covers the tool, the SARIF category,
+the branch, the rule, the normalised path and either the tool's own fingerprint or the
+normalised content of the flagged lines (the snippet; for reports without snippets, the
+line read from the scanned file; failing both, the message). Identical contents in one file
+are told apart afterwards by their ordinal, in the merge (see findings.services).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from scanners.base import SEVERITIES, RawFinding
+
+_WS = re.compile(r"\s+")
+MAX_SNIPPET = 4000
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+
+
+def uri_to_path(uri: str) -> str:
+    """A filesystem path from a URI or path as a tool wrote it (``file://``, ``\\``, ``%20``)."""
+    text = uri.strip()
+    if text.lower().startswith("file:"):
+        parts = urlsplit(text)
+        text = unquote(parts.path)
+        # file:///C:/x -> C:/x
+        if re.match(r"^/[A-Za-z]:/", text):
+            text = text[1:]
+    elif "%" in text:
+        text = unquote(text)
+    text = text.replace("\\", "/")
+    return text
+
+
+def _clean(path: str) -> str:
+    absolute = path.startswith("/") or bool(re.match(r"^[A-Za-z]:/", path))
+    normal = posixpath.normpath(path) if path else ""
+    if normal == ".":
+        return ""
+    if not absolute:
+        normal = normal.lstrip("/")
+        while normal.startswith("./"):
+            normal = normal[2:]
+    return normal
+
+
+class PathNormaliser:
+    """Makes a report's paths repo-relative with the roots known for it, and caches the answers.
+
+    ``roots`` are absolute directories (the scan root from ``--root``, the report's own base
+    URIs, the root remembered for the project, the linked repository), tried longest first.
+    ``base_uris`` resolves SARIF ``uriBaseId`` names.
+    """
+
+    def __init__(self, roots: list[str], base_uris: dict[str, str] | None = None) -> None:
+        cleaned = {_clean(uri_to_path(root)).rstrip("/") for root in roots if root}
+        self.roots = sorted((r for r in cleaned if r), key=len, reverse=True)
+        self.base_uris = {k: uri_to_path(v) for k, v in (base_uris or {}).items()}
+        self.unrooted: set[str] = set()
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, raw: str, uri_base_id: str = "") -> str:
+        key = (raw, uri_base_id)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._cache[key] = self._normalise(raw, uri_base_id)
+        return found
+
+    def _normalise(self, raw: str, uri_base_id: str) -> str:
+        path = uri_to_path(raw)
+        base = self.base_uris.get(uri_base_id, "") if uri_base_id else ""
+        if base and not path.startswith("/"):
+            path = base.rstrip("/") + "/" + path
+            if not base.startswith("/") and not re.match(r"^[A-Za-z]:/", base):
+                path = path.lstrip("/")
+        path = _clean(path)
+        if path.startswith("/") or re.match(r"^[A-Za-z]:/", path):
+            for root in self.roots:
+                if path.startswith(root + "/"):
+                    return path[len(root) + 1 :]
+            self.unrooted.add(path)
+        return path
+
+
+def normalise_code(text: str) -> str:
+    """Code compared by content: lines stripped, inner whitespace folded, blank lines dropped."""
+    lines = (_WS.sub(" ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+class SourceLines:
+    """Reads flagged lines from the scanned files on disk, for reports that carry no snippet.
+
+    With a linked repository and a commit, the file is read at that commit; otherwise only
+    paths that exist on disk (absolute, or under a root) are read; a small LRU keeps the few
+    files one report visits
+    at a time (tools emit results grouped by file).
+    """
+
+    def __init__(
+        self,
+        roots: list[str],
+        size: int = 32,
+        at_commit: Callable[[str], str | None] | None = None,
+    ) -> None:
+        self.roots = [r for r in roots if r]
+        self.size = size
+        self.at_commit = at_commit
+        self._files: OrderedDict[str, list[str] | None] = OrderedDict()
+
+    def lines(self, raw_path: str, relative: str, start: int | None, end: int | None) -> str:
+        if not start:
+            return ""
+        content = self._load(raw_path, relative)
+        if not content:
+            return ""
+        last = max(start, end or start)
+        return "\n".join(content[start - 1 : min(last, start + 20)])
+
+    def _load(self, raw_path: str, relative: str) -> list[str] | None:
+        if raw_path in self._files:
+            self._files.move_to_end(raw_path)
+            return self._files[raw_path]
+        content = None
+        if self.at_commit is not None and relative and not relative.startswith("/"):
+            # The scanned commit's own file, when the repository is linked: the working tree
+            # may have moved on since the scan ran.
+            text = self.at_commit(relative)
+            if text is not None:
+                content = text.splitlines()
+                self._files[raw_path] = content
+                return content
+        candidates = [Path(uri_to_path(raw_path))] if uri_to_path(raw_path).startswith("/") else []
+        candidates += [Path(root) / relative for root in self.roots if relative]
+        for candidate in candidates:
+            try:
+                if candidate.is_file() and candidate.stat().st_size <= MAX_SOURCE_BYTES:
+                    content = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+                    break
+            except OSError:
+                continue
+        self._files[raw_path] = content
+        if len(self._files) > self.size:
+            self._files.popitem(last=False)
+        return content
+
+
+STAGE_COLUMNS = (
+    "seq",
+    "base",
+    "tool",
+    "category",
+    "rule_id",
+    "title",
+    "message",
+    "severity",
+    "cwe",
+    "path",
+    "start_line",
+    "end_line",
+    "snippet",
+    "suppressed",
+    "suppression_reason",
+    "extra",
+)
+"""The columns of one staged row, in order (see findings.services.ScanStage)."""
+
+
+def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
+    """The line-independent identity of a finding, before its ordinal among equals is added."""
+    if raw.fingerprint:
+        identity = "fp\x00" + raw.fingerprint
+    else:
+        identity = "content\x00" + (content or _WS.sub(" ", raw.message).strip())
+    text = "\x00".join((raw.tool, raw.scope, branch, raw.rule_id, path, identity))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def severity_rank(name: str) -> int:
+    """1 (critical) .. 5 (info), the stored form; unknown names are refused by the parsers."""
+    return SEVERITIES.index(name) + 1

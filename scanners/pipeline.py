@@ -1,0 +1,557 @@
+"""Ingestion: detect -> parse (streaming) -> normalise + fingerprint -> stage -> merge.
+
+A report imports whole or not at all: parsing fills a temporary staging table, and only the
+merge, in one transaction, touches the project's findings. The same bytes twice are one report
+(a database constraint, so two concurrent imports cannot both win). Every failure is an
+:class:`IngestError` whose text names the file, the place and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from findings import services
+from findings.models import PROJECT_KEY_PATTERN, Project, Report
+from scanners import registry
+from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
+from scanners.normalise import PathNormaliser, SourceLines, base_fingerprint, normalise_code
+
+BATCH = 5000
+Progress = Callable[[float], None]
+
+
+class IngestError(Exception):
+    """An import that did not happen, with the message a user should read."""
+
+
+@dataclass
+class IngestResult:
+    report: int
+    project: str
+    tool: str
+    format: str
+    commit: str
+    new: int
+    still_open: int
+    fixed: int
+    regressed: int
+    suppressed: int
+    seconds: float
+    duplicate: bool = False
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Options:
+    """What a caller may say about a report beyond its bytes."""
+
+    commit: str = ""
+    branch: str = ""
+    root: str = ""
+    format: str = ""
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_size(size: int, name: str) -> None:
+    if size == 0:
+        raise IngestError(f"{name}: the file is empty; expected a scanner report")
+    if size > settings.MAX_REPORT_BYTES:
+        raise IngestError(
+            f"{name}: {size:,} bytes is over the limit of {settings.MAX_REPORT_BYTES:,} bytes "
+            "(AUDITDASH_MAX_REPORT_BYTES)"
+        )
+
+
+class _Window(io.RawIOBase):
+    """A read-only, seekable view of a file from ``start`` on, counting how far it was read."""
+
+    def __init__(self, handle, start: int) -> None:
+        self.handle = handle
+        self.start = start
+        self.furthest = 0
+        handle.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.furthest = max(self.furthest, self.handle.tell() - self.start)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            return self.handle.seek(self.start + offset) - self.start
+        return self.handle.seek(offset, whence) - self.start
+
+    def tell(self) -> int:
+        return self.handle.tell() - self.start
+
+
+def _utf8_source(path: Path, name: str, workdir: Path) -> tuple[Path, int]:
+    """The file to parse and where its content starts: a UTF-8 BOM skipped, UTF-16/32 re-encoded."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return path, 3
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        encoding = "utf-32"
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif len(head) >= 2 and head[0] in b"{[" and head[1] == 0:
+        encoding = "utf-16-le"
+    elif len(head) >= 2 and head[0] == 0 and head[1] in b"{[":
+        encoding = "utf-16-be"
+    else:
+        return path, 0
+    target = workdir / "utf8"
+    try:
+        with path.open(encoding=encoding) as src, target.open("w", encoding="utf-8") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+    except UnicodeError as error:
+        raise IngestError(
+            f"{name}: the file looks {encoding.upper()}-encoded but is not valid {encoding}; "
+            "expected a UTF-8 report"
+        ) from error
+    return target, 0
+
+
+def _describe_head(head: bytes) -> str:
+    text = head.lstrip()[:40].decode("utf-8", "replace")
+    return repr(text) if text else "only whitespace"
+
+
+def detect_format(head: bytes, name: str) -> str:
+    key = registry.detect(head)
+    if key is None:
+        raise IngestError(
+            f"{name}: unknown report format (starts with {_describe_head(head)}); expected SARIF "
+            "2.1.0 or the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks"
+        )
+    return key
+
+
+def _repo_commit(project: Project | None, commit: str):
+    """The linked repository's commit object, or None when there is none to read."""
+    if not (project and project.repo_path and commit):
+        return None
+    try:
+        import git
+
+        return git.Repo(project.repo_path).commit(commit)
+    except Exception:  # noqa: BLE001 - an unreadable repository only loses the extra facts
+        return None
+
+
+def _commit_time(project: Project | None, commit: str) -> datetime | None:
+    found = _repo_commit(project, commit)
+    return found.committed_datetime if found is not None else None
+
+
+def _file_reader(project: Project | None, commit: str):
+    """Reads a repo-relative file at the report's commit, for reports without snippets."""
+    found = _repo_commit(project, commit)
+    if found is None:
+        return None
+
+    def read(relative: str) -> str | None:
+        try:
+            blob = found.tree / relative
+        except KeyError:
+            return None
+        if blob.size > 8 * 1024 * 1024:
+            return None
+        return blob.data_stream.read().decode("utf-8", "replace")
+
+    return read
+
+
+def _order_key(project: Project | None, commit: str, meta: ReportMeta) -> tuple[datetime, str]:
+    """When the scanned code was current: the commit's date, else the report's, else now."""
+    if when := _commit_time(project, commit):
+        return when, "commit"
+    if meta.generated_at:
+        parsed = parse_datetime(meta.generated_at.replace("Z", "+00:00"))
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed, timezone.utc)
+            return parsed, "report"
+    return timezone.now(), "arrival"
+
+
+def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
+    for name in ("tool", "tool_version", "commit", "branch", "root", "generated_at"):
+        if getattr(item, name) and not getattr(into, name):
+            setattr(into, name, getattr(item, name))
+    into.base_uris.update(item.base_uris)
+    into.errors.extend(item.errors)
+    if item.scanned_paths is not None:
+        into.scanned_paths = (into.scanned_paths or []) + list(item.scanned_paths)
+
+
+class _Normaliser:
+    """Turns RawFindings into staged rows; rebuilt when the report reveals new roots."""
+
+    def __init__(self, roots: list[str], meta: ReportMeta, branch: str, reader=None) -> None:
+        self.roots = roots
+        self.branch = branch
+        self.reader = reader
+        self.scopes: dict[tuple[str, str], None] = {}
+        self.rebuild(meta)
+
+    def rebuild(self, meta: ReportMeta) -> None:
+        roots = [*self.roots, meta.root, *meta.base_uris.values()]
+        self.paths = PathNormaliser(roots, meta.base_uris)
+        self.source = SourceLines([r for r in self.roots if r], at_commit=self.reader)
+
+    def row(self, seq: int, raw: RawFinding, name: str) -> tuple:
+        if raw.severity not in SEVERITIES:
+            raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
+        path = self.paths(raw.path, raw.uri_base_id)
+        snippet = raw.snippet[:4000]
+        content = normalise_code(snippet)
+        if not content and not raw.fingerprint:
+            content = normalise_code(
+                self.source.lines(raw.path, path, raw.start_line, raw.end_line)
+            )
+        self.scopes.setdefault((raw.tool, raw.scope), None)
+        return (
+            seq,
+            base_fingerprint(raw, path=path, branch=self.branch, content=content),
+            raw.tool[:200],
+            raw.scope[:200],
+            raw.rule_id[:300],
+            (raw.title or raw.rule_id or raw.message)[:500],
+            raw.message[:20000],
+            SEVERITIES.index(raw.severity) + 1,
+            raw.cwe[:20],
+            path[:1000],
+            raw.start_line,
+            raw.end_line,
+            snippet,
+            raw.suppressed,
+            raw.suppression_reason[:2000],
+            orjson.dumps(raw.extra, default=str).decode(),
+        )
+
+
+def _store_raw(source: Path, sha: str, fmt: str, name: str) -> str:
+    """Keep the report under a generated name outside the web root (secrets redacted)."""
+    target = Path(settings.DATA_DIR) / "reports" / sha[:2] / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    parser = registry.parser_for(fmt)
+    redact = getattr(parser, "redact_raw", None)
+    if redact is not None:
+        target.write_bytes(redact(source.read_bytes()))
+    elif source.resolve() != target.resolve():
+        shutil.copyfile(source, target)
+    return str(target)
+
+
+def ingest_file(
+    path: Path,
+    *,
+    project_key: str,
+    options: Options | None = None,
+    filename: str = "",
+    user=None,
+    report: Report | None = None,
+    on_progress: Progress | None = None,
+) -> IngestResult:
+    """Import one scanner report into a project (created if new); see the module docstring."""
+    started = time.perf_counter()
+    options = options or Options()
+    name = filename or path.name
+    if not path.is_file():
+        raise IngestError(f"{name}: no such file")
+    size = path.stat().st_size
+    check_size(size, name)
+    sha = sha256_of(path)
+    project = Project.objects.filter(key=project_key).first()
+    if project is None and not re.match(PROJECT_KEY_PATTERN, project_key):
+        raise IngestError(
+            f"project key {project_key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
+        )
+
+    if project is not None:
+        existing = (
+            Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
+            .exclude(pk=getattr(report, "pk", None))
+            .first()
+        )
+        if existing is not None:
+            return _duplicate(existing, started)
+
+    with tempfile.TemporaryDirectory(prefix="auditdash-") as workdir:
+        source, start = _utf8_source(path, name, Path(workdir))
+        with source.open("rb") as handle:
+            window = _Window(handle, start)
+            head = window.read(registry.HEAD_BYTES)
+            window.seek(0)
+            fmt = options.format or detect_format(head, name)
+            if fmt not in registry.FORMATS:
+                raise IngestError(
+                    f"{name}: unknown format {fmt!r}; expected one of {', '.join(registry.FORMATS)}"
+                )
+            parser = registry.parser_for(fmt)
+            meta = ReportMeta()
+            branch_hint = options.branch or (project.default_branch if project else "main")
+            roots = [
+                options.root,
+                project.scan_root if project else "",
+                project.repo_path if project else "",
+            ]
+            with services.ScanStage() as stage:
+                normaliser: _Normaliser | None = None
+                batch: list[tuple] = []
+                seq = 0
+                last_tick = 0.0
+                try:
+                    for item in parser.parse(window, source=name):
+                        if isinstance(item, ReportMeta):
+                            _merge_meta(meta, item)
+                            if normaliser is not None:
+                                normaliser.rebuild(meta)
+                            continue
+                        if normaliser is None:
+                            branch = options.branch or meta.branch or branch_hint
+                            reader = _file_reader(project, options.commit or meta.commit)
+                            normaliser = _Normaliser(roots, meta, branch, reader)
+                        batch.append(normaliser.row(seq, item, name))
+                        seq += 1
+                        if len(batch) >= BATCH:
+                            stage.add(batch)
+                            batch = []
+                            if on_progress and time.monotonic() - last_tick > 0.5:
+                                last_tick = time.monotonic()
+                                on_progress(min(0.9, 0.9 * window.furthest / max(size, 1)))
+                    stage.add(batch)
+                except ParseError as error:
+                    if not error.source:
+                        error.source = name
+                    raise IngestError(str(error)) from None
+                except UnicodeDecodeError as error:
+                    raise IngestError(
+                        f"{name}: byte {error.start}: not valid UTF-8; expected a UTF-8 report"
+                    ) from None
+                if on_progress:
+                    on_progress(0.9)
+                branch = options.branch or meta.branch or branch_hint
+                scopes = tuple(normaliser.scopes) if normaliser else ()
+                if not scopes and meta.tool and "," not in meta.tool:
+                    scopes = ((meta.tool, ""),)
+                commit = (options.commit or meta.commit)[:40]
+                stored = _store_raw(source if start == 0 else path, sha, fmt, name)
+                try:
+                    return _merge(
+                        project_key=project_key,
+                        sha=sha,
+                        name=name,
+                        size=size,
+                        stored=stored,
+                        fmt=fmt,
+                        meta=meta,
+                        options=options,
+                        commit=commit,
+                        branch=branch,
+                        scopes=scopes,
+                        stage=stage,
+                        user=user,
+                        report=report,
+                        started=started,
+                        unrooted=len(normaliser.paths.unrooted) if normaliser else 0,
+                    )
+                except IntegrityError:
+                    existing = Report.objects.filter(
+                        project__key=project_key, sha256=sha, state=Report.State.DONE
+                    ).first()
+                    if existing is None:
+                        raise
+                    return _duplicate(existing, started)
+
+
+def _merge(
+    *,
+    project_key,
+    sha,
+    name,
+    size,
+    stored,
+    fmt,
+    meta,
+    options,
+    commit,
+    branch,
+    scopes,
+    stage,
+    user,
+    report,
+    started,
+    unrooted,
+) -> IngestResult:
+    with transaction.atomic():
+        project, _ = services.project_get_or_create(key=project_key)
+        if report is None:
+            report = Report(project=project, uploaded_by=user)
+        report.sha256 = sha
+        report.filename = name[:500]
+        report.size = size
+        report.stored_path = stored
+        report.format = fmt
+        report.kind = Report.Kind.SCAN
+        report.tool = (meta.tool or (scopes[0][0] if scopes else fmt))[:200]
+        report.tool_version = meta.tool_version[:100]
+        report.commit = commit
+        report.branch = branch
+        report.options = options.as_dict()
+        order_at, order_source = _order_key(project, commit, meta)
+        report.order_at = order_at
+        report.order_source = order_source
+        report.state = Report.State.RUNNING
+        report.save()
+        context = services.ScanContext(
+            project=project,
+            report=report,
+            commit=commit,
+            branch=branch,
+            order_at=order_at,
+            scopes=scopes,
+            scanned_paths=None,
+        )
+        counts = services.report_record_scan(context=context, stage=stage)
+        notes = []
+        if counts.historic:
+            notes.append(
+                f"{counts.historic} findings were already gone in a newer report of the same "
+                "scope: recorded as history, fixed there"
+            )
+        if order_source == "arrival":
+            notes.append("no commit date or report date: placed in time by arrival")
+        if unrooted:
+            notes.append(f"{unrooted} absolute paths could not be made repo-relative: give --root")
+        if meta.errors:
+            notes.append(
+                f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3])
+            )
+        if options.root:
+            services.project_remember_root(project=project, root=options.root)
+        seconds = time.perf_counter() - started
+        services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
+    return IngestResult(
+        report=report.pk,
+        project=project.key,
+        tool=report.tool,
+        format=fmt,
+        commit=commit,
+        new=counts.new,
+        still_open=counts.still_open,
+        fixed=counts.fixed,
+        regressed=counts.regressed,
+        suppressed=counts.suppressed,
+        seconds=round(seconds, 3),
+        note=report.note,
+    )
+
+
+def _duplicate(existing: Report, started: float) -> IngestResult:
+    return IngestResult(
+        report=existing.pk,
+        project=existing.project.key,
+        tool=existing.tool,
+        format=existing.format,
+        commit=existing.commit,
+        new=0,
+        still_open=0,
+        fixed=0,
+        regressed=0,
+        suppressed=0,
+        seconds=round(time.perf_counter() - started, 3),
+        duplicate=True,
+        note=f"already imported as report #{existing.pk}: nothing changed",
+    )
+
+
+def queue_upload(*, project_key: str, upload, options: Options, user) -> Report:
+    """Store an uploaded report under a generated name and queue its import (after commit).
+
+    Refuses empty and oversized files and bytes already imported into the project, with the
+    message the uploader should read.
+    """
+    from scanners.tasks import ingest_report
+
+    name = Path(upload.name or "report").name
+    check_size(upload.size or 0, name)
+    folder = Path(settings.DATA_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as handle:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            handle.write(chunk)
+        stored = Path(handle.name)
+    sha = digest.hexdigest()
+    try:
+        with transaction.atomic():
+            project, _ = services.project_get_or_create(key=project_key)
+            existing = (
+                Report.objects.filter(project=project, sha256=sha)
+                .exclude(state=Report.State.FAILED)
+                .first()
+            )
+            if existing is not None:
+                raise IngestError(
+                    f"{name}: these exact bytes are already imported as report #{existing.pk}; "
+                    "nothing changed"
+                )
+            report = services.report_create_queued(
+                project=project,
+                sha256=sha,
+                filename=name,
+                size=upload.size,
+                stored_path=str(stored),
+                user=user,
+                options=options.as_dict(),
+            )
+            transaction.on_commit(lambda: ingest_report.delay(report.pk))
+    except (IngestError, IntegrityError) as error:
+        stored.unlink(missing_ok=True)
+        if isinstance(error, IntegrityError):
+            raise IngestError(f"{name}: the same bytes are being imported already") from None
+        raise
+    return report
