@@ -24,9 +24,7 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     project = forms.CharField(
-        max_length=20,
-        validators=[RegexValidator(PROJECT_KEY_PATTERN, "2-20 characters of A-Z, 0-9 and '-'.")],
-        help_text="An existing project key, or a new one to create it.",
+        max_length=20, help_text="An existing project key, or a new one to create it."
     )
     files = MultipleFileField(label="Reports")
     commit = forms.CharField(max_length=40, required=False)
@@ -40,7 +38,9 @@ class UploadForm(forms.Form):
     )
 
     def clean_project(self) -> str:
-        return self.cleaned_data["project"].upper()
+        key = self.cleaned_data["project"].strip().upper()
+        RegexValidator(PROJECT_KEY_PATTERN, "Use 2-20 characters of A-Z, 0-9 and '-'.")(key)
+        return key
 
 
 class FilterForm(forms.Form):

@@ -1,0 +1,108 @@
+"""The git adapter: proves claimed fixes against a project's repository.
+
+Pure: it reads repositories and returns values; it never imports the ``findings`` models.
+Every git process goes through :func:`scanners.git.command.run_git` (time-limited, no hooks,
+no prompts, no outside configuration). Modules, in the order a newcomer needs them:
+
+* ``command``   -- the hardened git runner, :class:`GitError`, :func:`open_repo`;
+* ``remotes``   -- :func:`validate_remote`, :func:`clone`, :func:`fetch`;
+* ``history``   -- :func:`resolve`, :func:`commit_info`, :func:`iter_commits`,
+  :func:`order_commits`, :func:`is_ancestor`;
+* ``citations`` -- :func:`cited_keys` ("Fixes LILY-42");
+* ``lines``     -- :func:`diff_hunks`, :func:`overlap`, :func:`line_history`,
+  :func:`blame`, :func:`file_at`, :func:`path_at`;
+* ``code``      -- :func:`normalise_code`, :func:`code_presence`;
+* ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
+"""
+
+from scanners.git.citations import Citation, cited_keys
+from scanners.git.claims import (
+    Check,
+    CheckKind,
+    CheckOutcome,
+    Claim,
+    ClaimedFile,
+    ClaimVerdict,
+    verify_claim,
+)
+from scanners.git.code import code_presence, normalise_code
+from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo, run_git
+from scanners.git.history import (
+    CommitInfo,
+    FileChange,
+    Ordered,
+    Resolved,
+    ResolveOutcome,
+    commit_info,
+    is_ancestor,
+    iter_commits,
+    order_commits,
+    require_commit,
+    resolve,
+)
+from scanners.git.lines import (
+    BlameShare,
+    FileDiff,
+    Hunk,
+    LineChange,
+    LineRange,
+    OverlapResult,
+    RangeMatch,
+    Side,
+    blame,
+    diff_hunks,
+    file_at,
+    line_history,
+    overlap,
+    path_at,
+)
+from scanners.git.remotes import FetchResult, RefChange, clone, fetch, validate_remote
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "BlameShare",
+    "Check",
+    "CheckKind",
+    "CheckOutcome",
+    "Citation",
+    "Claim",
+    "ClaimVerdict",
+    "ClaimedFile",
+    "CommitInfo",
+    "FetchResult",
+    "FileChange",
+    "FileDiff",
+    "GitError",
+    "Hunk",
+    "LineChange",
+    "LineRange",
+    "Ordered",
+    "OverlapResult",
+    "RangeMatch",
+    "RefChange",
+    "Repository",
+    "ResolveOutcome",
+    "Resolved",
+    "Side",
+    "blame",
+    "cited_keys",
+    "clone",
+    "code_presence",
+    "commit_info",
+    "diff_hunks",
+    "fetch",
+    "file_at",
+    "is_ancestor",
+    "iter_commits",
+    "line_history",
+    "normalise_code",
+    "open_repo",
+    "order_commits",
+    "overlap",
+    "path_at",
+    "require_commit",
+    "resolve",
+    "run_git",
+    "validate_remote",
+    "verify_claim",
+]

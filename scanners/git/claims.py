@@ -1,0 +1,332 @@
+"""Machine evidence for a claimed fix, checked against the repository.
+
+For a claim "commit C fixed lines L of file F, BEFORE code B became AFTER code A" each check
+below ends in PASS, FAIL or CANNOT_CHECK with a sentence saying why:
+
+* ``commit_exists``: C resolves to exactly one commit (ambiguous: cannot check);
+* ``on_branch``: C is in the history of the branch head (a force-push can drop it);
+* per claimed file: ``touches_file`` (C changes F, under its old or new name),
+  ``diff_overlaps`` (every claimed range meets the diff, on the old or new side; which side
+  is reported), and ``before_absent``/``after_present`` at C and at the head, comparing
+  normalised code (see :mod:`scanners.git.code`).
+
+Only what the claim states is checked: no line ranges, no overlap check; no BEFORE code, no
+absence checks. A check that cannot run (no repository, unknown commit, file deleted,
+binary file, git timing out) is CANNOT_CHECK; it never passes by default.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from scanners.git.code import code_presence
+from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo
+from scanners.git.history import ResolveOutcome, is_ancestor, resolve
+from scanners.git.lines import FileDiff, diff_hunks, file_at, overlap, parse_ranges
+
+
+class CheckOutcome(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    CANNOT_CHECK = "cannot_check"
+
+
+class CheckKind(enum.StrEnum):
+    COMMIT_EXISTS = "commit_exists"
+    ON_BRANCH = "on_branch"
+    TOUCHES_FILE = "touches_file"
+    DIFF_OVERLAPS = "diff_overlaps"
+    BEFORE_ABSENT_AT_COMMIT = "before_absent_at_commit"
+    AFTER_PRESENT_AT_COMMIT = "after_present_at_commit"
+    BEFORE_ABSENT_AT_HEAD = "before_absent_at_head"
+    AFTER_PRESENT_AT_HEAD = "after_present_at_head"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One piece of evidence. ``path`` is the claimed file it concerns ("" for commit-level
+    checks); ``detail`` holds JSON-serialisable facts (hashes, matched side and ranges)."""
+
+    kind: CheckKind
+    outcome: CheckOutcome
+    reason: str
+    path: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedFile:
+    """What a document claims about one file: the lines changed and the code before/after."""
+
+    path: str
+    ranges: tuple[tuple[int, int], ...] = ()
+    before: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed fix: the commit as cited (short or full hash) and the files it names."""
+
+    commit: str
+    files: tuple[ClaimedFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimVerdict:
+    """Every check run for a claim; ``sha`` and ``head_sha`` as resolved (None if not)."""
+
+    sha: str | None
+    head_sha: str | None
+    checks: tuple[Check, ...]
+
+    @property
+    def outcome(self) -> CheckOutcome:
+        """FAIL if any check failed, else CANNOT_CHECK if any could not run, else PASS."""
+        outcomes = {c.outcome for c in self.checks}
+        if CheckOutcome.FAIL in outcomes:
+            return CheckOutcome.FAIL
+        if CheckOutcome.CANNOT_CHECK in outcomes or not outcomes:
+            return CheckOutcome.CANNOT_CHECK
+        return CheckOutcome.PASS
+
+    def of(self, kind: CheckKind, path: str = "") -> Check:
+        """The check of ``kind`` (for ``path``); KeyError if it was not run."""
+        for check in self.checks:
+            if check.kind is kind and check.path == path:
+                return check
+        raise KeyError(f"{kind} {path}".strip())
+
+
+def verify_claim(
+    repo: Repository | Path | str | None,
+    claim: Claim,
+    *,
+    branch: str = "HEAD",
+    timeout: float = DEFAULT_TIMEOUT,
+) -> ClaimVerdict:
+    """Run every applicable check for ``claim`` against ``repo`` at ``branch``'s head.
+
+    ``repo`` may be an opened repository, a path to open, or None when the project has no
+    repository; git failures become CANNOT_CHECK results, never exceptions.
+    """
+    planned = _planned(claim)
+    if repo is None:
+        return _all_cannot(planned, "the project has no linked repository")
+    try:
+        handle = repo if isinstance(repo, Repository) else open_repo(repo, timeout=timeout)
+    except GitError as exc:
+        return _all_cannot(planned, f"the repository is unavailable: {exc}")
+
+    checks: list[Check] = []
+    try:
+        found = resolve(handle, claim.commit)
+    except GitError as exc:
+        return _all_cannot(planned, f"the commit {claim.commit!r} could not be looked up: {exc}")
+    if found.outcome is ResolveOutcome.FOUND and found.sha:
+        sha = found.sha
+        checks.append(
+            Check(
+                CheckKind.COMMIT_EXISTS,
+                CheckOutcome.PASS,
+                f"{claim.commit} is {sha}",
+                detail={"sha": sha},
+            )
+        )
+    else:
+        outcome = (
+            CheckOutcome.FAIL
+            if found.outcome is ResolveOutcome.MISSING
+            else CheckOutcome.CANNOT_CHECK
+        )
+        checks.append(
+            Check(
+                CheckKind.COMMIT_EXISTS,
+                outcome,
+                found.reason,
+                detail={"candidates": list(found.candidates)},
+            )
+        )
+        rest = [p for p in planned if p[0] is not CheckKind.COMMIT_EXISTS]
+        skipped = _all_cannot(rest, f"the commit {claim.commit} could not be identified")
+        return ClaimVerdict(None, None, tuple(checks) + skipped.checks)
+
+    head_sha: str | None = None
+    try:
+        head = resolve(handle, branch)
+        head_sha = head.sha if head.outcome is ResolveOutcome.FOUND else None
+        head_problem = head.reason
+    except GitError as exc:
+        head_problem = str(exc)
+
+    on_branch = partial(_on_branch, handle, sha, branch, head_sha, head_problem)
+    checks.append(_guard(CheckKind.ON_BRANCH, "", on_branch))
+    for claimed in claim.files:
+        checks += _file_checks(handle, sha, branch, head_sha, head_problem, claimed)
+    return ClaimVerdict(sha, head_sha, tuple(checks))
+
+
+def _file_checks(
+    repo: Repository,
+    sha: str,
+    branch: str,
+    head_sha: str | None,
+    head_problem: str,
+    claimed: ClaimedFile,
+) -> list[Check]:
+    path = claimed.path
+    short = sha[:12]
+    checks: list[Check] = []
+    try:
+        diff = diff_hunks(repo, sha, path)
+    except GitError as exc:
+        reason = f"the diff could not be read: {exc}"
+        return list(_all_cannot(_planned_file(claimed), reason).checks)
+    if diff is None:
+        checks.append(
+            Check(
+                CheckKind.TOUCHES_FILE,
+                CheckOutcome.FAIL,
+                f"commit {short} does not change {path}",
+                path,
+            )
+        )
+    else:
+        renamed = f" (renamed from {diff.old_path})" if diff.old_path != diff.path else ""
+        checks.append(
+            Check(
+                CheckKind.TOUCHES_FILE,
+                CheckOutcome.PASS,
+                f"commit {short} changes {diff.path}{renamed}",
+                path,
+                {"change": diff.change, "path": diff.path, "old_path": diff.old_path},
+            )
+        )
+    if claimed.ranges:
+        check = _guard(CheckKind.DIFF_OVERLAPS, path, partial(_overlap_check, diff, claimed, short))
+        checks.append(check)
+
+    at_commit_path = diff.path if diff is not None else path
+    stages = (
+        (
+            sha,
+            f"commit {short}",
+            CheckKind.BEFORE_ABSENT_AT_COMMIT,
+            CheckKind.AFTER_PRESENT_AT_COMMIT,
+        ),
+        (
+            head_sha,
+            f"the head of {branch}",
+            CheckKind.BEFORE_ABSENT_AT_HEAD,
+            CheckKind.AFTER_PRESENT_AT_HEAD,
+        ),
+    )
+    for at, at_label, before_kind, after_kind in stages:
+        wanted = [
+            (k, s)
+            for k, s in ((before_kind, claimed.before), (after_kind, claimed.after))
+            if s.strip()
+        ]
+        if not wanted:
+            continue
+        if at is None:
+            reason = f"the head of {branch} is unknown: {head_problem}"
+            checks += [Check(k, CheckOutcome.CANNOT_CHECK, reason, path) for k, _ in wanted]
+            continue
+        try:
+            text = file_at(repo, at, at_commit_path, follow_from=sha)
+        except GitError as exc:
+            checks += [Check(k, CheckOutcome.CANNOT_CHECK, str(exc), path) for k, _ in wanted]
+            continue
+        if text is None:
+            reason = f"{at_commit_path} does not exist at {at_label} (deleted or never there)"
+            checks += [Check(k, CheckOutcome.CANNOT_CHECK, reason, path) for k, _ in wanted]
+            continue
+        for kind, snippet in wanted:
+            presence = partial(_presence_check, kind, text, snippet, at_label)
+            checks.append(_guard(kind, path, presence))
+    return checks
+
+
+def _on_branch(
+    repo: Repository, sha: str, branch: str, head_sha: str | None, head_problem: str
+) -> tuple[CheckOutcome, str, dict]:
+    if head_sha is None:
+        return CheckOutcome.CANNOT_CHECK, f"the head of {branch} is unknown: {head_problem}", {}
+    if is_ancestor(repo, sha, head_sha):
+        return CheckOutcome.PASS, f"{sha[:12]} is in the history of {branch}", {"head": head_sha}
+    return (
+        CheckOutcome.FAIL,
+        f"{sha[:12]} is not in the history of {branch} (head {head_sha[:12]}): it was never "
+        "merged, or the branch was rewritten by a force-push",
+        {"head": head_sha},
+    )
+
+
+def _overlap_check(diff: FileDiff | None, claimed: ClaimedFile, short: str) -> tuple:
+    ranges = parse_ranges(claimed.ranges)
+    listed = ", ".join(str(r) for r in ranges)
+    if diff is None:
+        return CheckOutcome.FAIL, f"commit {short} does not change the file at all", {}
+    if diff.binary:
+        return CheckOutcome.CANNOT_CHECK, f"{diff.path} is binary; lines cannot be compared", {}
+    result = overlap(diff.hunks, ranges)
+    detail = {
+        "side": str(result.side),
+        "ranges": [{"claimed": str(m.claimed), "old": m.old, "new": m.new} for m in result.matches],
+    }
+    if result.all_matched:
+        return CheckOutcome.PASS, f"the diff meets lines {listed}: {result.describe()}", detail
+    missed = ", ".join(str(r) for r in result.unmatched)
+    return (
+        CheckOutcome.FAIL,
+        f"the diff of {short} does not touch lines {missed}: {result.describe()}",
+        detail,
+    )
+
+
+def _presence_check(kind: CheckKind, text: str, snippet: str, label: str) -> tuple:
+    present = code_presence(text, snippet)
+    if kind in (CheckKind.BEFORE_ABSENT_AT_COMMIT, CheckKind.BEFORE_ABSENT_AT_HEAD):
+        if present:
+            return CheckOutcome.FAIL, f"the BEFORE code is still present at {label}", {}
+        return CheckOutcome.PASS, f"the BEFORE code is gone at {label}", {}
+    if present:
+        return CheckOutcome.PASS, f"the AFTER code is present at {label}", {}
+    return CheckOutcome.FAIL, f"the AFTER code is not present at {label}", {}
+
+
+def _guard(kind: CheckKind, path: str, run: Callable[[], tuple]) -> Check:
+    """Run one check; a git failure (timeout, unreadable object) makes it CANNOT_CHECK."""
+    try:
+        outcome, reason, detail = run()
+    except GitError as exc:
+        return Check(kind, CheckOutcome.CANNOT_CHECK, str(exc), path)
+    return Check(kind, outcome, reason, path, detail)
+
+
+def _planned(claim: Claim) -> list[tuple[CheckKind, str]]:
+    planned = [(CheckKind.COMMIT_EXISTS, ""), (CheckKind.ON_BRANCH, "")]
+    for claimed in claim.files:
+        planned += _planned_file(claimed)
+    return planned
+
+
+def _planned_file(claimed: ClaimedFile) -> list[tuple[CheckKind, str]]:
+    kinds = [CheckKind.TOUCHES_FILE]
+    if claimed.ranges:
+        kinds.append(CheckKind.DIFF_OVERLAPS)
+    if claimed.before.strip():
+        kinds += [CheckKind.BEFORE_ABSENT_AT_COMMIT, CheckKind.BEFORE_ABSENT_AT_HEAD]
+    if claimed.after.strip():
+        kinds += [CheckKind.AFTER_PRESENT_AT_COMMIT, CheckKind.AFTER_PRESENT_AT_HEAD]
+    return [(kind, claimed.path) for kind in kinds]
+
+
+def _all_cannot(planned: Sequence[tuple[CheckKind, str]], reason: str) -> ClaimVerdict:
+    checks = tuple(Check(kind, CheckOutcome.CANNOT_CHECK, reason, path) for kind, path in planned)
+    return ClaimVerdict(None, None, checks)
