@@ -129,6 +129,7 @@ def main() -> None:
         "DATABASE_URL": args.database_url,
         "AUDITDASH_DATA_DIR": str(OUT / "data"),
         "DJANGO_SETTINGS_MODULE": "auditdash.settings",
+        "ALLOWED_HOSTS": "testserver,localhost",
     }
     env.pop("CELERY_BROKER_URL", None)
     subprocess.run(

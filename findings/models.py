@@ -143,7 +143,12 @@ class ReportScope(models.Model):
 
 
 class Finding(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="findings")
+    # Report pointers below carry no index and no database constraint: the scan merge rewrites
+    # them for every finding a report sees, and an index or a deferred FK check on each would
+    # multiply the cost of every import (see docs/architecture.md, "Ingestion speed").
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="findings", db_index=False
+    )
     number = models.PositiveIntegerField()
     fingerprint = models.CharField(max_length=80)
     tool = models.CharField(max_length=200)
@@ -163,13 +168,29 @@ class Finding(models.Model):
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField()
     first_seen_report = models.ForeignKey(
-        Report, null=True, on_delete=models.SET_NULL, related_name="+"
+        Report,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     last_seen_report = models.ForeignKey(
-        Report, null=True, on_delete=models.SET_NULL, related_name="+"
+        Report,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     fixed_in_report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     first_seen_commit = models.CharField(max_length=40, blank=True)
     last_seen_commit = models.CharField(max_length=40, blank=True)
@@ -189,7 +210,6 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["project", "status", "severity"]),
             models.Index(fields=["project", "tool", "category", "branch", "status"]),
-            models.Index(fields=["project", "path"]),
         ]
 
     def __str__(self) -> str:
@@ -207,8 +227,22 @@ class Finding(models.Model):
 class Sighting(models.Model):
     """A finding as one report saw it: where it was at that commit."""
 
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="sightings")
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="sightings")
+    # Written only by the scan merge, which joins existing rows; the composite indexes below
+    # cover both lookups, so the single-column FK indexes and checks are left out.
+    report = models.ForeignKey(
+        Report,
+        on_delete=models.CASCADE,
+        related_name="sightings",
+        db_index=False,
+        db_constraint=False,
+    )
+    finding = models.ForeignKey(
+        Finding,
+        on_delete=models.CASCADE,
+        related_name="sightings",
+        db_index=False,
+        db_constraint=False,
+    )
     path = models.CharField(max_length=1000, blank=True)
     start_line = models.PositiveIntegerField(null=True, blank=True)
     end_line = models.PositiveIntegerField(null=True, blank=True)
@@ -231,12 +265,25 @@ class AppendOnlyError(Exception):
 class Event(models.Model):
     """The audit log. Rows are written once and never changed or deleted."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     finding = models.ForeignKey(
-        Finding, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+        Finding,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     report = models.ForeignKey(
-        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        Report,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        db_constraint=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

@@ -212,14 +212,15 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
     of the report's scopes (same tool, SARIF category and branch, and within the scanned paths
     when the report lists them) that the report no longer contains, and that no newer report
     has seen, move on ``missing`` with this report as the fix. Reports are placed in time by
-    ``order_at`` (commit date), never by arrival: an older report fills in history but cannot
-    reopen what a newer one fixed.
+    ``order_at`` (commit date; arrival breaks ties), never by arrival alone: an older report
+    fills in history but cannot reopen what a newer one fixed.
     """
     ctx = context
     project = Project.objects.select_for_update().get(pk=ctx.project.pk)
     sql = _MergeSQL(ctx)
     counts = ScanCounts(total=stage.count)
 
+    # Identical contents in one file are told apart by their order, never by line number.
     sql.run(
         """CREATE TEMPORARY TABLE ad_fp AS
         SELECT s.*, CASE WHEN s.rn = 1 THEN s.base ELSE s.base || '#' || CAST(s.rn AS VARCHAR(12))
@@ -228,69 +229,76 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
                   PARTITION BY base ORDER BY start_line, seq) AS rn FROM ad_stage) s"""
     )
     sql.run("CREATE INDEX ad_fp_fingerprint ON ad_fp (fingerprint)")
-    if connection.vendor == "postgresql":
-        sql.run("ANALYZE ad_fp")
 
-    exists = (
-        "SELECT 1 FROM findings_finding f WHERE f.project_id = %s AND f.fingerprint = s.fingerprint"
-    )
-    counts.new = sql.scalar(
-        f"SELECT COUNT(*) FROM ad_fp s WHERE NOT EXISTS ({exists})", [project.pk]
-    )
-    first_number = project.next_number
-    if counts.new:
-        Project.objects.filter(pk=project.pk).update(next_number=first_number + counts.new)
-
-    # Existing findings this report sees, captured before anything changes.
+    # The existing findings this report sees, with what it says about them now.
     sql.run(
         """CREATE TEMPORARY TABLE ad_seen AS
         SELECT f.id AS finding_id, s.suppressed AS suppressed,
-               CASE WHEN f.last_seen_at <= %s THEN 1 ELSE 0 END AS newest
+               CASE WHEN f.last_seen_at <= %s THEN 1 ELSE 0 END AS newest,
+               s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity
         FROM ad_fp s JOIN findings_finding f
              ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
         [sql.at, project.pk],
     )
-    sql.run("CREATE INDEX ad_seen_finding ON ad_seen (finding_id)")
+    sql.run("CREATE UNIQUE INDEX ad_seen_finding ON ad_seen (finding_id)")
+    sql.analyze("ad_seen")
 
-    jsonb = "CAST(s.extra AS jsonb)" if connection.vendor == "postgresql" else "s.extra"
-    sql.run(
-        f"""INSERT INTO findings_finding (
-            project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
-            severity, cwe, path, start_line, end_line, snippet, extra, status, status_reason,
-            status_changed_at, first_seen_report_id, last_seen_report_id, first_seen_commit,
-            last_seen_commit, fixed_in_commit, first_seen_at, last_seen_at, created_at)
-        SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1, s.fingerprint, s.tool,
-            s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
-            s.start_line, s.end_line, s.snippet, {jsonb},
-            CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
-            %s, %s, %s, %s, %s, '', %s, %s, %s
-        FROM ad_fp s WHERE NOT EXISTS ({exists})""",
-        [
-            project.pk,
-            first_number,
-            ctx.branch,
-            sql.now,
-            ctx.report.pk,
-            ctx.report.pk,
-            ctx.commit,
-            ctx.commit,
-            sql.at,
-            sql.at,
-            sql.now,
-            project.pk,
-        ],
-    )
+    first_number = project.next_number
+    new_count = stage.count - sql.scalar("SELECT COUNT(*) FROM ad_seen")
+    if new_count:
+        Project.objects.filter(pk=project.pk).update(next_number=first_number + new_count)
+        jsonb = "CAST(s.extra AS jsonb)" if connection.vendor == "postgresql" else "s.extra"
+        sql.run(
+            f"""INSERT INTO findings_finding (
+                project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
+                severity, cwe, path, start_line, end_line, snippet, extra, status,
+                status_reason, status_changed_at, first_seen_report_id, last_seen_report_id,
+                first_seen_commit, last_seen_commit, fixed_in_commit, first_seen_at,
+                last_seen_at, created_at)
+            SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1, s.fingerprint, s.tool,
+                s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
+                s.start_line, s.end_line, s.snippet, {jsonb},
+                CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
+                %s, %s, %s, %s, %s, '', %s, %s, %s
+            FROM ad_fp s
+            WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
+                              WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
+            [
+                project.pk,
+                first_number,
+                ctx.branch,
+                sql.now,
+                ctx.report.pk,
+                ctx.report.pk,
+                ctx.commit,
+                ctx.commit,
+                sql.at,
+                sql.at,
+                sql.now,
+                project.pk,
+            ],
+        )
     new_findings = "project_id = %s AND number >= %s"
     new_params = [project.pk, first_number]
 
-    sql.run(
-        """INSERT INTO findings_sighting (report_id, finding_id, path, start_line, end_line,
-            suppressed)
-        SELECT %s, f.id, s.path, s.start_line, s.end_line, s.suppressed
-        FROM ad_fp s JOIN findings_finding f
-             ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
-        [ctx.report.pk, project.pk],
+    # Where this report saw each finding: the existing ones from ad_seen, the new ones from
+    # their own fresh rows (no second lookup by fingerprint).
+    sighting = (
+        "INSERT INTO findings_sighting "
+        "(report_id, finding_id, path, start_line, end_line, suppressed) "
     )
+    sql.run(
+        sighting + "SELECT %s, finding_id, path, start_line, end_line, suppressed FROM ad_seen",
+        [ctx.report.pk],
+    )
+    if new_count:
+        sql.run(
+            sighting
+            + f"""SELECT %s, id, path, start_line, end_line,
+                CASE WHEN status = 'suppressed' THEN %s ELSE %s END
+            FROM findings_finding WHERE {new_findings}""",
+            [ctx.report.pk, True, False, *new_params],
+        )
 
     # A finding first met in a report older than the newest of its scope was already gone by
     # the next report of that scope: it is history, recorded as fixed there.
@@ -298,80 +306,60 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
         following = _next_scope_report(ctx, tool, category)
         if following is None:
             continue
-        counts.historic += sql.run(
-            f"""UPDATE findings_finding SET status = %s, fixed_in_report_id = %s,
-                fixed_in_commit = %s, fixed_at = %s
-            WHERE {new_findings} AND tool = %s AND category = %s AND status = %s""",
-            [
-                Status.VERIFIED,
-                following.report_id,
-                following.report.commit,
-                sql.adapt(following.order_at),
-                *new_params,
-                tool,
-                category,
-                Status.OPEN,
-            ],
-        )
+        fixed_by = [following.report_id, following.report.commit, sql.adapt(following.order_at)]
+        if new_count:
+            counts.historic += sql.run(
+                f"""UPDATE findings_finding SET status = %s, fixed_in_report_id = %s,
+                    fixed_in_commit = %s, fixed_at = %s
+                WHERE {new_findings} AND tool = %s AND category = %s AND status = %s""",
+                [Status.VERIFIED, *fixed_by, *new_params, tool, category, Status.OPEN],
+            )
         # ... and one seen again between its last sighting and its recorded fix was fixed later.
         sql.run(
             """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
                 fixed_at = %s
             WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
               AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [
-                following.report_id,
-                following.report.commit,
-                sql.adapt(following.order_at),
-                tool,
-                category,
-                sql.at,
-            ],
+            [*fixed_by, tool, category, sql.at],
         )
 
-    sql.run(
-        f"""INSERT INTO findings_event (project_id, finding_id, report_id, action, before, after,
-            note, created_at)
-        SELECT project_id, id, %s, 'created', '', status, '', %s FROM findings_finding
-        WHERE {new_findings}""",
-        [ctx.report.pk, sql.now, *new_params],
-    )
-    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_fp WHERE suppressed")
-
-    # Seen again: regressions, suppressions and un-suppressions, newest sightings only.
+    # Seen again (newest sightings only): regressions, suppressions and un-suppressions.
     for event, suppressed in ((LifecycleEvent.SEEN, False), (LifecycleEvent.SEEN_SUPPRESSED, True)):
-        for before, after in lifecycle.changes(event).items():
-            condition = (
-                "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) "
-                "AND status = %s"
-            )
-            params: list = [suppressed, before]
-            if after == Status.REGRESSED:
-                condition += " AND (fixed_at IS NULL OR fixed_at <= %s)"
-                params.append(sql.at)
-            note = "reported again as suppressed" if suppressed else "reported again by a scan"
-            changed = sql.transition(condition, params, before, after, note)
-            if after == Status.REGRESSED:
-                counts.regressed += changed
+        moves = lifecycle.changes(event)
+        regressing = [before for before, after in moves.items() if after == Status.REGRESSED]
+        others = [before for before, after in moves.items() if after != Status.REGRESSED]
+        guard = []
+        if others:
+            guard.append(f"status IN {_in(others)}")
+        if regressing:
+            # Seeing it again before the fix's own date is history, not a regression.
+            guard.append(f"(status IN {_in(regressing)} AND (fixed_at IS NULL OR fixed_at <= %s))")
+        condition = (
+            "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) AND ("
+            + " OR ".join(guard)
+            + ")"
+        )
+        params = [suppressed] + ([sql.at] if regressing else [])
+        note = "reported again as suppressed" if suppressed else "reported again by a scan"
+        sql.transition(condition, params, event, moves, note)
 
     # Where it is now: the newest sighting moves the finding's location and last-seen facts.
     sql.run(
         """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
-            last_seen_at = %s, path = s.path, start_line = s.start_line, end_line = s.end_line,
-            snippet = s.snippet, title = s.title, message = s.message, severity = s.severity
-        FROM ad_fp s
-        WHERE findings_finding.project_id = %s AND findings_finding.fingerprint = s.fingerprint
-          AND findings_finding.last_seen_at <= %s""",
-        [ctx.report.pk, ctx.commit, sql.at, project.pk, sql.at],
+            last_seen_at = %s, path = a.path, start_line = a.start_line, end_line = a.end_line,
+            snippet = a.snippet, title = a.title, message = a.message, severity = a.severity
+        FROM ad_seen a
+        WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
+        [ctx.report.pk, ctx.commit, sql.at],
     )
     sql.run(
         """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
             first_seen_at = %s
-        WHERE id IN (SELECT finding_id FROM ad_seen) AND first_seen_at > %s""",
+        WHERE id IN (SELECT finding_id FROM ad_seen WHERE newest = 0) AND first_seen_at > %s""",
         [ctx.report.pk, ctx.commit, sql.at, sql.at],
     )
 
-    # Gone: open-like findings of this report's scopes that it no longer contains.
+    # Gone: findings of this report's scopes that it no longer contains.
     if ctx.scanned_paths is not None:
         sql.run("CREATE TEMPORARY TABLE ad_paths (path TEXT PRIMARY KEY)")
         with connection.cursor() as cursor:
@@ -380,23 +368,25 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
                 [(p,) for p in ctx.scanned_paths],
             )
     in_paths = " AND path IN (SELECT path FROM ad_paths)" if ctx.scanned_paths is not None else ""
+    missing = lifecycle.changes(LifecycleEvent.MISSING)
     for tool, category in ctx.scopes:
         scope = (
             "project_id = %s AND tool = %s AND category = %s AND branch = %s "
-            "AND id NOT IN (SELECT finding_id FROM ad_seen)" + in_paths
+            "AND NOT EXISTS (SELECT 1 FROM findings_sighting g "
+            "WHERE g.report_id = %s AND g.finding_id = findings_finding.id)" + in_paths
         )
-        scope_params = [project.pk, tool, category, ctx.branch]
-        gone = scope + " AND last_seen_at < %s"
+        scope_params = [project.pk, tool, category, ctx.branch, ctx.report.pk]
+        # Only what no newer report has seen: arrival breaks a tie in time.
+        gone = scope + " AND last_seen_at <= %s"
         gone_params = [*scope_params, sql.at]
-        for before, after in lifecycle.changes(LifecycleEvent.MISSING).items():
-            counts.fixed += sql.transition(
-                gone + " AND status = %s",
-                [*gone_params, before],
-                before,
-                after,
-                f"no longer reported by {tool}",
-                fix=True,
-            )
+        sql.transition(
+            gone + f" AND status IN {_in(missing)}",
+            gone_params,
+            LifecycleEvent.MISSING,
+            missing,
+            f"no longer reported by {tool}",
+            fix=True,
+        )
         # Already closed by a newer report, but this older one shows it was gone sooner.
         sql.run(
             f"""UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
@@ -405,21 +395,34 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
         )
         # Seen before and after this (late, older) report but not in it: it was fixed here
         # and came back later.
-        counts.regressed += sql.transition(
+        sql.transition(
             scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
             [*scope_params, sql.at, sql.at, Status.OPEN],
-            Status.OPEN,
-            Status.REGRESSED,
+            LifecycleEvent.SEEN,
+            {Status.OPEN: Status.REGRESSED},
             "absent from an older report that arrived late: it was fixed and came back",
         )
 
+    counts.fixed = sql.scalar(
+        "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND action = %s",
+        [ctx.report.pk, LifecycleEvent.MISSING],
+    )
+    counts.regressed = sql.scalar(
+        "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
+        [ctx.report.pk, Status.REGRESSED],
+    )
+    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_fp WHERE suppressed")
     counts.still_open = sql.scalar(
         "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
         f"AND status IN {_in(lifecycle.OPEN_LIKE)}"
     )
-    counts.new -= sql.scalar(
-        f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status <> %s",
-        [*new_params, Status.OPEN],
+    counts.new = (
+        sql.scalar(
+            f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status = %s",
+            [*new_params, Status.OPEN],
+        )
+        if new_count
+        else 0
     )
 
     ReportScope.objects.bulk_create(
@@ -437,7 +440,8 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
 
 
 def _in(values: Iterable[str]) -> str:
-    return "(" + ", ".join(f"'{value}'" for value in sorted(values)) + ")"
+    """A SQL list of status names; they come from the lifecycle's own enums, never from input."""
+    return "(" + ", ".join(f"'{Status(value).value}'" for value in sorted(values)) + ")"
 
 
 def _next_scope_report(ctx: ScanContext, tool: str, category: str) -> ReportScope | None:
@@ -478,25 +482,52 @@ class _MergeSQL:
             cursor.execute(statement, params)
             return int(cursor.fetchone()[0] or 0)
 
+    def analyze(self, table: str) -> None:
+        # Temporary tables get no automatic statistics; without them PostgreSQL guesses badly.
+        if connection.vendor == "postgresql":
+            self.run(f"ANALYZE {table}")
+
     def transition(
-        self, condition: str, params: list, before: str, after: str, note: str, *, fix: bool = False
+        self,
+        condition: str,
+        params: list,
+        event: str,
+        moves: dict[Status, Status],
+        note: str,
+        *,
+        fix: bool = False,
     ) -> int:
-        """Move the findings matching ``condition`` from ``before`` to ``after``, with Events."""
+        """Move every finding matching ``condition`` as ``moves`` says, with one Event each."""
+        after = (
+            "CASE status "
+            + " ".join(f"WHEN '{before.value}' THEN '{to.value}'" for before, to in moves.items())
+            + " END"
+        )
         self.run(
             f"""INSERT INTO findings_event (project_id, finding_id, report_id, action, before,
                 after, note, created_at)
-            SELECT project_id, id, %s, 'status', %s, %s, %s, %s FROM findings_finding
+            SELECT project_id, id, %s, %s, status, {after}, %s, %s FROM findings_finding
             WHERE {condition}""",
-            [self.ctx.report.pk, before, after, note[:500], self.now, *params],
+            [self.ctx.report.pk, str(event), note[:500], self.now, *params],
         )
-        assignments = "status = %s, status_changed_at = %s"
-        values: list = [after, self.now]
+        assignments = f"status = {after}, status_changed_at = %s"
+        values: list = [self.now]
         if fix:
             assignments += ", fixed_in_report_id = %s, fixed_in_commit = %s, fixed_at = %s"
             values += [self.ctx.report.pk, self.ctx.commit, self.at]
-        elif after == Status.REGRESSED:
+        regressing = [before for before, to in moves.items() if to == Status.REGRESSED]
+        if regressing:
             # A regressed finding is not fixed anywhere; the Events keep when it was.
-            assignments += ", fixed_in_report_id = NULL, fixed_in_commit = '', fixed_at = NULL"
+            cleared = f"CASE WHEN status IN {_in(regressing)} THEN %s ELSE {{}} END"
+            assignments += (
+                ", fixed_in_report_id = "
+                + cleared.format("fixed_in_report_id")
+                + ", fixed_in_commit = "
+                + cleared.format("fixed_in_commit")
+                + ", fixed_at = "
+                + cleared.format("fixed_at")
+            )
+            values += [None, "", None]
         return self.run(
             f"UPDATE findings_finding SET {assignments} WHERE {condition}", [*values, *params]
         )
@@ -559,7 +590,7 @@ def finding_transition(
             finding=locked,
             report=report,
             actor=actor,
-            action="status",
+            action=str(event),
             before=before,
             after=after,
             note=reason[:2000],
