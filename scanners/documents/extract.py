@@ -1,0 +1,292 @@
+"""Assembling an ``Extraction``: decode, find the title and preamble, read, then resolve.
+
+Resolution happens once everything is read, because some facts are only known at the end:
+a commit named in a section's status list ("Committed and deployed (e4121ef)") belongs to
+the claimed fixes of that section; planning items link to findings by what they mention;
+and whatever no role claimed becomes ``unparsed``.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from scanners.documents import fields as F
+from scanners.documents import planning as P
+from scanners.documents import signals as S
+from scanners.documents import words as W
+from scanners.documents.findings import parse_heading
+from scanners.documents.model import (
+    DocumentFacts,
+    Extraction,
+    Fact,
+    FileRef,
+    Finding,
+    HealthReading,
+    Unparsed,
+)
+from scanners.documents.reader import STATUS_LABEL_RE, Reader
+from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
+from scanners.documents.text import decode
+
+
+def extract(data: bytes, *, source: str) -> Extraction:
+    """Read a remediation document. Raises ``ParseError`` for input that is not one.
+
+    Pure: no database, no files, no network. Never raises anything but ``ParseError``
+    for bad bytes; text it cannot place is returned in ``unparsed``.
+    """
+    decoded = decode(data, source=source)
+    lines, blocks = parse_blocks(decoded.text)
+    root = build_sections(blocks)
+    title = _title_section(root, blocks)
+    reader = Reader(title=title)
+    reader.account([b for b in blocks if b.kind == "hr"])
+
+    facts = _preamble(reader, root, title)
+    for sec in _top_sections(root, title):
+        reader.visit(sec, parent_collection=False)
+
+    code_lines = {n for b in blocks if b.kind == "code" for n in b.numbers}
+    doc_commits = _commits(lines, code_lines)
+    document = DocumentFacts(
+        title=W.strip_decoration(title.title) if title else None,
+        date=None,
+        date_raw=None,
+        author=None,
+        repository=None,
+        status=None,
+        commits=doc_commits,
+        headline_claims=[],
+        files=[FileRef(p, F.merge_ranges(r)) for p, r in reader.files.items()],
+        facts=[],
+        repaired=decoded.repaired,
+        encoding_repair=decoded.encoding_repair,
+    )
+    _fill_facts(document, facts + reader.facts, reader.claims)
+
+    findings = _findings(reader, document, lines, code_lines, title)
+    items = [item for phase in reader.phases for item in phase.items]
+    P.link(items, findings)
+    phases = sorted(reader.phases, key=lambda p: p.line)
+    health = [
+        HealthReading(area=a, status=s, raw=r, date=document.date, notes=n, line=line)
+        for a, s, r, n, line in sorted(reader.readings, key=lambda r: r[4])
+    ]
+    unparsed = _unparsed(lines, reader.accounted, root, reader)
+    return Extraction(
+        source=source,
+        document=document,
+        findings=findings,
+        phases=phases,
+        health=health,
+        unparsed=unparsed,
+        accounted=frozenset(reader.accounted),
+    )
+
+
+def _title_section(root: Section, blocks: list[Block]) -> Section | None:
+    """The first heading is the title when no heading outranks it and it is not a finding."""
+    headings = [b for b in blocks if b.kind == "heading"]
+    if not headings or not root.children:
+        return None
+    first = headings[0]
+    top = min(h.level for h in headings)
+    if first.level != top:
+        return None
+    peers = [h for h in headings if h.level == top]
+    if len(peers) > 1 and parse_heading(first.text):
+        return None
+    return root.children[0]
+
+
+def _top_sections(root: Section, title: Section | None) -> list[Section]:
+    if title is None:
+        return list(root.children)
+    return list(title.children) + [s for s in root.children if s is not title]
+
+
+def _preamble(reader: Reader, root: Section, title: Section | None) -> list[Fact]:
+    """Fields before the first section: date, author, repository, status, commit, others."""
+    facts: list[Fact] = []
+    if title and title.heading:
+        reader.head(title)
+    blocks = list(root.blocks) + (list(title.blocks) if title else [])
+    rest: list[Block] = []
+    for block in blocks:
+        if block.kind == "table" and _fact_table(block):
+            for line, (label, value) in block.rows[1:]:
+                facts.append(Fact(label=W.strip_decoration(label), value=value, line=line))
+            reader.account([block])
+            continue
+        if block.kind not in ("paragraph", "quote"):
+            rest.append(block)
+            continue
+        used = False
+        for ln in content_lines(block):
+            parsed = F.parse_field(ln.text)
+            if parsed and parsed[1]:
+                facts.append(Fact(label=parsed[0], value=parsed[1], line=ln.number))
+                reader.accounted.add(ln.number)
+                used = True
+        if not used:
+            rest.append(block)
+    holder = Section(heading=None, level=0, title="", blocks=rest)
+    holder.parent = None
+    reader.blocks(holder, collection=False)
+    return facts
+
+
+def _fact_table(block: Block) -> bool:
+    """A two-column table of labels and values ("| Date | 2025-03-14 |")."""
+    rows = block.rows
+    return (
+        bool(rows)
+        and all(len(cells) == 2 for _, cells in rows)
+        and any(F.label_kind(cells[0]) for _, cells in rows[1:])
+    )
+
+
+def _fill_facts(doc: DocumentFacts, facts: list[Fact], claims: list[tuple[int, str]]) -> None:
+    """Dedicated keys take the first matching field; the other fields stay as facts."""
+    headline: list[tuple[int, str]] = list(claims)
+    for fact in sorted(facts, key=lambda f: f.line):
+        kind = F.label_kind(fact.label)
+        value = W.strip_decoration(fact.value)
+        if kind == "date" and doc.date_raw is None:
+            doc.date_raw = value
+            doc.date = W.parse_date(value)
+        elif kind == "author" and doc.author is None:
+            doc.author = value
+        elif kind == "repository" and doc.repository is None:
+            doc.repository = value
+        elif kind == "status" and doc.status is None:
+            doc.status = value
+            headline.append((fact.line, value))
+        else:
+            if F.label_kind(fact.label) != "date" and _is_status_label(fact.label):
+                headline.append((fact.line, value))
+            doc.facts.append(Fact(label=fact.label, value=value, line=fact.line))
+    seen: set[str] = set()
+    for _, text in sorted(headline):
+        if text and text not in seen:
+            seen.add(text)
+            doc.headline_claims.append(text)
+
+
+def _is_status_label(label: str) -> bool:
+    return bool(STATUS_LABEL_RE.search(label))
+
+
+def _commits(lines: list[str], code_lines: set[int]) -> list[str]:
+    out: list[str] = []
+    for number, text in enumerate(lines, start=1):
+        if number in code_lines:
+            continue
+        for sha in F.commits_in(text):
+            if sha not in out:
+                out.append(sha)
+    return out
+
+
+def _findings(
+    reader: Reader,
+    doc: DocumentFacts,
+    lines: list[str],
+    code_lines: set[int],
+    title: Section | None,
+) -> list[Finding]:
+    finding_lines = {n for p in reader.pending for n in p.draft.used} | {
+        p.draft.line for p in reader.pending
+    }
+    loose = {
+        n: F.commits_in(text)
+        for n, text in enumerate(lines, start=1)
+        if n not in code_lines and n not in finding_lines and F.commits_in(text)
+    }
+    doc_level = sorted({sha for shas in loose.values() for sha in shas})
+    default_file = _default_file(doc.title)
+    doc_status = S.status_in(doc.status) if doc.status else None
+    out: list[Finding] = []
+    spans: dict[int, tuple[int, int]] = {}
+    ordered = sorted(reader.pending, key=lambda p: p.draft.line)
+    for index, pending in enumerate(ordered, start=1):
+        section_severity = next(
+            (sev for s in pending.context if (sev := S.severity_in(s.title, heading=True))),
+            None,
+        )
+        section_status = next((st for s in pending.context if (st := S.status_in(s.title))), None)
+        finding = pending.draft.build(
+            key=f"F{index}",
+            section_severity=section_severity,
+            section_status=section_status,
+            document_status=doc_status,
+            default_file=default_file,
+        )
+        if not finding.commits and finding.status in (S.FIXED, S.PARTIAL):
+            finding.commits = _inherited_commits(pending.context, loose, doc_level, title, spans)
+        out.append(finding)
+    return out
+
+
+def _inherited_commits(
+    context: list[Section],
+    loose: dict[int, list[str]],
+    doc_level: list[str],
+    title: Section | None,
+    spans: dict[int, tuple[int, int]],
+) -> list[str]:
+    """Commits named outside findings in the nearest enclosing section that names any.
+
+    At document level a commit is only inherited when the document names exactly one.
+    """
+    numbers = sorted(loose)
+    for sec in context:
+        if sec is title:
+            break
+        first, last = _span(sec, spans)
+        found: list[str] = []
+        for n in numbers[bisect_left(numbers, first) : bisect_right(numbers, last)]:
+            found.extend(sha for sha in loose[n] if sha not in found)
+        if found:
+            return found
+    return list(doc_level) if len(doc_level) == 1 else []
+
+
+def _span(sec: Section, spans: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """First and last line of a section with everything under it, remembered in ``spans``."""
+    if id(sec) not in spans:
+        blocks = sec.all_blocks()
+        spans[id(sec)] = (blocks[0].start + 1, max(b.end for b in blocks)) if blocks else (0, -1)
+    return spans[id(sec)]
+
+
+def _default_file(title: str | None) -> str | None:
+    """The one file a document's title names ("Critical Fixes Applied to app.py")."""
+    if not title:
+        return None
+    found = [t for t in title.replace("`", " ").split() if F.looks_like_path(t.strip(".,:;()"))]
+    return found[0].strip(".,:;()") if len(found) == 1 else None
+
+
+def _unparsed(
+    lines: list[str], accounted: set[int], root: Section, reader: Reader
+) -> list[Unparsed]:
+    """Runs of consecutive non-blank lines no role placed, with their section path."""
+    where: dict[int, list[str]] = {}
+    for sec in root.walk():
+        path = reader.path(sec)
+        for block in ([sec.heading] if sec.heading else []) + sec.blocks:
+            for n in range(block.start + 1, block.end + 1):
+                where[n] = path
+    out: list[Unparsed] = []
+    prev = -1
+    for number, text in enumerate(lines, start=1):
+        if not text.strip() or number in accounted:
+            continue
+        path = where.get(number, [])
+        if out and prev == number - 1 and out[-1].section == path:
+            out[-1].text += "\n" + text.rstrip()
+        else:
+            out.append(Unparsed(line=number, text=text.rstrip(), section=path))
+        prev = number
+    return out

@@ -1,0 +1,580 @@
+"""Walking the section tree and deciding what each part of a document is.
+
+Each heading gets one role, tried in this order: a labelled finding ("Fix #3: ..."), a
+summary (left to ``unparsed``), a planning section, a health section or reading, a list of
+modified files, a status section (its ✅ lines are the document's headline claims), a
+numbered finding ("1. ..."), an unnumbered leaf under a heading that names a set of issues,
+or a plain container whose own blocks are read for fields, checklists, tables and, under
+an issue heading with no finding sub-headings, one-line or prose findings.
+
+Every line the reader uses is recorded in ``accounted``; the rest becomes ``unparsed``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from scanners.documents import fields as F
+from scanners.documents import planning as P
+from scanners.documents import signals as S
+from scanners.documents import words as W
+from scanners.documents.findings import Draft, Heading, clean_title, heading_status, parse_heading
+from scanners.documents.model import Fact, Phase, PhaseItem
+from scanners.documents.statements import (
+    column_kind,
+    is_band,
+    reading_from,
+    reading_tuple,
+    split_title,
+)
+from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
+
+_HEALTH_RE = re.compile(
+    r"\bhealth\b|gesundheit|santé|system ?zustand|system state|état du système", re.I
+)
+_FILES_RE = re.compile(
+    r"\bfiles? (?:modified|changed|touched|updated|affected)|(?:modified|changed|touched|"
+    r"updated|affected) files|geänderte dateien|fichiers modifiés",
+    re.I,
+)
+STATUS_LABEL_RE = re.compile(
+    r"\b(?:status|results?|outcome|readiness|verdict|compilation|ergebnis(?:se)?|résultats?|"
+    r"statut|bilan)\b",
+    re.I,
+)
+_SUMMARY_RE = re.compile(
+    r"summary|overview|zusammenfassung|überblick|résumé|synthèse|tl;?dr|introduction|"
+    r"background|hintergrund|contexte",
+    re.I,
+)
+_CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
+
+
+@dataclass(slots=True)
+class Pending:
+    """A finding draft with the sections whose headings give it severity and status."""
+
+    draft: Draft
+    context: list[Section]
+
+
+@dataclass(slots=True)
+class Reader:
+    """Reads a section tree once, collecting drafts, phases, readings, claims and facts."""
+
+    title: Section | None
+    accounted: set[int] = field(default_factory=set)
+    pending: list[Pending] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    readings: list[tuple[str, str, str, list[str], int]] = field(default_factory=list)
+    claims: list[tuple[int, str]] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    files: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    # --- bookkeeping --------------------------------------------------------------------
+
+    def _size(self) -> int:
+        return len(self.accounted)
+
+    def path(self, sec: Section | None) -> list[str]:
+        """Cleaned heading titles from the top down to ``sec``, without the document title."""
+        out: list[str] = []
+        node = sec
+        while node is not None and node.heading is not None and node is not self.title:
+            out.append(W.strip_decoration(node.title))
+            node = node.parent
+        return out[::-1]
+
+    def context(self, sec: Section) -> list[Section]:
+        return [s for s in [sec, *sec.ancestors()] if s.heading is not None]
+
+    def claim(self, line: int, text: str) -> None:
+        cleaned = W.strip_decoration(text).strip(" -–:")
+        if cleaned:
+            self.claims.append((line, cleaned))
+            self.accounted.add(line)
+
+    def head(self, sec: Section) -> None:
+        """Account a heading's lines (two for a setext heading)."""
+        if sec.heading is not None:
+            self.accounted.update(sec.heading.numbers)
+
+    def account(self, blocks: list[Block]) -> None:
+        for block in blocks:
+            self.accounted.update(block.numbers)
+
+    # --- roles --------------------------------------------------------------------------
+
+    def visit(self, sec: Section, parent_collection: bool) -> None:
+        """Give ``sec`` its role and read it."""
+        title = sec.title
+        plain = W.strip_decoration(title)
+        head = parse_heading(title)
+        if head and head.labelled:
+            self.finding(sec, head)
+            return
+        if _SUMMARY_RE.search(plain) and not head:
+            self.container(sec, collection=False)
+            return
+        band = is_band(title)
+        if band:
+            self.container(sec, collection=parent_collection or P.is_collection(plain))
+            return
+        kind = P.planning_kind(plain)
+        if kind:
+            self.planning(sec, kind)
+            return
+        if _HEALTH_RE.search(plain):
+            self.health_section(sec)
+            return
+        reading = reading_from(title, strong_only=True)
+        if reading:
+            self.reading(sec, reading)
+            return
+        if _FILES_RE.search(plain):
+            self.files_section(sec)
+            return
+        if STATUS_LABEL_RE.search(plain):
+            self.status_section(sec)
+            return
+        if head:
+            self.finding(sec, head)
+            return
+        if parent_collection and not sec.children:
+            self.finding(sec, Heading(None, clean_title(title), False, heading_status(title)))
+            return
+        self.container(sec, collection=P.is_collection(plain))
+
+    def container(self, sec: Section, *, collection: bool, status: bool = False) -> None:
+        before = self._size()
+        # One-line and prose findings only where no sub-heading could be holding them.
+        self.blocks(sec, collection=collection and not sec.children, status=status)
+        for child in sec.children:
+            self.visit(child, parent_collection=collection)
+        if self._size() > before:
+            self.head(sec)
+
+    def finding(self, sec: Section, head: Heading) -> None:
+        draft = Draft(
+            ref=head.ref,
+            title=head.title,
+            line=sec.line or 0,
+            section=self.path(sec.parent),
+            heading_status=head.status,
+        )
+        for block in sec.all_blocks()[1:]:
+            draft.add_block(block)
+        self.accounted.update(draft.used)
+        self.head(sec)
+        self.pending.append(Pending(draft, self.context(sec.parent) if sec.parent else []))
+
+    def status_section(self, sec: Section) -> None:
+        plain = W.strip_decoration(sec.title)
+        if ":" in plain and plain.split(":", 1)[1].strip():
+            self.claim(sec.line or 0, plain)
+        self.container(sec, collection=False, status=True)
+
+    def files_section(self, sec: Section) -> None:
+        for block in sec.all_blocks():
+            hit = False
+            for ln in content_lines(block) if block.kind != "code" else []:
+                found = F.paths_in(ln.text)
+                for path, lines in found:
+                    self.files.setdefault(path, []).extend(lines)
+                if found:
+                    self.accounted.add(ln.number)
+                    hit = True
+            if block.kind == "heading" and block is not sec.heading:
+                continue
+            if hit:
+                self.head(sec)
+        for child in sec.children:
+            if any(n in self.accounted for b in child.all_blocks()[1:] for n in b.numbers):
+                self.head(child)
+
+    def health_section(self, sec: Section) -> None:
+        before = self._size()
+        for child in sec.children:
+            reading = reading_from(child.title, strong_only=False)
+            if reading:
+                self.reading(child, reading)
+            else:
+                self.visit(child, parent_collection=False)
+        self.blocks(sec, collection=False, health=True)
+        if self._size() > before:
+            self.head(sec)
+
+    def reading(self, sec: Section, reading: tuple[str, str, str]) -> None:
+        notes = []
+        for block in sec.all_blocks()[1:]:
+            if block.kind == "code":
+                notes.append(block.code.rstrip("\n"))
+            elif block.kind != "hr":
+                notes.extend(
+                    W.strip_decoration(strip_marker(ln.text)) for ln in content_lines(block)
+                )
+            self.account([block])
+        area, raw, status = reading
+        self.readings.append((area, status, raw, notes, sec.line or 0))
+        self.head(sec)
+
+    def planning(self, sec: Section, kind: str) -> None:
+        before = self._size()
+        name, window = W.split_window(W.strip_decoration(sec.title))
+        phase = Phase(
+            name=name,
+            window=window,
+            kind=kind,
+            items=[],
+            section=self.path(sec.parent),
+            line=sec.line or 0,
+        )
+        self.phases.append(phase)
+        self.blocks(sec, collection=False, phase=phase)
+        for child in sec.children:
+            head = parse_heading(child.title)
+            # A numbered sub-heading is one item ("### 1. Event Loop Test") unless it holds
+            # a list of its own, which makes it a sub-phase.
+            if head and not any(b.kind == "list" for b in child.blocks):
+                phase.items.append(self.heading_item(child, head))
+            else:
+                self.planning(child, P.planning_kind(child.title) or kind)
+        if not phase.items:
+            self.phases.remove(phase)
+        if phase.items or self._size() > before:
+            self.head(sec)
+
+    def heading_item(self, sec: Section, head: Heading) -> PhaseItem:
+        details: list[str] = []
+        for block in sec.all_blocks()[1:]:
+            if block.kind == "code":
+                details.append(block.code.rstrip("\n"))
+            elif block.kind != "hr":
+                details.extend(
+                    W.strip_decoration(strip_marker(ln.text)) for ln in content_lines(block)
+                )
+            self.account([block])
+        self.head(sec)
+        done = {S.FIXED: True, S.IDENTIFIED: False}.get(head.status or "")
+        return PhaseItem(
+            text=head.title, done=done, finding_refs=[], details=details, line=sec.line or 0
+        )
+
+    # --- blocks directly under a heading ------------------------------------------------
+
+    def blocks(
+        self,
+        sec: Section,
+        *,
+        collection: bool,
+        status: bool = False,
+        health: bool = False,
+        phase: Phase | None = None,
+    ) -> None:
+        """Read the blocks directly under ``sec`` (not its sub-sections).
+
+        A paragraph that is only a label ("**Next Steps:**", "**Git Status:**") decides
+        what the list right after it is.
+        """
+        intro: tuple[str, str, Line] | None = None
+        for block in sec.blocks:
+            if block.kind == "hr":
+                self.account([block])
+            elif block.kind in ("paragraph", "quote"):
+                intro = None
+                lines = content_lines(block)
+                for ln in lines:
+                    intro = self.line(ln, sec, health=health) or intro
+                if (
+                    collection
+                    and not any(ln.number in self.accounted for ln in lines)
+                    and not F.parse_field(lines[0].text)
+                ):
+                    self.prose_finding(sec, lines)
+            elif block.kind == "list":
+                self.list_block(
+                    block,
+                    sec,
+                    intro,
+                    collection=collection,
+                    status=status,
+                    health=health,
+                    phase=phase,
+                )
+                intro = None
+            elif block.kind == "table":
+                self.table(block, sec, phase=phase, health=health)
+                intro = None
+
+    def line(self, ln: Line, sec: Section, *, health: bool) -> tuple[str, str, Line] | None:
+        """Read one paragraph line outside findings; return it when it introduces a list."""
+        parsed = F.parse_field(ln.text)
+        if not parsed:
+            reading = reading_from(ln.text, strong_only=not health)
+            if reading:
+                self.readings.append((*reading_tuple(reading), [], ln.number))
+                self.accounted.add(ln.number)
+            return None
+        label, value = parsed
+        kind = F.label_kind(label)
+        plan = P.planning_kind(label)
+        if kind in ("date", "author", "repository") and value:
+            self.facts.append(Fact(label=label, value=value, line=ln.number))
+            self.accounted.add(ln.number)
+        elif STATUS_LABEL_RE.search(label) and value:
+            self.claim(ln.number, value)
+        elif plan and value:
+            self.phases.append(
+                Phase(
+                    name=W.strip_decoration(label),
+                    window=None,
+                    kind=plan,
+                    items=[PhaseItem(W.strip_decoration(value), None, [], [], ln.number)],
+                    section=self.path(sec),
+                    line=ln.number,
+                )
+            )
+            self.accounted.add(ln.number)
+        elif (kind == "files" or _FILES_RE.search(label)) and value:
+            paths = F.field_paths(value)
+            for path in paths:
+                self.files.setdefault(path, [])
+            if paths:
+                self.accounted.add(ln.number)
+        elif not value:
+            if plan:
+                return ("plan:" + plan, label, ln)
+            if STATUS_LABEL_RE.search(label):
+                return ("status", label, ln)
+            if kind == "files" or _FILES_RE.search(label):
+                return ("files", label, ln)
+            return ("other", label, ln)
+        else:
+            reading = reading_from(ln.text, strong_only=not health)
+            if reading:
+                self.readings.append((*reading_tuple(reading), [], ln.number))
+                self.accounted.add(ln.number)
+        return None
+
+    def list_block(
+        self,
+        block: Block,
+        sec: Section,
+        intro: tuple[str, str, Line] | None,
+        *,
+        collection: bool,
+        status: bool,
+        health: bool,
+        phase: Phase | None,
+    ) -> None:
+        role = intro[0] if intro else None
+        items = block.items
+        if role and role.startswith("plan:"):
+            assert intro is not None
+            self.phases.append(
+                Phase(
+                    name=W.strip_decoration(intro[1]),
+                    window=None,
+                    kind=role[5:],
+                    items=[P.make_item(i) for i in items],
+                    section=self.path(sec),
+                    line=intro[2].number,
+                )
+            )
+            self._use(items, intro)
+            return
+        if role == "files":
+            for item in items:
+                for path, lines in F.paths_in(" ".join(ln.text for ln in item.lines)):
+                    self.files.setdefault(path, []).extend(lines)
+                    self._use([item], intro)
+            return
+        if role == "status" or (status and role in (None, "other")):
+            for item in items:
+                if role == "status" or P.item_state(item.first.text):
+                    self.claim(item.first.number, P.item_text(item.first.text))
+                    self._use([item], intro)
+            return
+        if phase is not None and role is None:
+            phase.items.extend(P.make_item(i) for i in items)
+            self._use(items, None)
+            return
+        if collection and role is None:
+            for item in items:
+                self.item_finding(sec, item)
+            return
+        if role is None and any(i.checked is not None for i in items):
+            plain = W.strip_decoration(sec.title) or "Checklist"
+            name, window = W.split_window(plain)
+            self.phases.append(
+                Phase(
+                    name=name,
+                    window=window,
+                    kind="checklist",
+                    items=[P.make_item(i) for i in items],
+                    section=self.path(sec.parent),
+                    line=block.start + 1,
+                )
+            )
+            self._use(items, None)
+            return
+        for item in items:
+            if health or role is None:
+                reading = reading_from(item.first.text, strong_only=not health)
+                if reading:
+                    self.readings.append(
+                        (
+                            *reading_tuple(reading),
+                            [strip_marker(ln.text) for ln in item.rest],
+                            item.first.number,
+                        )
+                    )
+                    self._use([item], None)
+                    continue
+            parsed = F.parse_field(item.first.text)
+            if parsed and STATUS_LABEL_RE.search(parsed[0]) and parsed[1]:
+                self.claim(item.first.number, parsed[1])
+            elif parsed and F.label_kind(parsed[0]) == "files":
+                for path in F.field_paths(parsed[1]):
+                    self.files.setdefault(path, [])
+                    self.accounted.add(item.first.number)
+            elif collection and role is None:
+                self.item_finding(sec, item)
+
+    def _use(self, items: list[Item], intro: tuple[str, str, Line] | None) -> None:
+        for item in items:
+            self.accounted.update(ln.number for ln in item.lines)
+        if intro:
+            self.accounted.add(intro[2].number)
+
+    # --- findings that are not headings -------------------------------------------------
+
+    def item_finding(self, sec: Section, item: Item) -> None:
+        """A one-line finding: a list item directly under a heading that names issues.
+
+        Only items that say something checkable count: a checkbox, a status or severity
+        signal, a file, a line or a commit. Advice like "**Avoid Reserved Names:**" does not.
+        """
+        text = item.first.text
+        full = " ".join(ln.text for ln in item.lines)
+        if not (
+            item.checked is not None
+            or heading_status(text)
+            or S.status_in(sec.title)
+            or S.severity_in(text, heading=True)
+            or _CONCRETE_RE.search(full)
+            or F.commits_in(full)
+        ):
+            return
+        title, rest = split_title(text)
+        draft = Draft(
+            ref=item.number,
+            title=title,
+            line=item.first.number,
+            section=self.path(sec),
+            heading_status=None,
+            backticks_anywhere=True,
+        )
+        if item.checked is not None:
+            draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
+            draft.field_status_source = "checkbox"
+        else:
+            draft.heading_status = heading_status(text)
+        severity = S.severity_in(text, heading=True)
+        if severity:
+            draft.field_severity = severity
+        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
+        draft.scan(text)
+        if rest:
+            draft.parts[draft.current].append(rest)
+        for ln in item.rest:
+            draft.add_line(ln)
+        draft.used.add(item.first.number)
+        self.accounted.update(draft.used)
+        self.pending.append(Pending(draft, self.context(sec)))
+
+    def prose_finding(self, sec: Section, lines: list[Line]) -> None:
+        """A paragraph under an issue heading that names a file, line or commit."""
+        text = " ".join(ln.text.strip() for ln in lines)
+        if not (_CONCRETE_RE.search(text) or F.commits_in(text)):
+            return
+        title, _ = split_title(text)
+        draft = Draft(
+            ref=None,
+            title=title,
+            line=lines[0].number,
+            section=self.path(sec),
+            backticks_anywhere=True,
+        )
+        draft.field_status = S.status_in(text)
+        draft.field_status_source = "content"
+        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
+        for ln in lines:
+            draft.text(ln.text)
+            draft.used.add(ln.number)
+        self.accounted.update(draft.used)
+        self.pending.append(Pending(draft, self.context(sec)))
+
+    def table(self, block: Block, sec: Section, *, phase: Phase | None, health: bool) -> None:
+        """Tables of findings, of health areas, or (in a plan) of items; else left alone."""
+        if not block.rows:
+            return
+        header = [W.strip_decoration(h).lower() for h in block.rows[0][1]]
+        kinds = [column_kind(h) for h in header]
+        body = block.rows[1:]
+        if phase is not None:
+            for line, cells in body:
+                phase.items.append(
+                    PhaseItem(
+                        " | ".join(W.strip_decoration(c) for c in cells),
+                        P.item_state(cells[0] if cells else ""),
+                        [],
+                        [],
+                        line,
+                    )
+                )
+            self.account([block])
+            return
+        if "area" in kinds and "status" in kinds and "title" not in kinds:
+            a, s = kinds.index("area"), kinds.index("status")
+            for line, cells in body:
+                if max(a, s) < len(cells):
+                    status = S.health_status(cells[s]) or "unknown"
+                    self.readings.append(
+                        (
+                            W.strip_decoration(cells[a]),
+                            status,
+                            W.strip_decoration(cells[s]),
+                            [],
+                            line,
+                        )
+                    )
+            self.account([block])
+            return
+        title_col = next((i for i, k in enumerate(kinds) if k == "title"), None)
+        if title_col is None:
+            title_col = next((i for i, k in enumerate(kinds) if k == "problem"), None)
+        if title_col is None or not {"severity", "status", "files", "lines"} & set(kinds):
+            return
+        for line, cells in body:
+            if title_col >= len(cells) or not cells[title_col].strip():
+                continue
+            ref_col = kinds.index("ref") if "ref" in kinds else None
+            ref = cells[ref_col].strip() if ref_col is not None and ref_col < len(cells) else None
+            draft = Draft(
+                ref=ref or None,
+                title=clean_title(cells[title_col]),
+                line=line,
+                section=self.path(sec),
+            )
+            for i, cell in enumerate(cells):
+                if i in (title_col, ref_col) or i >= len(header) or not cell.strip():
+                    continue
+                label = W.strip_decoration(block.rows[0][1][i])
+                draft.label(label, kinds[i] if kinds[i] not in ("title", "area") else None, cell)
+                if draft.current.startswith("note:"):
+                    draft.current = "problem"
+            draft.used.add(line)
+            self.pending.append(Pending(draft, self.context(sec)))
+        self.account([block])

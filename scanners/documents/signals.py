@@ -1,0 +1,212 @@
+"""Signal vocabularies: what a word or an emoji says about severity, status, evidence, health.
+
+Every classifier works on one piece of text (a heading, a field value, a table cell) and
+returns ``None`` or an empty list when nothing matches: absent signals are never guessed.
+English plus the German and French words teams mix into headings; emoji are signals.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scanners.documents.words import strip_decoration
+
+# --- severity ----------------------------------------------------------------------------
+
+# Ordered so that compound bands ("medium-high") are tried before their parts.
+_SEVERITY_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"(?:medium|moderate)[\s/-]+high|high[\s/-]+medium", "high"),
+    (r"(?:low)[\s/-]+(?:medium|moderate)|(?:medium|moderate)[\s/-]+low", "medium"),
+    (r"critical|crit|blocker|kritisch|critique|severe|sévère", "critical"),
+    (r"high|major|hoch|hohe|haute|élevée?|elevee?|important", "high"),
+    (r"medium|moderate|mittel|mittlere|moyenne?|modérée?", "medium"),
+    (r"low|minor|niedrig|gering|faible|basse|mineure?", "low"),
+    (r"info|informational|informativ|information|trivial", "info"),
+)
+_SEVERITY_RES = tuple(
+    (re.compile(rf"(?<![\w-])(?:{pat})(?![\w-])", re.IGNORECASE), level)
+    for pat, level in _SEVERITY_PATTERNS
+)
+_PRIORITY_RE = re.compile(r"(?<![\w-])P([0-4])(?![\w-])")
+_PRIORITY_LEVELS = ("critical", "high", "medium", "low", "info")
+SEVERITY_EMOJI: dict[str, str] = {
+    "🔴": "critical",
+    "🟥": "critical",
+    "🟠": "high",
+    "🟧": "high",
+    "🟡": "medium",
+    "🟨": "medium",
+    "🟢": "low",
+    "🟩": "low",
+    "🔵": "info",
+    "⚪": "info",
+}
+# Words that make a heading a statement about severity rather than a topic that happens to
+# contain "high" ("High-traffic endpoints").
+_SEVERITY_CONTEXT_RE = re.compile(
+    r"severity|priority|risk|schweregrad|priorität|sévérité|gravité|priorité|"
+    r"issues?|bugs?|fix(?:es)?|findings?|vulnerabilit(?:y|ies)|problems?|defects?|errors?|"
+    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs",
+    re.IGNORECASE,
+)
+_NEGATED_SEVERITY_RE = re.compile(r"\bnon[- ]?(?:critical|kritisch|critique)", re.IGNORECASE)
+
+
+def severity_in(text: str, *, heading: bool = False) -> tuple[str, str] | None:
+    """The severity ``text`` states, as ``(level, raw words)``, or None.
+
+    For a field value or table cell any severity word counts. For a heading (``heading=True``)
+    the word must be framed as a severity: next to a word like "severity", "issues",
+    "tier"; in parentheses ("Tier 1 (Critical)"); or alone with only emoji around it.
+    A coloured circle emoji counts when no word does.
+    """
+    if _NEGATED_SEVERITY_RE.search(text):
+        return None
+    plain = strip_decoration(text)
+    for rx, level in _SEVERITY_RES:
+        m = rx.search(plain)
+        if not m:
+            continue
+        if heading and not _framed_as_severity(plain, m):
+            continue
+        return level, _severity_phrase(plain, m)
+    m = _PRIORITY_RE.search(plain)
+    if m and not heading:
+        return _PRIORITY_LEVELS[int(m.group(1))], m.group(0)
+    stripped = text.strip()
+    for emoji, level in SEVERITY_EMOJI.items():
+        # A lone circle is a severity only where it leads the text; elsewhere it decorates.
+        if stripped.startswith(emoji) or (not heading and emoji in stripped):
+            return level, emoji
+    return None
+
+
+def _framed_as_severity(plain: str, m: re.Match[str]) -> bool:
+    before = plain[: m.start()]
+    after = plain[m.end() :]
+    if before.rstrip().endswith("(") and after.lstrip().startswith(")"):
+        return True
+    window = " ".join(before.split()[-3:] + after.split()[:3])
+    if _SEVERITY_CONTEXT_RE.search(window):
+        return True
+    rest = re.sub(r"[\W\d_]+", " ", before + " " + after).strip()
+    return not rest
+
+
+def _severity_phrase(plain: str, m: re.Match[str]) -> str:
+    after = plain[m.end() :]
+    nxt = re.match(r"\s*(severity|priority|risk)\b", after, re.IGNORECASE)
+    return (m.group(0) + (nxt.group(0) if nxt else "")).strip()
+
+
+# --- claimed status ----------------------------------------------------------------------
+
+FIXED, PARTIAL, IDENTIFIED, RECOMMENDED = "fixed", "partially_fixed", "identified", "recommended"
+
+_PARTIAL_RE = re.compile(
+    r"partial(?:ly)?|in progress|work in progress|\bwip\b|teilweise|in arbeit|"
+    r"partiel(?:le)?(?:ment)?|en cours|🚧|⏳|🔄|🟨",
+    re.IGNORECASE,
+)
+_NOT_FIXED_RE = re.compile(
+    r"\bnot (?:yet )?(?:fixed|resolved|addressed|done|implemented)|\bunfixed|\bunresolved|"
+    r"nicht behoben|non corrigé|non résolu|❌|✗|✘|⛔",
+    re.IGNORECASE,
+)
+_RECOMMENDED_RE = re.compile(
+    r"recommend(?:ed|ation)?s?|propos(?:ed|al)|suggest(?:ed|ion)s?|planned|to ?do|todo|"
+    r"empfohlen|empfehlung(?:en)?|geplant|recommandé(?:e|s)?|recommandations?|proposé|💡",
+    re.IGNORECASE,
+)
+_FIXED_RE = re.compile(
+    r"\bfixed\b|\bresolved\b|\bcompleted?\b|\bdone\b|\bimplemented\b|\bapplied\b|\bmerged\b|"
+    r"\baddressed\b|\bclosed\b|\bpatched\b|\bremediated\b|behoben|erledigt|gelöst|"
+    r"abgeschlossen|corrigée?s?|résolue?s?|terminée?s?|appliquée?s?|✅|✔|☑",
+    re.IGNORECASE,
+)
+_IDENTIFIED_RE = re.compile(
+    r"identified|discovered|found|\bopen\b|outstanding|remaining|pending|known|detected|"
+    r"reported|gefunden|offen|identifiziert|identifiée?s?|ouverte?s?|détectée?s?|"
+    r"⚠|🔍|📋|🟥",
+    re.IGNORECASE,
+)
+
+
+def status_in(text: str) -> str | None:
+    """The claimed status ``text`` signals (a heading, status field or table cell), or None.
+
+    A partial signal beats a fixed one ("✅ PARTIALLY ADDRESSED"), an explicit negation
+    beats both, and "discovered and fixed" is fixed: the later state wins.
+    """
+    if _PARTIAL_RE.search(text):
+        return PARTIAL
+    if _NOT_FIXED_RE.search(text):
+        return IDENTIFIED
+    if _FIXED_RE.search(text):
+        return FIXED
+    if _IDENTIFIED_RE.search(text):
+        return IDENTIFIED
+    if _RECOMMENDED_RE.search(text):
+        return RECOMMENDED
+    return None
+
+
+# --- evidence ----------------------------------------------------------------------------
+
+_EVIDENCE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "compiles",
+        re.compile(
+            r"compil|syntax check|py_compile|\bbuilds?\b|build pass|kompilier", re.IGNORECASE
+        ),
+    ),
+    ("tested", re.compile(r"\btest(?:s|ed|ing)?\b|pytest|\bci\b|getestet|testé", re.IGNORECASE)),
+    ("deployed", re.compile(r"deploy|in production|staging|ausgerollt|déployé", re.IGNORECASE)),
+    ("committed", re.compile(r"\bcommit(?:ted)?\b|\bmerged\b|\bpushed\b", re.IGNORECASE)),
+    ("reviewed", re.compile(r"review(?:ed)?|approved|geprüft|relu", re.IGNORECASE)),
+    ("manual", re.compile(r"manual(?:ly)?|by hand|smoke|manuell", re.IGNORECASE)),
+)
+
+
+def evidence_in(text: str) -> list[str]:
+    """The kinds of evidence a verification statement names, in vocabulary order."""
+    return [kind for kind, rx in _EVIDENCE if rx.search(text)]
+
+
+# --- system health -----------------------------------------------------------------------
+
+_HEALTH_STRONG: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"at[\s-]risk|gefährdet|à risque|en danger", re.IGNORECASE), "at_risk"),
+    (re.compile(r"degraded|beeinträchtigt|dégradée?", re.IGNORECASE), "degraded"),
+    (re.compile(r"improv(?:ed|ing)|verbessert|amélioré(?:e)?", re.IGNORECASE), "improved"),
+    (re.compile(r"\bunstable\b|instabil|instable", re.IGNORECASE), "at_risk"),
+    (re.compile(r"\bstable\b|stabil", re.IGNORECASE), "stable"),
+    (re.compile(r"healthy|gesund|sain", re.IGNORECASE), "healthy"),
+)
+_HEALTH_WEAK: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"critical|kritisch|critique|\bdown\b|failing|🔴", re.IGNORECASE), "critical"),
+    (
+        re.compile(r"\bgood\b|\bok\b|\bgreen\b|\bgut\b|\bbon(?:ne)?\b|✅|🟢", re.IGNORECASE),
+        "healthy",
+    ),
+    (re.compile(r"warning|\byellow\b|\bamber\b|⚠|🟡|🟠", re.IGNORECASE), "at_risk"),
+    (re.compile(r"\bred\b|\bpoor\b|\bbad\b", re.IGNORECASE), "critical"),
+    (re.compile(r"unknown|unbekannt|inconnu|❓", re.IGNORECASE), "unknown"),
+)
+
+
+def health_status(text: str, *, strong_only: bool = False) -> str | None:
+    """The normalised health reading of ``text`` ("⚠️ **AT RISK**" -> ``at_risk``).
+
+    ``strong_only`` restricts to words that only ever describe health (at risk, degraded,
+    improved, stable, healthy), for lines found outside a health section.
+    """
+    for rx, status in _HEALTH_STRONG:
+        if rx.search(text):
+            return status
+    if strong_only:
+        return None
+    for rx, status in _HEALTH_WEAK:
+        if rx.search(text):
+            return status
+    return None

@@ -1,0 +1,112 @@
+"""Single statements outside findings: health readings, severity bands, one-line titles,
+and what a table column holds.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scanners.documents import fields as F
+from scanners.documents import signals as S
+from scanners.documents import words as W
+from scanners.documents.findings import clean_title
+from scanners.documents.structure import strip_marker
+
+_AREA_WORDS = {
+    "area",
+    "component",
+    "system",
+    "service",
+    "bereich",
+    "komponente",
+    "domaine",
+    "composant",
+    "module",
+    "subsystem",
+}
+_REF_WORDS = {"#", "id", "no", "no.", "nr", "nr.", "ref", "n°", "key", "nummer"}
+_TITLE_WORDS = {
+    "title",
+    "issue",
+    "finding",
+    "name",
+    "bug",
+    "vulnerability",
+    "befund",
+    "problème",
+    "titre",
+    "fehler",
+    "item",
+    "problem",
+    "défaut",
+    "schwachstelle",
+}
+
+
+def column_kind(header: str) -> str | None:
+    words = set(re.findall(r"[\w#°.]+", header))
+    if header.strip() in _REF_WORDS:
+        return "ref"
+    if words & _AREA_WORDS:
+        return "area"
+    kind = F.label_kind(header)
+    if kind in ("problem",) and words & _TITLE_WORDS:
+        return "title"
+    if kind is None and words & _TITLE_WORDS:
+        return "title"
+    if kind is None and words & {"health", "state", "zustand", "état"}:
+        return "status"
+    return kind
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """A one-line finding's title (bold lead-in or first clause) and the rest of its text."""
+    body = strip_marker(text)
+    bold = re.match(r"^\s*(?:[^\w*`]*\s*)?\*\*(?P<t>[^*]+)\*\*\s*[.:\-–—]?\s*(?P<r>.*)$", body)
+    if bold:
+        return clean_title(bold.group("t")), bold.group("r").strip()
+    parts = re.split(r"\s+[—–-]\s+|(?<=[.!?:;])\s+", body, maxsplit=1)
+    title = clean_title(parts[0]).rstrip(".:;")
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if len(title) > 80:
+        # A sentence is not a title: keep whole words up to 80 characters.
+        title = title[:80].rsplit(" ", 1)[0] + "…"
+        rest = body
+    return title, rest
+
+
+def reading_tuple(reading: tuple[str, str, str]) -> tuple[str, str, str]:
+    area, raw, status = reading
+    return area, status, raw
+
+
+def is_band(title: str) -> bool:
+    """A heading that only states a severity ("🔴 HIGH SEVERITY (Immediate Action Required)")."""
+    if S.severity_in(title, heading=True) is None:
+        return False
+    plain = re.sub(r"\([^)]*\)", "", W.strip_decoration(title))
+    return len(W.significant_words(plain)) <= 3
+
+
+def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None:
+    """``"Server Performance: ⚠️ **AT RISK**"`` -> ``("Server Performance", "AT RISK", "at_risk")``.
+
+    Outside a health section (``strong_only``) the value must be a short state made of
+    health words only, so "Memory: Stable under load, no leaks" stays a sentence.
+    """
+    body = strip_marker(text)
+    if ":" not in body:
+        return None
+    area_raw, value_raw = body.split(":", 1)
+    area = W.strip_decoration(area_raw).strip(" *_")
+    value = W.strip_decoration(value_raw).strip(" *_")
+    if not area or len(area.split()) > 6 or re.search(r"https?$", area):
+        return None
+    status = S.health_status(value_raw, strong_only=strong_only)
+    if status is None:
+        return None
+    if strong_only and (len(value.split()) > 3 or not value):
+        return None
+    if F.label_kind(area) in ("severity", "status", "date"):
+        return None
+    return area, value, status
