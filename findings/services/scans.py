@@ -1,27 +1,25 @@
-"""Every write to the domain goes through here: ``<noun>_<verb>`` functions, each atomic and
-each appending Events.
+"""The merge of one scanner report into a project's findings.
 
-The scan merge is set-based SQL over a staged temporary table rather than ORM saves: one
-report can carry hundreds of thousands of results, and the lifecycle pass must stay a few
-statements whatever the size. It is written once for PostgreSQL and SQLite (both support
-``UPDATE ... FROM``, window functions and ``INSERT ... SELECT``); only loading differs (COPY on
-PostgreSQL, batched inserts on SQLite).
+It is set-based SQL over a staged temporary table rather than ORM saves: one report can carry
+hundreds of thousands of results, and the lifecycle pass must stay a few statements whatever
+the size. It is written once for PostgreSQL and SQLite (both support ``UPDATE ... FROM``,
+window functions and ``INSERT ... SELECT``); only loading differs (COPY on PostgreSQL,
+batched inserts on SQLite).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
-from findings.models import Event, Finding, Project, Report, ReportScope
+from findings.models import Project, Report, ReportScope
 
 STAGE_TABLE = "ad_stage"
 _STAGE_DDL = """
@@ -36,106 +34,6 @@ _STAGE_COLUMNS = (
     "end_line, snippet, suppressed, suppression_reason, extra"
 )
 _TEMP_TABLES = ("ad_stage", "ad_fp", "ad_seen", "ad_paths")
-
-
-class ProjectKeyError(ValueError):
-    pass
-
-
-def project_get_or_create(*, key: str, name: str = "") -> tuple[Project, bool]:
-    """The project with ``key``, created when it does not exist yet (keys are 2-20 of A-Z0-9-)."""
-    from django.core.exceptions import ValidationError
-
-    project = Project(key=key, name=name or key)
-    try:
-        project.full_clean(validate_unique=False)
-    except ValidationError as error:
-        raise ProjectKeyError(
-            f"project key {key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
-        ) from error
-    with transaction.atomic():
-        project, created = Project.objects.get_or_create(key=key, defaults={"name": name or key})
-        if created:
-            Event.objects.create(
-                project=project, action="project_created", after=key, created_at=timezone.now()
-            )
-    return project, created
-
-
-def project_remember_root(*, project: Project, root: str) -> None:
-    """Keep the scan root given for a report, for later reports that name none."""
-    if root and project.scan_root != root:
-        Project.objects.filter(pk=project.pk).update(scan_root=root)
-        Event.objects.create(
-            project=project,
-            action="scan_root",
-            before=project.scan_root[:200],
-            after=root[:200],
-            created_at=timezone.now(),
-        )
-        project.scan_root = root
-
-
-def report_create_queued(
-    *,
-    project: Project,
-    sha256: str,
-    filename: str,
-    size: int,
-    stored_path: str,
-    user,
-    options: dict,
-) -> Report:
-    """A report waiting for its import task. IntegrityError when the same bytes are already in."""
-    with transaction.atomic():
-        report = Report.objects.create(
-            project=project,
-            sha256=sha256,
-            filename=filename[:500],
-            size=size,
-            stored_path=stored_path,
-            uploaded_by=user,
-            options=options,
-            state=Report.State.QUEUED,
-        )
-        Event.objects.create(
-            project=project,
-            report=report,
-            actor=user,
-            action="report_queued",
-            after=Report.State.QUEUED,
-            note=filename[:200],
-            created_at=timezone.now(),
-        )
-    return report
-
-
-def report_set_progress(*, report_id: int, progress: int, state: str | None = None) -> None:
-    """Progress is written outside the import transaction so pages can see it move."""
-    fields: dict = {"progress": max(0, min(100, progress))}
-    if state:
-        fields["state"] = state
-    Report.objects.filter(pk=report_id).update(**fields)
-
-
-def report_fail(*, report_id: int, error: str) -> None:
-    """Mark a report failed with the error the user will read; nothing else changes."""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report_id)
-        before = report.state
-        report.state = Report.State.FAILED
-        report.error = error[:5000]
-        report.finished_at = timezone.now()
-        report.save(update_fields=["state", "error", "finished_at"])
-        Event.objects.create(
-            project_id=report.project_id,
-            report=report,
-            action="report_failed",
-            before=before,
-            after=Report.State.FAILED,
-            note=error[:2000],
-            created_at=timezone.now(),
-        )
 
 
 class ScanStage:
@@ -531,69 +429,3 @@ class _MergeSQL:
         return self.run(
             f"UPDATE findings_finding SET {assignments} WHERE {condition}", [*values, *params]
         )
-
-
-def report_finish(*, report: Report, counts: ScanCounts, seconds: float, note: str = "") -> None:
-    """Record a finished import's counts; they never change afterwards."""
-    report.state = Report.State.DONE
-    report.progress = 100
-    report.total = counts.total
-    report.new = counts.new
-    report.still_open = counts.still_open
-    report.fixed = counts.fixed
-    report.regressed = counts.regressed
-    report.suppressed = counts.suppressed
-    report.seconds = round(seconds, 3)
-    report.note = note
-    report.error = ""
-    report.finished_at = timezone.now()
-    report.save()
-    Event.objects.create(
-        project_id=report.project_id,
-        report=report,
-        actor=report.uploaded_by,
-        action="report_done",
-        after=Report.State.DONE,
-        note=json.dumps(
-            {
-                k: getattr(counts, k)
-                for k in ("new", "still_open", "fixed", "regressed", "suppressed")
-            }
-        ),
-        created_at=timezone.now(),
-    )
-
-
-class TransitionError(ValueError):
-    pass
-
-
-def finding_transition(
-    *, finding: Finding, event: str, actor, reason: str = "", report: Report | None = None
-) -> Finding:
-    """Apply a lifecycle event to one finding by hand, validated by the lifecycle table."""
-    if event in lifecycle.REQUIRES_REASON and not reason.strip():
-        raise TransitionError(f"'{event}' needs a reason")
-    with transaction.atomic():
-        locked = Finding.objects.select_for_update().get(pk=finding.pk)
-        try:
-            after = lifecycle.next_state(locked.status, event)
-        except lifecycle.IllegalTransition as error:
-            raise TransitionError(str(error)) from error
-        before = locked.status
-        locked.status = after
-        locked.status_reason = reason
-        locked.status_changed_at = timezone.now()
-        locked.save(update_fields=["status", "status_reason", "status_changed_at"])
-        Event.objects.create(
-            project_id=locked.project_id,
-            finding=locked,
-            report=report,
-            actor=actor,
-            action=str(event),
-            before=before,
-            after=after,
-            note=reason[:2000],
-            created_at=timezone.now(),
-        )
-    return locked

@@ -1,0 +1,34 @@
+"""Every write to the domain goes through this package: ``<noun>_<verb>`` functions, each
+atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
+merge of a scanner report), ``findings`` (hand-made transitions).
+"""
+
+from findings.services.findings import TransitionError, finding_transition
+from findings.services.projects import (
+    ProjectKeyError,
+    project_get_or_create,
+    project_remember_root,
+)
+from findings.services.reports import (
+    report_create_queued,
+    report_fail,
+    report_finish,
+    report_set_progress,
+)
+from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_record_scan
+
+__all__ = [
+    "ProjectKeyError",
+    "ScanContext",
+    "ScanCounts",
+    "ScanStage",
+    "TransitionError",
+    "finding_transition",
+    "project_get_or_create",
+    "project_remember_root",
+    "report_create_queued",
+    "report_fail",
+    "report_finish",
+    "report_record_scan",
+    "report_set_progress",
+]
