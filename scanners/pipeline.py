@@ -377,6 +377,12 @@ def ingest_file(
                 if not scopes and meta.tool and "," not in meta.tool:
                     scopes = ((meta.tool, ""),)
                 commit = (options.commit or meta.commit)[:40]
+                scanned = None
+                if meta.scanned_paths is not None:
+                    paths = (
+                        normaliser.paths if normaliser else _Normaliser(roots, meta, branch).paths
+                    )
+                    scanned = tuple(sorted({paths(p) for p in meta.scanned_paths}))
                 stored = _store_raw(source if start == 0 else path, sha, fmt, name)
                 try:
                     return _merge(
@@ -391,6 +397,7 @@ def ingest_file(
                         commit=commit,
                         branch=branch,
                         scopes=scopes,
+                        scanned=scanned,
                         stage=stage,
                         user=user,
                         report=report,
@@ -419,6 +426,7 @@ def _merge(
     commit,
     branch,
     scopes,
+    scanned,
     stage,
     user,
     report,
@@ -452,7 +460,7 @@ def _merge(
             branch=branch,
             order_at=order_at,
             scopes=scopes,
-            scanned_paths=None,
+            scanned_paths=scanned,
         )
         counts = services.report_record_scan(context=context, stage=stage)
         notes = []
