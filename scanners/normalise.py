@@ -4,7 +4,7 @@ Fingerprints never rest on a line number. The base hash covers the tool, the SAR
 the branch, the rule, the normalised path and either the tool's own fingerprint or the
 normalised content of the flagged lines (the snippet; for reports without snippets, the
 line read from the scanned file; failing both, the message). Identical contents in one file
-are told apart afterwards by their ordinal, in the merge (see findings.services).
+are told apart by their ordinal in the order the report lists them (:class:`Ordinals`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from scanners.base import SEVERITIES, RawFinding
+from scanners.base import RawFinding
 
 _WS = re.compile(r"\s+")
 MAX_SNIPPET = 4000
@@ -152,27 +152,6 @@ class SourceLines:
         return content
 
 
-STAGE_COLUMNS = (
-    "seq",
-    "base",
-    "tool",
-    "category",
-    "rule_id",
-    "title",
-    "message",
-    "severity",
-    "cwe",
-    "path",
-    "start_line",
-    "end_line",
-    "snippet",
-    "suppressed",
-    "suppression_reason",
-    "extra",
-)
-"""The columns of one staged row, in order (see findings.services.ScanStage)."""
-
-
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
     """The line-independent identity of a finding, before its ordinal among equals is added."""
     if raw.fingerprint:
@@ -183,6 +162,13 @@ def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def severity_rank(name: str) -> int:
-    """1 (critical) .. 5 (info), the stored form; unknown names are refused by the parsers."""
-    return SEVERITIES.index(name) + 1
+class Ordinals:
+    """Tells identical base fingerprints of one report apart: the second is ``base#2``..."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def __call__(self, base: str) -> str:
+        count = self._counts.get(base, 0) + 1
+        self._counts[base] = count
+        return base if count == 1 else f"{base}#{count}"

@@ -29,7 +29,17 @@ from findings import services
 from findings.models import PROJECT_KEY_PATTERN, Project, Report
 from scanners import registry
 from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
-from scanners.normalise import PathNormaliser, SourceLines, base_fingerprint, normalise_code
+from scanners.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
+from scanners.documents import extract as extract_document
+from scanners.documents import looks_like_document
+from scanners.documents.text import decode as decode_document
+from scanners.normalise import (
+    Ordinals,
+    PathNormaliser,
+    SourceLines,
+    base_fingerprint,
+    normalise_code,
+)
 
 BATCH = 5000
 Progress = Callable[[float], None]
@@ -158,11 +168,15 @@ def _describe_head(head: bytes) -> str:
 
 
 def detect_format(head: bytes, name: str) -> str:
+    """The scanner format of ``head``; text that no scanner claims is a remediation document."""
     key = registry.detect(head)
+    if key is None and looks_like_document(head):
+        return DOCUMENT_FORMAT
     if key is None:
         raise IngestError(
             f"{name}: unknown report format (starts with {_describe_head(head)}); expected SARIF "
-            "2.1.0 or the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks"
+            "2.1.0, the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks, or a "
+            "Markdown remediation document"
         )
     return key
 
@@ -233,6 +247,7 @@ class _Normaliser:
         self.branch = branch
         self.reader = reader
         self.scopes: dict[tuple[str, str], None] = {}
+        self.ordinals = Ordinals()
         self.rebuild(meta)
 
     def rebuild(self, meta: ReportMeta) -> None:
@@ -253,7 +268,7 @@ class _Normaliser:
         self.scopes.setdefault((raw.tool, raw.scope), None)
         return (
             seq,
-            base_fingerprint(raw, path=path, branch=self.branch, content=content),
+            self.ordinals(base_fingerprint(raw, path=path, branch=self.branch, content=content)),
             raw.tool[:200],
             raw.scope[:200],
             raw.rule_id[:300],
@@ -325,6 +340,20 @@ def ingest_file(
             head = window.read(registry.HEAD_BYTES)
             window.seek(0)
             fmt = options.format or detect_format(head, name)
+            if fmt == DOCUMENT_FORMAT:
+                return _ingest_document(
+                    path,
+                    window,
+                    name=name,
+                    size=size,
+                    sha=sha,
+                    project_key=project_key,
+                    options=options,
+                    user=user,
+                    report=report,
+                    started=started,
+                    on_progress=on_progress,
+                )
             if fmt not in registry.FORMATS:
                 raise IngestError(
                     f"{name}: unknown format {fmt!r}; expected one of {', '.join(registry.FORMATS)}"
@@ -513,6 +542,118 @@ def _duplicate(existing: Report, started: float) -> IngestResult:
         duplicate=True,
         note=f"already imported as report #{existing.pk}: nothing changed",
     )
+
+
+# --- remediation documents ----------------------------------------------------------------
+
+DOCUMENT_FORMAT = "markdown"
+
+
+def _ingest_document(
+    path: Path,
+    window: _Window,
+    *,
+    name: str,
+    size: int,
+    sha: str,
+    project_key: str,
+    options: Options,
+    user,
+    report: Report | None,
+    started: float,
+    on_progress: Progress | None,
+) -> IngestResult:
+    """Import a remediation document: extract it, then record it in one transaction.
+
+    The extractor refuses binary input and documents over ``MAX_BYTES``; its message becomes
+    the IngestError. Counts keep the scan keys; what each means for a document is in
+    docs/documents.md.
+    """
+    if size > MAX_DOCUMENT_BYTES:
+        raise IngestError(
+            f"{name}: document is {size} bytes, over the {MAX_DOCUMENT_BYTES} byte limit"
+        )
+    data = window.read()
+    try:
+        extraction = extract_document(data, source=name)
+        text = decode_document(data, source=name).text
+    except ParseError as error:
+        if not error.source:
+            error.source = name
+        raise IngestError(str(error)) from None
+    if on_progress:
+        on_progress(0.5)
+    target = Path(settings.DATA_DIR) / "reports" / sha[:2] / sha
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if path.resolve() != target.resolve():
+        shutil.copyfile(path, target)
+    facts = extraction.document
+    try:
+        with transaction.atomic():
+            project, _ = services.project_get_or_create(key=project_key)
+            if report is None:
+                report = Report(project=project, uploaded_by=user)
+            report.sha256 = sha
+            report.filename = name[:500]
+            report.size = size
+            report.stored_path = str(target)
+            report.kind = Report.Kind.DOCUMENT
+            report.format = DOCUMENT_FORMAT
+            report.tool = "document"
+            report.tool_version = ""
+            report.commit = options.commit[:40]
+            report.branch = options.branch[:200]
+            report.options = options.as_dict()
+            written = parse_datetime(f"{facts.date}T00:00:00+00:00") if facts.date else None
+            report.order_at = min(written, timezone.now()) if written else timezone.now()
+            report.order_source = "document" if written else "arrival"
+            report.state = Report.State.RUNNING
+            report.save()
+            counts = services.document_record(
+                project=project,
+                report=report,
+                extraction=extraction.to_dict(),
+                text=text,
+                user=user,
+            )
+            seconds = time.perf_counter() - started
+            services.report_finish(
+                report=report,
+                counts=services.ScanCounts(
+                    total=counts.total,
+                    new=counts.new,
+                    still_open=counts.still_open,
+                    fixed=counts.fixed,
+                    regressed=counts.regressed,
+                    suppressed=counts.suppressed,
+                ),
+                seconds=seconds,
+                note=counts.describe(),
+            )
+    except IntegrityError:
+        existing = Report.objects.filter(
+            project__key=project_key, sha256=sha, state=Report.State.DONE
+        ).first()
+        if existing is None:
+            raise
+        return _duplicate(existing, started)
+    return IngestResult(
+        report=report.pk,
+        project=project.key,
+        tool=report.tool,
+        format=DOCUMENT_FORMAT,
+        commit=report.commit,
+        new=counts.new,
+        still_open=counts.still_open,
+        fixed=counts.fixed,
+        regressed=counts.regressed,
+        suppressed=counts.suppressed,
+        seconds=round(seconds, 3),
+        note=report.note,
+    )
+
+
+# --- uploads -------------------------------------------------------------------------------
 
 
 def queue_upload(*, project_key: str, upload, options: Options, user) -> Report:

@@ -1,8 +1,17 @@
 """Every write to the domain goes through this package: ``<noun>_<verb>`` functions, each
 atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
-merge of a scanner report), ``findings`` (hand-made transitions).
+merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` (remediation
+documents: claims, links, planning and health; helped by ``document_matching`` and
+``document_planning``).
 """
 
+from findings.services.documents import (
+    DocumentCounts,
+    LinkError,
+    claim_link_confirm,
+    claim_link_undo,
+    document_record,
+)
 from findings.services.findings import TransitionError, finding_transition
 from findings.services.projects import (
     ProjectKeyError,
@@ -18,11 +27,16 @@ from findings.services.reports import (
 from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_record_scan
 
 __all__ = [
+    "DocumentCounts",
+    "LinkError",
     "ProjectKeyError",
     "ScanContext",
     "ScanCounts",
     "ScanStage",
     "TransitionError",
+    "claim_link_confirm",
+    "claim_link_undo",
+    "document_record",
     "finding_transition",
     "project_get_or_create",
     "project_remember_root",

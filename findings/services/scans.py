@@ -21,19 +21,18 @@ from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
 from findings.models import Project, Report, ReportScope
 
-STAGE_TABLE = "ad_stage"
 _STAGE_DDL = """
 CREATE TEMPORARY TABLE ad_stage (
-    seq BIGINT, base VARCHAR(64), tool TEXT, category TEXT, rule_id TEXT, title TEXT,
+    seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT, title TEXT,
     message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
     end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT
 )
 """
 _STAGE_COLUMNS = (
-    "seq, base, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
+    "seq, fingerprint, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
     "end_line, snippet, suppressed, suppression_reason, extra"
 )
-_TEMP_TABLES = ("ad_stage", "ad_fp", "ad_seen", "ad_paths")
+_TEMP_TABLES = ("ad_stage", "ad_seen", "ad_paths")
 
 
 class ScanStage:
@@ -118,15 +117,7 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
     sql = _MergeSQL(ctx)
     counts = ScanCounts(total=stage.count)
 
-    # Identical contents in one file are told apart by their order, never by line number.
-    sql.run(
-        """CREATE TEMPORARY TABLE ad_fp AS
-        SELECT s.*, CASE WHEN s.rn = 1 THEN s.base ELSE s.base || '#' || CAST(s.rn AS VARCHAR(12))
-               END AS fingerprint
-        FROM (SELECT ad_stage.*, ROW_NUMBER() OVER (
-                  PARTITION BY base ORDER BY start_line, seq) AS rn FROM ad_stage) s"""
-    )
-    sql.run("CREATE INDEX ad_fp_fingerprint ON ad_fp (fingerprint)")
+    sql.run("CREATE INDEX ad_stage_fingerprint ON ad_stage (fingerprint)")
 
     # The existing findings this report sees, with what it says about them now.
     sql.run(
@@ -134,7 +125,7 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
         SELECT f.id AS finding_id, s.suppressed AS suppressed,
                CASE WHEN f.last_seen_at <= %s THEN 1 ELSE 0 END AS newest,
                s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity
-        FROM ad_fp s JOIN findings_finding f
+        FROM ad_stage s JOIN findings_finding f
              ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
         [sql.at, project.pk],
     )
@@ -158,7 +149,7 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
                 s.start_line, s.end_line, s.snippet, {jsonb},
                 CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
                 %s, %s, %s, %s, %s, '', %s, %s, %s
-            FROM ad_fp s
+            FROM ad_stage s
             WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
                               WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
             [
@@ -309,7 +300,7 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
         "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
         [ctx.report.pk, Status.REGRESSED],
     )
-    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_fp WHERE suppressed")
+    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_stage WHERE suppressed")
     counts.still_open = sql.scalar(
         "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
         f"AND status IN {_in(lifecycle.OPEN_LIKE)}"

@@ -19,8 +19,9 @@ MEDIUM             medium       medium         low
 LOW                low          low            info
 =================  ===========  =============  ==========
 
-Mapping: rule_id = ``test_id``; title = ``test_name``, except bandit's catch-all name
-``blacklist`` (shared by every B3xx/B4xx check), where ``issue_text`` says more; message =
+Mapping: rule_id = ``test_id``; title = ``test_name`` made readable (``hardcoded_sql_expressions``
+-> "Hardcoded sql expressions"), except bandit's catch-all name ``blacklist`` (shared by every
+B3xx/B4xx check), where ``issue_text`` says more; message =
 ``issue_text``; cwe = ``CWE-<id>``; start_column is 1-based (bandit's ``col_offset`` + 1).
 The snippet is only the flagged lines (``line_range``) with their number prefixes removed: the
 pipeline fingerprints on it, so context lines must not leak in.
@@ -164,7 +165,7 @@ def _finding(result: Fields) -> RawFinding:
     return RawFinding(
         tool=TOOL,
         rule_id=test_id,
-        title=issue_text if test_name in ("", "blacklist") else test_name,
+        title=issue_text if test_name in ("", "blacklist") else _readable(test_name),
         severity=severity_for(severity, confidence),
         path=result.text("filename", required=True),
         start_line=line,
@@ -182,3 +183,9 @@ def _checked_level(result: Fields, key: str) -> str:
     if value not in (*_LEVELS, "UNDEFINED"):
         raise result.fail(key, f"`{key}` should be HIGH, MEDIUM, LOW or UNDEFINED, found {value!r}")
     return value
+
+
+def _readable(test_name: str) -> str:
+    """``start_process_with_a_shell`` -> "Start process with a shell"."""
+    words = test_name.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
