@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,17 @@ def ensure_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+_MEASURED = (
+    "import atexit, runpy, sys\n"
+    "def report():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        sys.stderr.write(''.join(l for l in status if l.startswith('VmHWM')))\n"
+    "atexit.register(report)\n"
+    f"sys.argv = ['manage.py', *sys.argv[1:]]\n"
+    f"runpy.run_path({str(ROOT / 'manage.py')!r}, run_name='__main__')\n"
+)
+
+
 def ingest(env: dict, path: Path, project: str) -> dict:
     """One `manage.py ingest --json` in its own process; its output plus wall time and peak RSS."""
     import json
@@ -43,31 +55,25 @@ def ingest(env: dict, path: Path, project: str) -> dict:
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
+        # The child reports its own high-water mark (VmHWM, reset at exec): ru_maxrss would
+        # also count the pages it shared with this process between fork and exec.
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "manage.py"),
-                "ingest",
-                str(path),
-                "--project",
-                project,
-                "--json",
-            ],
+            [sys.executable, "-c", _MEASURED, "ingest", str(path), "--project", project, "--json"],
             env=env,
             cwd=ROOT,
             stdout=out,
             stderr=err,
         )
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.wait()
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"ingest {path.name} failed:\n{err.read().decode()[-3000:]}")
         data = json.loads(out.read())
+        hwm = re.search(rb"VmHWM:\s+(\d+) kB", err.read())
     data["wall"] = wall
-    data["peak_mb"] = usage.ru_maxrss / 1024
+    data["peak_mb"] = int(hwm.group(1)) / 1024 if hwm else float("nan")
     return data
 
 

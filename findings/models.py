@@ -209,6 +209,8 @@ class Finding(models.Model):
         ]
         indexes = [
             models.Index(fields=["project", "status", "severity"]),
+            # The board's order: worst first, newest first.
+            models.Index(fields=["project", "severity", "-number"], name="finding_board_order"),
             models.Index(fields=["project", "tool", "category", "branch", "status"]),
         ]
 
@@ -256,6 +258,31 @@ class Sighting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id} in report {self.report_id}"
+
+
+class StatusCount(models.Model):
+    """How many of a project's findings have each severity and status.
+
+    A summary the services keep (recomputed after each import, moved by each hand-made
+    transition) so that boards and overviews never count millions of rows per request.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="status_counts", db_index=False
+    )
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "severity", "status"], name="status_count_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.severity}/{self.status}: {self.n}"
 
 
 class AppendOnlyError(Exception):
@@ -409,6 +436,29 @@ class Claim(models.Model):
     def severity_name(self) -> str:
         return Severity(self.severity).label if self.severity else ""
 
+    @property
+    def file_lines(self) -> list[tuple[str, str]]:
+        """Each cited file with its line ranges as a reader writes them ("66, 115-125")."""
+        return [
+            (
+                ref.get("path") or "(no file named)",
+                ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ref.get("lines") or []),
+            )
+            for ref in self.files
+        ]
+
+    @property
+    def code_pairs(self) -> list[tuple[str, str]]:
+        """BEFORE and AFTER blocks side by side, in the order the document gives them."""
+        count = max(len(self.before), len(self.after))
+        return [
+            (
+                self.before[i] if i < len(self.before) else "",
+                self.after[i] if i < len(self.after) else "",
+            )
+            for i in range(count)
+        ]
+
 
 class FindingLink(models.Model):
     """A claim matched to a finding that existed before it, with the score shown to users."""
@@ -532,3 +582,7 @@ class HealthReading(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area}: {self.status}"
+
+    @property
+    def status_label(self) -> str:
+        return self.status.replace("_", " ")

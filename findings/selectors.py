@@ -6,11 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import nh3
-from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from markdown_it import MarkdownIt
 
-from findings.lifecycle import Status
+from findings.lifecycle import OPEN_LIKE, Status
 from findings.models import (
     Claim,
     Document,
@@ -22,6 +21,7 @@ from findings.models import (
     Report,
     RoadmapItem,
     Severity,
+    StatusCount,
 )
 
 
@@ -72,33 +72,33 @@ def projects_for_user(user) -> QuerySet[Project]:
 
 
 def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
-    """Per project: open findings by severity and the last import."""
-    open_like = [Status.OPEN, Status.REGRESSED, Status.CLAIMED]
+    """Per project: open findings by severity, from the status summary."""
+    counts: dict[tuple[int, int], int] = {}
+    for row in StatusCount.objects.filter(project__in=projects, status__in=OPEN_LIKE).values(
+        "project_id", "severity", "n"
+    ):
+        key = (row["project_id"], row["severity"])
+        counts[key] = counts.get(key, 0) + row["n"]
     rows = []
-    counts = {
-        (row["project_id"], row["severity"]): row["n"]
-        for row in Finding.objects.filter(project__in=projects, status__in=open_like)
-        .values("project_id", "severity")
-        .annotate(n=Count("id"))
-    }
     for project in projects:
+        open_counts = [(sev.label, counts.get((project.pk, sev.value), 0)) for sev in Severity]
         rows.append(
             {
                 "project": project,
-                "open": [(sev.label, counts.get((project.pk, sev.value), 0)) for sev in Severity],
-                "open_total": sum(counts.get((project.pk, sev.value), 0) for sev in Severity),
+                "open": open_counts,
+                "open_total": sum(n for _, n in open_counts),
             }
         )
     return rows
 
 
 def status_matrix(*, project: Project) -> dict:
-    """Counts by severity x status, for the board's header table."""
+    """Counts by severity x status, for the board's header table (from the status summary)."""
     cells = {
         (row["severity"], row["status"]): row["n"]
-        for row in Finding.objects.filter(project=project)
-        .values("severity", "status")
-        .annotate(n=Count("id"))
+        for row in StatusCount.objects.filter(project=project, n__gt=0).values(
+            "severity", "status", "n"
+        )
     }
     statuses = [s for s in Status if any(cells.get((sev.value, s.value)) for sev in Severity)]
     statuses = statuses or [Status.OPEN]
@@ -126,36 +126,89 @@ class FindingFilter:
     q: str = ""
 
 
-def board_findings(*, project: Project, filters: FindingFilter, page: int, per_page: int = 50):
-    """A page of a project's findings, filtered, worst first."""
+COUNT_CAP = 10_000
+
+
+@dataclass
+class BoardPage:
+    """One page of the board's list: rows, the count (exact, or capped), and neighbours."""
+
+    object_list: list
+    number: int
+    per_page: int
+    count: int
+    count_capped: bool
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def board_findings(
+    *, project: Project, filters: FindingFilter, page: int, per_page: int = 50
+) -> BoardPage:
+    """A page of a project's findings, filtered, worst first then newest.
+
+    The order (severity, number descending) follows an index, so the first pages cost the
+    same at a million findings as at a hundred. The count comes from the status summary when
+    only status and severity filter; otherwise it is counted up to ``COUNT_CAP`` and shown as
+    "10,000+" beyond.
+    """
     qs = Finding.objects.filter(project=project)
+    summary = StatusCount.objects.filter(project=project)
     if filters.status == "open_like":
-        qs = qs.filter(status__in=[Status.OPEN, Status.REGRESSED, Status.CLAIMED])
+        qs = qs.filter(status__in=OPEN_LIKE)
+        summary = summary.filter(status__in=OPEN_LIKE)
     elif filters.status:
         qs = qs.filter(status=filters.status)
+        summary = summary.filter(status=filters.status)
     if filters.severity:
-        qs = qs.filter(severity=Severity.from_name(filters.severity))
+        severity = Severity.from_name(filters.severity)
+        qs = qs.filter(severity=severity)
+        summary = summary.filter(severity=severity)
+    narrowed = bool(filters.tool or filters.path or filters.q)
     if filters.tool:
         qs = qs.filter(tool=filters.tool)
     if filters.path:
         qs = qs.filter(path__startswith=filters.path)
     if filters.q:
         qs = qs.filter(Q(title__icontains=filters.q) | Q(rule_id__icontains=filters.q))
-    qs = qs.order_by("severity", "-last_seen_at", "number").only(
-        "number",
-        "title",
-        "severity",
-        "status",
-        "path",
-        "start_line",
-        "tool",
-        "rule_id",
-        "last_seen_at",
-        "first_seen_at",
-        "project_id",
+    if narrowed:
+        count = qs.order_by()[: COUNT_CAP + 1].count()
+    else:
+        count = sum(summary.values_list("n", flat=True))
+    capped = count > COUNT_CAP
+    count = min(count, COUNT_CAP) if capped else count
+    last_page = max(1, -(-count // per_page))
+    number = min(max(1, page), last_page)
+    rows = list(
+        qs.order_by("severity", "-number").only(
+            "number",
+            "title",
+            "severity",
+            "status",
+            "path",
+            "start_line",
+            "tool",
+            "rule_id",
+            "last_seen_at",
+            "first_seen_at",
+            "project_id",
+        )[(number - 1) * per_page : number * per_page]
     )
-    paginator = Paginator(qs, per_page)
-    return paginator.get_page(page)
+    return BoardPage(rows, number, per_page, count, capped)
 
 
 def project_tools(*, project: Project) -> list[str]:
@@ -205,6 +258,7 @@ def render_document(text: str, unparsed_lines: set[int]) -> tuple[str, dict[int,
     fetches), then cleaned by nh3: no script, no event handlers, no ``javascript:`` URLs;
     links get ``rel="noopener noreferrer"``. Each block carries ``data-line`` (its first line)
     and an ``id`` ``doc-L<line>``; blocks holding an unparsed line get the class ``unparsed``.
+    Headings move two levels down (h1 becomes h3) to fit under the page's own outline.
     Also returns, for each unparsed line, the first line of the block that shows it.
     """
     md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
@@ -212,6 +266,9 @@ def render_document(text: str, unparsed_lines: set[int]) -> tuple[str, dict[int,
     tokens = md.parse(text)
     anchors: dict[int, int] = {}
     for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            # The page has its own h1 and h2s; the document's outline sits two levels below.
+            token.tag = f"h{min(6, int(token.tag[1]) + 2)}"
         if token.type not in _MARKED_BLOCKS or token.map is None or token.hidden:
             continue
         first, last = token.map[0] + 1, token.map[1]

@@ -17,6 +17,8 @@ from findings.services.projects import (
     ProjectKeyError,
     project_get_or_create,
     project_remember_root,
+    status_count_move,
+    status_counts_refresh,
 )
 from findings.services.reports import (
     report_create_queued,
@@ -45,4 +47,6 @@ __all__ = [
     "report_finish",
     "report_record_scan",
     "report_set_progress",
+    "status_count_move",
+    "status_counts_refresh",
 ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from findings import lifecycle
 from findings.models import Event, Finding, Report
+from findings.services.projects import status_count_move
 
 
 class TransitionError(ValueError):
@@ -30,6 +31,9 @@ def finding_transition(
         locked.status_reason = reason
         locked.status_changed_at = timezone.now()
         locked.save(update_fields=["status", "status_reason", "status_changed_at"])
+        status_count_move(
+            project_id=locked.project_id, severity=locked.severity, before=before, after=after
+        )
         Event.objects.create(
             project_id=locked.project_id,
             finding=locked,

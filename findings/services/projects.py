@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from findings.models import Event, Project
+from findings.models import Event, Project, StatusCount
 
 
 class ProjectKeyError(ValueError):
@@ -44,3 +45,30 @@ def project_remember_root(*, project: Project, root: str) -> None:
             created_at=timezone.now(),
         )
         project.scan_root = root
+
+
+def status_counts_refresh(*, project_id: int) -> None:
+    """Recount a project's findings by severity and status (after a bulk change)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM findings_statuscount WHERE project_id = %s", [project_id])
+        cursor.execute(
+            """INSERT INTO findings_statuscount (project_id, severity, status, n)
+            SELECT project_id, severity, status, COUNT(*) FROM findings_finding
+            WHERE project_id = %s GROUP BY project_id, severity, status""",
+            [project_id],
+        )
+
+
+def status_count_move(*, project_id: int, severity: int, before: str, after: str) -> None:
+    """Move one finding between cells of the summary (a single hand-made transition)."""
+    if before == after:
+        return
+    if before:
+        StatusCount.objects.filter(
+            project_id=project_id, severity=severity, status=before, n__gt=0
+        ).update(n=F("n") - 1)
+    cell, created = StatusCount.objects.get_or_create(
+        project_id=project_id, severity=severity, status=after, defaults={"n": 1}
+    )
+    if not created:
+        StatusCount.objects.filter(pk=cell.pk).update(n=F("n") + 1)

@@ -20,6 +20,7 @@ from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
 from findings.models import Project, Report, ReportScope
+from findings.services.projects import status_counts_refresh
 
 _STAGE_DDL = """
 CREATE TEMPORARY TABLE ad_stage (
@@ -314,6 +315,7 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
         else 0
     )
 
+    status_counts_refresh(project_id=project.pk)
     ReportScope.objects.bulk_create(
         ReportScope(
             report=ctx.report,

@@ -146,3 +146,36 @@ def test_polling_a_finished_report_stops_the_polling(owner_client, lily):
     response = owner_client.get(f"/imports/{report.pk}/", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert f'id="report-{report.pk}"' in response.content.decode()
+
+
+def _recount(project):
+    from django.db.models import Count
+
+    return {
+        (row["severity"], row["status"]): row["n"]
+        for row in Finding.objects.filter(project=project)
+        .values("severity", "status")
+        .annotate(n=Count("id"))
+    }
+
+
+def test_the_status_summary_matches_the_findings_after_imports_and_transitions(lily, owner):
+    from findings.models import StatusCount
+    from findings.services import finding_transition
+
+    def summary():
+        return {
+            (c.severity, c.status): c.n for c in StatusCount.objects.filter(project=lily) if c.n
+        }
+
+    assert summary() == _recount(lily)
+    finding = Finding.objects.filter(project=lily).first()
+    finding_transition(finding=finding, event="wont_fix", actor=owner, reason="legacy code")
+    assert summary() == _recount(lily)
+
+
+def test_the_board_lists_worst_first_then_newest(owner_client, lily):
+    page = owner_client.get("/p/LILY/").content.decode()
+    ordered = list(Finding.objects.filter(project=lily).order_by("severity", "-number"))
+    positions = [page.index(f">LILY-{f.number}<") for f in ordered]
+    assert positions == sorted(positions)
