@@ -11,6 +11,7 @@ AUDITDASH_MAX_REPORT_BYTES  largest report accepted; default 512 MB
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "findings",
     "scanners",
 ]
@@ -77,7 +79,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "auditdash.urls"
@@ -154,6 +159,13 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = int(os.environ.get("AUDITDASH_TASK_TIME_LIMIT", "3600"))
+# `celery -A auditdash beat` scans the head of each linked project's default branch.
+CELERY_BEAT_SCHEDULE = {
+    "scan-branch-heads": {
+        "task": "scanners.tasks.scan_branch_heads",
+        "schedule": float(os.environ.get("AUDITDASH_SCAN_INTERVAL", "3600")),
+    },
+}
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {
@@ -162,15 +174,67 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# --- Security: sessions, login rate limit, headers, CSP (see README, "Accounts and roles") ---
+# SESSION_COOKIE_AGE        idle timeout in seconds; default 8 hours
+# SECURE_COOKIES            "0" to allow cookies over plain HTTP when DEBUG is off; default on
+# SECURE_SSL_REDIRECT       "1" when Django itself must redirect HTTP to HTTPS; default off
+# SECURE_PROXY_SSL_HEADER   "1" when a TLS proxy sets X-Forwarded-Proto: https
+# SECURE_HSTS_SECONDS       HSTS max-age; default 0 (off: enable once HTTPS is certain)
+# SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD   "1" to add them to the HSTS header
+# AXES_FAILURE_LIMIT        failed logins (per username and address) before a lockout; default 5
+# AXES_COOLOFF_MINUTES      how long a lockout lasts; default 15
+
+# A session ends at browser close, or after SESSION_COOKIE_AGE without a request (each
+# request renews it), whichever comes first.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
+if _env_bool("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
 if not DEBUG:
     SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES", True)
+
+# Pages load only this site's own script and stylesheet: no inline script or style, no
+# eval (htmx runs with allowEval off, see base.html), nothing framed, forms post home only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Failed logins are counted per (username, address) in the database, so every web process
+# shares them; a lockout lifts after the cool-off and a successful login resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# --- end of security settings ----------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

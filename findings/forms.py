@@ -3,8 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 
-from findings.lifecycle import Status
-from findings.models import PROJECT_KEY_PATTERN, Severity
+from findings.lifecycle import REQUIRES_REASON, Event, Status
+from findings.models import PROJECT_KEY_PATTERN, Review, Role, Severity
 from scanners import registry
 
 
@@ -55,3 +55,38 @@ class FilterForm(forms.Form):
     tool = forms.CharField(required=False, max_length=200)
     path = forms.CharField(required=False, max_length=1000)
     q = forms.CharField(required=False, max_length=200, label="Text")
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's verdict; the service decides whether it may be given."""
+
+    verdict = forms.ChoiceField(choices=Review.Verdict.choices)
+    comment = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required to reject or ask for more work.",
+    )
+
+
+class TransitionForm(forms.Form):
+    """A hand-made lifecycle event, limited to the ones the user's role allows right now."""
+
+    event = forms.ChoiceField(choices=())
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
+
+    def __init__(self, *args, events: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = [(event, Event(event).label) for event in events]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        event = data.get("event")
+        if event in REQUIRES_REASON and not (data.get("reason") or "").strip():
+            self.add_error("reason", f"“{Event(event).label}” needs a reason.")
+        return data
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=[(role.label, role.label) for role in Role])

@@ -9,6 +9,7 @@ import nh3
 from django.db.models import Prefetch, Q, QuerySet
 from markdown_it import MarkdownIt
 
+from findings.access import projects_for
 from findings.lifecycle import OPEN_LIKE, Status
 from findings.models import (
     Claim,
@@ -62,13 +63,6 @@ def export_rows(*, project: Project) -> Iterator[dict]:
             "last_seen_commit": data["last_seen_commit"],
             "fixed_in_commit": data["fixed_in_commit"],
         }
-
-
-def projects_for_user(user) -> QuerySet[Project]:
-    """The projects a signed-in user may see (every project, until per-project roles land)."""
-    if not user.is_authenticated:
-        return Project.objects.none()
-    return Project.objects.all()
 
 
 def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
@@ -382,7 +376,7 @@ def document_page(*, report: Report) -> dict:
 def link_for_user(*, user, pk: int) -> FindingLink | None:
     """A finding link in a project the user may see, with its claim and finding loaded."""
     return (
-        FindingLink.objects.filter(pk=pk, claim__project__in=projects_for_user(user))
+        FindingLink.objects.filter(pk=pk, claim__project__in=projects_for(user))
         .select_related("claim", "claim__report", "claim__project", "finding", "finding__project")
         .first()
     )

@@ -6,26 +6,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from findings import selectors
+from findings import access, action_views, selectors, services
+from findings.access import Role
 from findings.forms import FilterForm, UploadForm
-from findings.models import Finding, Project, Report
+from findings.models import Project, Report
+from findings.uploads import UploadError, inflate_upload
 from scanners.pipeline import IngestError, Options, queue_upload
-
-
-def _project_for_user(request: HttpRequest, key: str) -> Project:
-    project = selectors.projects_for_user(request.user).filter(key=key).first()
-    if project is None:
-        raise Http404("No such project, or you may not see it.")
-    return project
 
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    projects = selectors.projects_for_user(request.user)
+    projects = access.projects_for(request.user)
     return render(
         request,
         "findings/overview.html",
@@ -36,7 +32,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def board(request: HttpRequest, key: str) -> HttpResponse:
-    project = _project_for_user(request, key)
+    project = access.require(request, key, Role.VIEWER)
     form = FilterForm(request.GET or None)
     filters = (
         selectors.FindingFilter(**form.cleaned_data)
@@ -58,6 +54,7 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "findings/board.html#finding-list", context)
+    context["can_manage"] = access.can(request.user, project, access.ACTION_ROLES["members"])
     context["matrix"] = selectors.status_matrix(project=project)
     context["tools"] = selectors.project_tools(project=project)
     return render(request, "findings/board.html", context)
@@ -65,14 +62,18 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
-    project = _project_for_user(request, key)
-    finding = Finding.objects.filter(project=project, number=number).first()
-    if finding is None:
-        raise Http404("No such finding.")
+    project = access.require(request, key, Role.VIEWER)
+    finding = action_views.get_finding(project, number)
     return render(
         request,
         "findings/finding_detail.html",
-        {"project": project, "finding": finding, **selectors.finding_timeline(finding=finding)},
+        {
+            "project": project,
+            "finding": finding,
+            "claims": selectors.finding_claims(finding=finding),
+            **selectors.finding_timeline(finding=finding),
+            **action_views.actions_context(request, finding),
+        },
     )
 
 
@@ -85,17 +86,24 @@ def imports(request: HttpRequest) -> HttpResponse:
         options = Options(
             commit=data["commit"], branch=data["branch"], root=data["root"], format=data["format"]
         )
+        refusal = _upload_refusal(request.user, data["project"])
+        if refusal:
+            messages.error(request, refusal)
+            return redirect("findings:imports")
         for upload in data["files"]:
             try:
                 report = queue_upload(
-                    project_key=data["project"], upload=upload, options=options, user=request.user
+                    project_key=data["project"],
+                    upload=inflate_upload(upload),
+                    options=options,
+                    user=request.user,
                 )
-            except IngestError as error:
+            except (IngestError, UploadError) as error:
                 messages.error(request, str(error))
             else:
                 messages.success(request, f"{report.filename}: queued as report #{report.pk}")
         return redirect("findings:imports")
-    projects = selectors.projects_for_user(request.user)
+    projects = access.projects_for(request.user)
     return render(
         request,
         "findings/imports.html",
@@ -106,7 +114,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 @login_required
 @vary_on_headers("HX-Request")
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    projects = selectors.projects_for_user(request.user)
+    projects = access.projects_for(request.user)
     report = Report.objects.filter(pk=pk, project__in=projects).select_related("project").first()
     if report is None:
         raise Http404("No such report.")
@@ -119,3 +127,74 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return stop
         return response
     return render(request, "findings/report_detail.html", {"report": report})
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    projects = access.projects_for(request.user)
+    report = (
+        selectors.document_reports(projects=projects)
+        .filter(pk=pk, document__isnull=False)
+        .select_related("project", "document")
+        .first()
+    )
+    if report is None:
+        raise Http404("No such document, or it was not imported.")
+    context = selectors.document_page(report=report)
+    return render(request, "findings/document_detail.html", {"project": report.project, **context})
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def link_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_link(request, pk, services.claim_link_confirm, "confirmed")
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def link_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _decide_link(request, pk, services.claim_link_undo, "undone")
+
+
+def _decide_link(request: HttpRequest, pk: int, decide, done: str) -> HttpResponse:
+    """Confirm or undo a link; htmx gets the claim card back, a plain form a redirect."""
+    link = selectors.link_for_user(user=request.user, pk=pk)
+    if link is None:
+        raise Http404("No such link.")
+    access.require(request, link.claim.project, access.ACTION_ROLES["link"])
+    error = ""
+    try:
+        decide(link=link, user=request.user)
+    except services.LinkError as failure:
+        error = str(failure)
+    text = error or f"Link {link.claim.title} → {link.finding.key} {done}."
+    if request.htmx:
+        claim = selectors.claim_card(claim_id=link.claim_id)
+        return render(
+            request,
+            "findings/document_detail.html#claim-card",
+            {"claim": claim, "decision": text, "decision_failed": bool(error)},
+        )
+    (messages.error if error else messages.success)(request, text)
+    target = reverse("findings:document", args=[link.claim.report_id])
+    return redirect(f"{target}#claim-{link.claim_id}")
+
+
+def _upload_refusal(user, key: str) -> str:
+    """Why ``user`` may not upload into project ``key``, or "" when they may.
+
+    A project the user may not see reads the same as one that does not exist.
+    """
+    project = Project.objects.filter(key=key).first()
+    if project is None:
+        if access.can_create_projects(user):
+            return ""
+        return f"There is no project {key} you may upload to; a site admin creates projects."
+    role = access.role_for(user, project)
+    if role is None:
+        return f"There is no project {key} you may upload to; a site admin creates projects."
+    if role < access.ACTION_ROLES["upload"]:
+        return f"Your role in {key} is {role.label}; uploading needs developer."
+    return ""

@@ -77,9 +77,11 @@ class Options:
     branch: str = ""
     root: str = ""
     format: str = ""
+    # A root given by a person is kept for later reports; a temporary checkout's is not.
+    remember_root: bool = True
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v}
+        return {k: v for k, v in asdict(self).items() if v and k != "remember_root"}
 
 
 def sha256_of(path: Path) -> str:
@@ -168,9 +170,13 @@ def _describe_head(head: bytes) -> str:
 
 
 def detect_format(head: bytes, name: str) -> str:
-    """The scanner format of ``head``; text that no scanner claims is a remediation document."""
+    """The scanner format of ``head``; text that no scanner claims is a remediation document.
+
+    A file named as machine output (``.json``, ``.sarif``...) is never read as a document: text
+    there is a tool's log or a broken report, and the user should hear that it is not one.
+    """
     key = registry.detect(head)
-    if key is None and looks_like_document(head):
+    if key is None and looks_like_document(head) and not name.lower().endswith(_NOT_DOCUMENTS):
         return DOCUMENT_FORMAT
     if key is None:
         raise IngestError(
@@ -506,7 +512,7 @@ def _merge(
             notes.append(
                 f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3])
             )
-        if options.root:
+        if options.root and options.remember_root:
             services.project_remember_root(project=project, root=options.root)
         seconds = time.perf_counter() - started
         services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
@@ -547,6 +553,7 @@ def _duplicate(existing: Report, started: float) -> IngestResult:
 # --- remediation documents ----------------------------------------------------------------
 
 DOCUMENT_FORMAT = "markdown"
+_NOT_DOCUMENTS = (".json", ".jsonl", ".sarif", ".xml")
 
 
 def _ingest_document(

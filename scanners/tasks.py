@@ -52,3 +52,63 @@ def ingest_report(report_id: int) -> str:
     if upload.parent.name == "uploads":
         upload.unlink(missing_ok=True)
     return Report.State.DONE
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
+def scan_project_commit(project_id: int, commit: str, branch: str) -> dict:
+    """Run the scanners over one commit of a linked project and import their reports.
+
+    Returns the scan summary as a dict (``ScanSummary.as_dict``), or ``{"project",
+    "commit", "branch", "error"}`` when the scan cannot run (no repository, unknown commit).
+    A redelivery scans again; its reports are new only where the tools' output differs.
+    """
+    from findings.models import Project
+    from scanners.runners.ingest import ScanError, scan_commit
+
+    project = Project.objects.get(pk=project_id)
+    try:
+        summary = scan_commit(project=project, commit=commit, branch=branch)
+    except ScanError as error:
+        log.warning("scan of %s at %s failed: %s", project.key, commit, error)
+        return {"project": project.key, "commit": commit, "branch": branch, "error": str(error)}
+    for outcome in summary.failures:
+        log.warning(
+            "scan of %s at %s: %s %s",
+            project.key,
+            summary.commit[:12],
+            outcome.run.describe(),
+            outcome.import_error,
+        )
+    return summary.as_dict()
+
+
+@shared_task
+def scan_branch_heads() -> int:
+    """Queue a scan of the head of each linked project's default branch, unless a report
+    of one of the runner's tools already exists at that commit. Returns how many were queued.
+
+    A repository that cannot be read is logged and skipped; the others still get their scan.
+    """
+    from findings.models import Project
+    from scanners.git import GitError, ResolveOutcome, open_repo, resolve
+    from scanners.runners import TOOLS
+
+    queued = 0
+    for project in Project.objects.exclude(repo_path="").order_by("key"):
+        try:
+            head = resolve(open_repo(project.repo_path), project.default_branch)
+        except GitError as error:
+            log.warning("scheduled scan of %s skipped: %s", project.key, error)
+            continue
+        if head.outcome is not ResolveOutcome.FOUND or not head.sha:
+            log.warning("scheduled scan of %s skipped: %s", project.key, head.reason)
+            continue
+        scanned = (
+            Report.objects.filter(project=project, commit=head.sha, tool__in=list(TOOLS))
+            .exclude(state=Report.State.FAILED)
+            .exists()
+        )
+        if not scanned:
+            scan_project_commit.delay(project.pk, head.sha, project.default_branch)
+            queued += 1
+    return queued

@@ -2,7 +2,8 @@
 atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
 merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` (remediation
 documents: claims, links, planning and health; helped by ``document_matching`` and
-``document_planning``).
+``document_planning``), ``reviews`` (sign-off with separation of duties)
+and ``members`` (per-project roles).
 """
 
 from findings.services.documents import (
@@ -13,6 +14,7 @@ from findings.services.documents import (
     document_record,
 )
 from findings.services.findings import TransitionError, finding_transition
+from findings.services.members import membership_remove, membership_set
 from findings.services.projects import (
     ProjectKeyError,
     project_get_or_create,
@@ -26,20 +28,31 @@ from findings.services.reports import (
     report_finish,
     report_set_progress,
 )
+from findings.services.reviews import (
+    ReviewError,
+    SeparationOfDutiesError,
+    fix_authors,
+    review_record,
+)
 from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_record_scan
 
 __all__ = [
     "DocumentCounts",
     "LinkError",
     "ProjectKeyError",
+    "ReviewError",
     "ScanContext",
     "ScanCounts",
     "ScanStage",
+    "SeparationOfDutiesError",
     "TransitionError",
     "claim_link_confirm",
     "claim_link_undo",
     "document_record",
     "finding_transition",
+    "membership_remove",
+    "membership_set",
+    "fix_authors",
     "project_get_or_create",
     "project_remember_root",
     "report_create_queued",
@@ -47,6 +60,7 @@ __all__ = [
     "report_finish",
     "report_record_scan",
     "report_set_progress",
+    "review_record",
     "status_count_move",
     "status_counts_refresh",
 ]

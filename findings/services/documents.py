@@ -39,6 +39,7 @@ from findings.services.document_matching import (
 )
 from findings.services.document_planning import DocumentPlanning, parse_date
 from findings.services.findings import finding_transition
+from findings.services.projects import status_count_move, status_counts_refresh
 
 __all__ = [
     "LINK_THRESHOLD",
@@ -83,23 +84,31 @@ class DocumentCounts:
             lines.append("no findings found in this document: nothing was claimed")
         else:
             lines.append(
-                f"{self.total} claims: {self.new} new findings, {self.linked} linked to existing "
-                f"findings ({self.suggested} suggested links to confirm), {self.fixed} moved to "
-                "claimed fixed (awaiting machine evidence)"
+                f"{_n(self.total, 'claim')}: {_n(self.new, 'new finding')}, "
+                f"{self.linked} linked to existing findings "
+                f"({_n(self.suggested, 'suggested link')} to confirm), "
+                f"{self.fixed} moved to claimed fixed (awaiting machine evidence)"
             )
         if self.revision_of:
             lines.append(
-                f"revision of report #{self.revision_of}: {self.updated} claims updated, "
+                f"revision of report #{self.revision_of}: {_n(self.updated, 'claim')} updated, "
                 f"{self.dropped} no longer stated"
             )
         lines.append(
-            f"{self.phases} phases with {self.items} items, {self.readings} health readings"
+            f"{_n(self.phases, 'phase')} with {_n(self.items, 'item')}, "
+            f"{_n(self.readings, 'health reading')}"
         )
         if self.unparsed:
-            lines.append(f"{self.unparsed} passages could not be placed: see the document page")
+            lines.append(
+                f"{_n(self.unparsed, 'passage')} could not be placed: see the document page"
+            )
         if self.repaired:
             lines.append(f"mojibake repaired (UTF-8 that was read as {self.repaired})")
         return "\n".join(lines + self.notes)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- recording a document ------------------------------------------------------------------
@@ -190,6 +199,9 @@ def _own_finding(
         last_seen_report=report,
         first_seen_at=at,
         last_seen_at=at,
+    )
+    status_count_move(
+        project_id=project.pk, severity=finding.severity, before="", after=finding.status
     )
     _event(
         project,
@@ -350,6 +362,8 @@ def document_record(
         planning = DocumentPlanning(recorder)
         planning.phases(list(extraction.get("phases") or []), by_key)
         planning.health(list(extraction.get("health") or []))
+        # A revision may change the stated severity of its own findings: recount once.
+        status_counts_refresh(project_id=project.pk)
     return counts
 
 

@@ -1,0 +1,138 @@
+"""Reviews: a reviewer's sign-off of a fix, with separation of duties.
+
+A verdict is only worth something if the person who made or claimed the fix cannot give it,
+so :func:`review_record` refuses an approval from anyone who authored the current fix. The
+authors of the current fix are everyone who claimed it since the finding was last open: the
+person on each ``claim`` Event and the uploader of the document that carried the claim.
+(Commit authors will join them when the git evidence is stored; see docs/architecture.md.)
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from findings import access, lifecycle
+from findings.lifecycle import Status
+from findings.models import Claim, Event, Finding, FindingLink, Review, Role
+from findings.services.findings import finding_transition
+
+
+class ReviewError(ValueError):
+    """A review that cannot be recorded; the message says why, for the reviewer to read."""
+
+
+class SeparationOfDutiesError(ReviewError):
+    """The reviewer claimed or authored the fix they were about to approve."""
+
+
+REVIEWABLE = frozenset({Status.CLAIMED, Status.VERIFIED})
+"""A fix can be reviewed while it is claimed or verified, not before and not after sign-off."""
+
+_VERDICT_EVENTS = {
+    Review.Verdict.APPROVE: lifecycle.Event.SIGN_OFF,
+    Review.Verdict.REJECT: lifecycle.Event.REJECT,
+}
+
+# Status changes after which earlier claims belong to an earlier, failed fix.
+_REOPENED = frozenset({Status.OPEN, Status.REGRESSED})
+
+
+def fix_authors(*, finding: Finding) -> set[int]:
+    """Ids of the users who claimed the finding's current fix (since it was last open)."""
+    events = list(
+        finding.events.select_related("report")
+        .order_by("created_at", "id")
+        .values("action", "before", "after", "actor_id", "report__uploaded_by_id")
+    )
+    authors: set[int] = set()
+    for event in events:
+        if event["after"] in _REOPENED and event["before"] not in _REOPENED:
+            authors.clear()
+        if event["action"] == lifecycle.Event.CLAIM:
+            authors.update(
+                user_id
+                for user_id in (event["actor_id"], event["report__uploaded_by_id"])
+                if user_id is not None
+            )
+    return authors
+
+
+def evidence_level(*, finding: Finding) -> str:
+    """What backs the fix right now: ``verified`` when machine evidence moved it, else
+    ``unverified`` (finer levels arrive with the git evidence checks)."""
+    return "verified" if finding.status == Status.VERIFIED else "unverified"
+
+
+def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = "") -> Review:
+    """Record a reviewer's verdict on a finding's fix and apply it.
+
+    ``approve`` moves a claimed or verified finding to signed_off (a ``sign_off`` Event),
+    ``reject`` sends it back to open (a ``reject`` Event), ``needs_work`` leaves it where it
+    is (a ``needs_work`` Event); each also writes a Review row that is never changed.
+
+    Raises PermissionDenied when the reviewer's role in the project is below reviewer,
+    SeparationOfDutiesError when they claimed the fix they approve, and ReviewError when the
+    verdict is unknown, the finding has no fix to review, or a reject / needs-work verdict
+    comes without a comment.
+    """
+    try:
+        verdict = Review.Verdict(verdict)
+    except ValueError:
+        choices = ", ".join(Review.Verdict.values)
+        raise ReviewError(f"unknown verdict {verdict!r}: use one of {choices}") from None
+    comment = comment.strip()
+    if verdict != Review.Verdict.APPROVE and not comment:
+        raise ReviewError(f"a '{verdict.label.lower()}' verdict needs a comment saying why")
+    access.require(reviewer, finding.project, Role.REVIEWER)
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().select_related("project").get(pk=finding.pk)
+        if locked.status not in REVIEWABLE:
+            raise ReviewError(
+                f"{locked.key} is {Status(locked.status).label.lower()}: only a claimed or "
+                "verified fix can be reviewed"
+            )
+        if verdict == Review.Verdict.APPROVE and reviewer.pk in fix_authors(finding=locked):
+            raise SeparationOfDutiesError(
+                f"you claimed the fix of {locked.key}, so someone else must approve it"
+            )
+        before = locked.status
+        level = evidence_level(finding=locked)
+        event = _VERDICT_EVENTS.get(verdict)
+        if event is not None:
+            locked = finding_transition(finding=locked, event=event, actor=reviewer, reason=comment)
+        else:
+            Event.objects.create(
+                project_id=locked.project_id,
+                finding=locked,
+                actor=reviewer,
+                action="needs_work",
+                before=before,
+                after=before,
+                note=comment[:2000],
+                created_at=timezone.now(),
+            )
+        return Review.objects.create(
+            project_id=locked.project_id,
+            finding=locked,
+            claim=_current_claim(locked),
+            reviewer=reviewer,
+            verdict=verdict,
+            comment=comment,
+            status_before=before,
+            status_after=locked.status,
+            evidence_level=level,
+            created_at=timezone.now(),
+        )
+
+
+def _current_claim(finding: Finding) -> Claim | None:
+    """The newest live claim that says the finding is fixed, if a document claimed it."""
+    linked = Q(links__finding=finding, links__state=FindingLink.State.CONFIRMED)
+    return (
+        Claim.objects.filter(Q(finding=finding) | linked)
+        .filter(dropped=False, status__in=[Claim.Status.FIXED, Claim.Status.PARTIALLY_FIXED])
+        .order_by("-updated_at", "-id")
+        .first()
+    )
