@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from scanners.base import RawFinding
+import orjson
+
+from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
 
 _WS = re.compile(r"\s+")
 MAX_SNIPPET = 4000
@@ -172,3 +174,51 @@ class Ordinals:
         count = self._counts.get(base, 0) + 1
         self._counts[base] = count
         return base if count == 1 else f"{base}#{count}"
+
+
+class RowMaker:
+    """Turns RawFindings into staged rows (see findings.services.scans); rebuilt when the report
+    reveals new roots."""
+
+    def __init__(self, roots: list[str], meta: ReportMeta, branch: str, reader=None) -> None:
+        self.roots = roots
+        self.branch = branch
+        self.reader = reader
+        self.scopes: dict[tuple[str, str], None] = {}
+        self.ordinals = Ordinals()
+        self.rebuild(meta)
+
+    def rebuild(self, meta: ReportMeta) -> None:
+        roots = [*self.roots, meta.root, *meta.base_uris.values()]
+        self.paths = PathNormaliser(roots, meta.base_uris)
+        self.source = SourceLines([r for r in self.roots if r], at_commit=self.reader)
+
+    def row(self, seq: int, raw: RawFinding, name: str) -> tuple:
+        if raw.severity not in SEVERITIES:
+            raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
+        path = self.paths(raw.path, raw.uri_base_id)
+        snippet = raw.snippet[:4000]
+        content = normalise_code(snippet)
+        if not content and not raw.fingerprint:
+            content = normalise_code(
+                self.source.lines(raw.path, path, raw.start_line, raw.end_line)
+            )
+        self.scopes.setdefault((raw.tool, raw.scope), None)
+        return (
+            seq,
+            self.ordinals(base_fingerprint(raw, path=path, branch=self.branch, content=content)),
+            raw.tool[:200],
+            raw.scope[:200],
+            raw.rule_id[:300],
+            (raw.title or raw.rule_id or raw.message)[:500],
+            raw.message[:20000],
+            SEVERITIES.index(raw.severity) + 1,
+            raw.cwe[:20],
+            path[:1000],
+            raw.start_line,
+            raw.end_line,
+            snippet,
+            raw.suppressed,
+            raw.suppression_reason[:2000],
+            orjson.dumps(raw.extra, default=str).decode(),
+        )

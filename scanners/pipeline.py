@@ -9,7 +9,6 @@ merge, in one transaction, touches the project's findings. The same bytes twice 
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import shutil
 import tempfile
@@ -19,7 +18,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-import orjson
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,26 +25,24 @@ from django.utils.dateparse import parse_datetime
 
 from findings import services
 from findings.models import PROJECT_KEY_PATTERN, Project, Report
-from scanners import registry
-from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
+from scanners import git, registry
+from scanners.base import ParseError, ReportMeta
 from scanners.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
 from scanners.documents import extract as extract_document
 from scanners.documents import looks_like_document
 from scanners.documents.text import decode as decode_document
-from scanners.normalise import (
-    Ordinals,
-    PathNormaliser,
-    SourceLines,
-    base_fingerprint,
-    normalise_code,
+from scanners.files import (
+    IngestError,
+    ReportWindow,
+    check_size,
+    describe_head,
+    sha256_of,
+    utf8_source,
 )
+from scanners.normalise import RowMaker
 
 BATCH = 5000
 Progress = Callable[[float], None]
-
-
-class IngestError(Exception):
-    """An import that did not happen, with the message a user should read."""
 
 
 @dataclass
@@ -84,91 +80,6 @@ class Options:
         return {k: v for k, v in asdict(self).items() if v and k != "remember_root"}
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_size(size: int, name: str) -> None:
-    if size == 0:
-        raise IngestError(f"{name}: the file is empty; expected a scanner report")
-    if size > settings.MAX_REPORT_BYTES:
-        raise IngestError(
-            f"{name}: {size:,} bytes is over the limit of {settings.MAX_REPORT_BYTES:,} bytes "
-            "(AUDITDASH_MAX_REPORT_BYTES)"
-        )
-
-
-class _Window(io.RawIOBase):
-    """A read-only, seekable view of a file from ``start`` on, counting how far it was read."""
-
-    def __init__(self, handle, start: int) -> None:
-        self.handle = handle
-        self.start = start
-        self.furthest = 0
-        handle.seek(start)
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.furthest = max(self.furthest, self.handle.tell() - self.start)
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            return self.handle.seek(self.start + offset) - self.start
-        return self.handle.seek(offset, whence) - self.start
-
-    def tell(self) -> int:
-        return self.handle.tell() - self.start
-
-
-def _utf8_source(path: Path, name: str, workdir: Path) -> tuple[Path, int]:
-    """The file to parse and where its content starts: a UTF-8 BOM skipped, UTF-16/32 re-encoded."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return path, 3
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        encoding = "utf-32"
-    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    elif len(head) >= 2 and head[0] in b"{[" and head[1] == 0:
-        encoding = "utf-16-le"
-    elif len(head) >= 2 and head[0] == 0 and head[1] in b"{[":
-        encoding = "utf-16-be"
-    else:
-        return path, 0
-    target = workdir / "utf8"
-    try:
-        with path.open(encoding=encoding) as src, target.open("w", encoding="utf-8") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-    except UnicodeError as error:
-        raise IngestError(
-            f"{name}: the file looks {encoding.upper()}-encoded but is not valid {encoding}; "
-            "expected a UTF-8 report"
-        ) from error
-    return target, 0
-
-
-def _describe_head(head: bytes) -> str:
-    text = head.lstrip()[:40].decode("utf-8", "replace")
-    return repr(text) if text else "only whitespace"
-
-
 def detect_format(head: bytes, name: str) -> str:
     """The scanner format of ``head``; text that no scanner claims is a remediation document.
 
@@ -180,44 +91,44 @@ def detect_format(head: bytes, name: str) -> str:
         return DOCUMENT_FORMAT
     if key is None:
         raise IngestError(
-            f"{name}: unknown report format (starts with {_describe_head(head)}); expected SARIF "
+            f"{name}: unknown report format (starts with {describe_head(head)}); expected SARIF "
             "2.1.0, the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks, or a "
             "Markdown remediation document"
         )
     return key
 
 
-def _repo_commit(project: Project | None, commit: str):
-    """The linked repository's commit object, or None when there is none to read."""
-    if not (project and project.repo_path and commit):
+def _repository(project: Project | None):
+    """The project's linked repository through the hardened git layer, or None."""
+    if not (project and project.repo_path):
         return None
     try:
-        import git
-
-        return git.Repo(project.repo_path).commit(commit)
-    except Exception:  # noqa: BLE001 - an unreadable repository only loses the extra facts
+        return git.open_repo(project.repo_path)
+    except git.GitError:
         return None
 
 
 def _commit_time(project: Project | None, commit: str) -> datetime | None:
-    found = _repo_commit(project, commit)
-    return found.committed_datetime if found is not None else None
+    repo = _repository(project) if commit else None
+    if repo is None:
+        return None
+    try:
+        return git.commit_info(repo, commit).committed_at
+    except git.GitError:
+        return None
 
 
 def _file_reader(project: Project | None, commit: str):
     """Reads a repo-relative file at the report's commit, for reports without snippets."""
-    found = _repo_commit(project, commit)
-    if found is None:
+    repo = _repository(project) if commit else None
+    if repo is None:
         return None
 
     def read(relative: str) -> str | None:
         try:
-            blob = found.tree / relative
-        except KeyError:
+            return git.file_at(repo, commit, relative)
+        except git.GitError:
             return None
-        if blob.size > 8 * 1024 * 1024:
-            return None
-        return blob.data_stream.read().decode("utf-8", "replace")
 
     return read
 
@@ -243,53 +154,6 @@ def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
     into.errors.extend(item.errors)
     if item.scanned_paths is not None:
         into.scanned_paths = (into.scanned_paths or []) + list(item.scanned_paths)
-
-
-class _Normaliser:
-    """Turns RawFindings into staged rows; rebuilt when the report reveals new roots."""
-
-    def __init__(self, roots: list[str], meta: ReportMeta, branch: str, reader=None) -> None:
-        self.roots = roots
-        self.branch = branch
-        self.reader = reader
-        self.scopes: dict[tuple[str, str], None] = {}
-        self.ordinals = Ordinals()
-        self.rebuild(meta)
-
-    def rebuild(self, meta: ReportMeta) -> None:
-        roots = [*self.roots, meta.root, *meta.base_uris.values()]
-        self.paths = PathNormaliser(roots, meta.base_uris)
-        self.source = SourceLines([r for r in self.roots if r], at_commit=self.reader)
-
-    def row(self, seq: int, raw: RawFinding, name: str) -> tuple:
-        if raw.severity not in SEVERITIES:
-            raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
-        path = self.paths(raw.path, raw.uri_base_id)
-        snippet = raw.snippet[:4000]
-        content = normalise_code(snippet)
-        if not content and not raw.fingerprint:
-            content = normalise_code(
-                self.source.lines(raw.path, path, raw.start_line, raw.end_line)
-            )
-        self.scopes.setdefault((raw.tool, raw.scope), None)
-        return (
-            seq,
-            self.ordinals(base_fingerprint(raw, path=path, branch=self.branch, content=content)),
-            raw.tool[:200],
-            raw.scope[:200],
-            raw.rule_id[:300],
-            (raw.title or raw.rule_id or raw.message)[:500],
-            raw.message[:20000],
-            SEVERITIES.index(raw.severity) + 1,
-            raw.cwe[:20],
-            path[:1000],
-            raw.start_line,
-            raw.end_line,
-            snippet,
-            raw.suppressed,
-            raw.suppression_reason[:2000],
-            orjson.dumps(raw.extra, default=str).decode(),
-        )
 
 
 def _store_raw(source: Path, sha: str, fmt: str, name: str) -> str:
@@ -340,9 +204,9 @@ def ingest_file(
             return _duplicate(existing, started)
 
     with tempfile.TemporaryDirectory(prefix="auditdash-") as workdir:
-        source, start = _utf8_source(path, name, Path(workdir))
+        source, start = utf8_source(path, name, Path(workdir))
         with source.open("rb") as handle:
-            window = _Window(handle, start)
+            window = ReportWindow(handle, start)
             head = window.read(registry.HEAD_BYTES)
             window.seek(0)
             fmt = options.format or detect_format(head, name)
@@ -373,7 +237,7 @@ def ingest_file(
                 project.repo_path if project else "",
             ]
             with services.ScanStage() as stage:
-                normaliser: _Normaliser | None = None
+                normaliser: RowMaker | None = None
                 batch: list[tuple] = []
                 seq = 0
                 last_tick = 0.0
@@ -387,7 +251,7 @@ def ingest_file(
                         if normaliser is None:
                             branch = options.branch or meta.branch or branch_hint
                             reader = _file_reader(project, options.commit or meta.commit)
-                            normaliser = _Normaliser(roots, meta, branch, reader)
+                            normaliser = RowMaker(roots, meta, branch, reader)
                         batch.append(normaliser.row(seq, item, name))
                         seq += 1
                         if len(batch) >= BATCH:
@@ -414,9 +278,7 @@ def ingest_file(
                 commit = (options.commit or meta.commit)[:40]
                 scanned = None
                 if meta.scanned_paths is not None:
-                    paths = (
-                        normaliser.paths if normaliser else _Normaliser(roots, meta, branch).paths
-                    )
+                    paths = normaliser.paths if normaliser else RowMaker(roots, meta, branch).paths
                     scanned = tuple(sorted({paths(p) for p in meta.scanned_paths}))
                 stored = _store_raw(source if start == 0 else path, sha, fmt, name)
                 try:
@@ -558,7 +420,7 @@ _NOT_DOCUMENTS = (".json", ".jsonl", ".sarif", ".xml")
 
 def _ingest_document(
     path: Path,
-    window: _Window,
+    window: ReportWindow,
     *,
     name: str,
     size: int,
