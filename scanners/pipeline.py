@@ -228,79 +228,24 @@ def ingest_file(
                 raise IngestError(
                     f"{name}: unknown format {fmt!r}; expected one of {', '.join(registry.FORMATS)}"
                 )
-            parser = registry.parser_for(fmt)
-            meta = ReportMeta()
-            branch_hint = options.branch or (project.default_branch if project else "main")
-            roots = [
-                options.root,
-                project.scan_root if project else "",
-                project.repo_path if project else "",
-            ]
+            upload = _Upload(
+                name=name,
+                size=size,
+                sha=sha,
+                fmt=fmt,
+                project_key=project_key,
+                options=options,
+                user=user,
+                report=report,
+                started=started,
+            )
             with services.ScanStage() as stage:
-                normaliser: RowMaker | None = None
-                batch: list[tuple] = []
-                seq = 0
-                last_tick = 0.0
+                staged = _fill_stage(
+                    stage, window, upload, project=project, on_progress=on_progress
+                )
+                staged.stored = _store_raw(source if start == 0 else path, sha, fmt, name)
                 try:
-                    for item in parser.parse(window, source=name):
-                        if isinstance(item, ReportMeta):
-                            _merge_meta(meta, item)
-                            if normaliser is not None:
-                                normaliser.rebuild(meta)
-                            continue
-                        if normaliser is None:
-                            branch = options.branch or meta.branch or branch_hint
-                            reader = _file_reader(project, options.commit or meta.commit)
-                            normaliser = RowMaker(roots, meta, branch, reader)
-                        batch.append(normaliser.row(seq, item, name))
-                        seq += 1
-                        if len(batch) >= BATCH:
-                            stage.add(batch)
-                            batch = []
-                            if on_progress and time.monotonic() - last_tick > 0.5:
-                                last_tick = time.monotonic()
-                                on_progress(min(0.9, 0.9 * window.furthest / max(size, 1)))
-                    stage.add(batch)
-                except ParseError as error:
-                    if not error.source:
-                        error.source = name
-                    raise IngestError(str(error)) from None
-                except UnicodeDecodeError as error:
-                    raise IngestError(
-                        f"{name}: byte {error.start}: not valid UTF-8; expected a UTF-8 report"
-                    ) from None
-                if on_progress:
-                    on_progress(0.9)
-                branch = options.branch or meta.branch or branch_hint
-                scopes = tuple(normaliser.scopes) if normaliser else ()
-                if not scopes and meta.tool and "," not in meta.tool:
-                    scopes = ((meta.tool, ""),)
-                commit = (options.commit or meta.commit)[:40]
-                scanned = None
-                if meta.scanned_paths is not None:
-                    paths = normaliser.paths if normaliser else RowMaker(roots, meta, branch).paths
-                    scanned = tuple(sorted({paths(p) for p in meta.scanned_paths}))
-                stored = _store_raw(source if start == 0 else path, sha, fmt, name)
-                try:
-                    return _merge(
-                        project_key=project_key,
-                        sha=sha,
-                        name=name,
-                        size=size,
-                        stored=stored,
-                        fmt=fmt,
-                        meta=meta,
-                        options=options,
-                        commit=commit,
-                        branch=branch,
-                        scopes=scopes,
-                        scanned=scanned,
-                        stage=stage,
-                        user=user,
-                        report=report,
-                        started=started,
-                        unrooted=len(normaliser.paths.unrooted) if normaliser else 0,
-                    )
+                    return _merge(upload, staged, stage)
                 except IntegrityError:
                     existing = Report.objects.filter(
                         project__key=project_key, sha256=sha, state=Report.State.DONE
@@ -310,54 +255,125 @@ def ingest_file(
                     return _duplicate(existing, started)
 
 
-def _merge(
-    *,
-    project_key,
-    sha,
-    name,
-    size,
-    stored,
-    fmt,
-    meta,
-    options,
-    commit,
-    branch,
-    scopes,
-    scanned,
-    stage,
-    user,
-    report,
-    started,
-    unrooted,
-) -> IngestResult:
+@dataclass
+class _Upload:
+    """What is known of a scanner report before it is parsed."""
+
+    name: str
+    size: int
+    sha: str
+    fmt: str
+    project_key: str
+    options: Options
+    user: object
+    report: Report | None
+    started: float
+
+
+@dataclass
+class _Staged:
+    """What parsing a scanner report learned, its rows being in the stage."""
+
+    meta: ReportMeta
+    branch: str
+    commit: str
+    scopes: tuple[tuple[str, str], ...]
+    scanned: tuple[str, ...] | None
+    unrooted: int
+    stored: str = ""
+
+
+def _fill_stage(
+    stage, window: ReportWindow, upload: _Upload, *, project: Project | None, on_progress
+) -> _Staged:
+    """Parse the report into the stage, batch by batch; bad input becomes an IngestError."""
+    options, name = upload.options, upload.name
+    parser = registry.parser_for(upload.fmt)
+    meta = ReportMeta()
+    branch_hint = options.branch or (project.default_branch if project else "main")
+    roots = [
+        options.root,
+        project.scan_root if project else "",
+        project.repo_path if project else "",
+    ]
+    rows: RowMaker | None = None
+    batch: list[tuple] = []
+    last_tick = 0.0
+    try:
+        for item in parser.parse(window, source=name):
+            if isinstance(item, ReportMeta):
+                _merge_meta(meta, item)
+                if rows is not None:
+                    rows.rebuild(meta)
+                continue
+            if rows is None:
+                branch = options.branch or meta.branch or branch_hint
+                reader = _file_reader(project, options.commit or meta.commit)
+                rows = RowMaker(roots, meta, branch, reader)
+            batch.append(rows.row(stage.count + len(batch), item, name))
+            if len(batch) >= BATCH:
+                stage.add(batch)
+                batch = []
+                if on_progress and time.monotonic() - last_tick > 0.5:
+                    last_tick = time.monotonic()
+                    on_progress(min(0.9, 0.9 * window.furthest / max(upload.size, 1)))
+        stage.add(batch)
+    except ParseError as error:
+        if not error.source:
+            error.source = name
+        raise IngestError(str(error)) from None
+    except UnicodeDecodeError as error:
+        raise IngestError(
+            f"{name}: byte {error.start}: not valid UTF-8; expected a UTF-8 report"
+        ) from None
+    if on_progress:
+        on_progress(0.9)
+    branch = options.branch or meta.branch or branch_hint
+    rows = rows or RowMaker(roots, meta, branch)
+    scopes = tuple(rows.scopes)
+    if not scopes and meta.tool and "," not in meta.tool:
+        scopes = ((meta.tool, ""),)
+    scanned = None
+    if meta.scanned_paths is not None:
+        scanned = tuple(sorted({rows.paths(p) for p in meta.scanned_paths}))
+    return _Staged(
+        meta=meta,
+        branch=branch,
+        commit=(options.commit or meta.commit)[:40],
+        scopes=scopes,
+        scanned=scanned,
+        unrooted=len(rows.paths.unrooted),
+    )
+
+
+def _merge(upload: _Upload, staged: _Staged, stage) -> IngestResult:
+    """The one transaction in which a staged scanner report changes the project."""
+    meta, options = staged.meta, upload.options
     with transaction.atomic():
-        project, _ = services.project_get_or_create(key=project_key)
-        if report is None:
-            report = Report(project=project, uploaded_by=user)
-        report.sha256 = sha
-        report.filename = name[:500]
-        report.size = size
-        report.stored_path = stored
-        report.format = fmt
+        project, _ = services.project_get_or_create(key=upload.project_key)
+        report = upload.report or Report(project=project, uploaded_by=upload.user)
+        report.sha256 = upload.sha
+        report.filename = upload.name[:500]
+        report.size = upload.size
+        report.stored_path = staged.stored
+        report.format = upload.fmt
         report.kind = Report.Kind.SCAN
-        report.tool = (meta.tool or (scopes[0][0] if scopes else fmt))[:200]
+        report.tool = (meta.tool or (staged.scopes[0][0] if staged.scopes else upload.fmt))[:200]
         report.tool_version = meta.tool_version[:100]
-        report.commit = commit
-        report.branch = branch
+        report.commit = staged.commit
+        report.branch = staged.branch
         report.options = options.as_dict()
-        order_at, order_source = _order_key(project, commit, meta)
-        report.order_at = order_at
-        report.order_source = order_source
+        report.order_at, report.order_source = _order_key(project, staged.commit, meta)
         report.state = Report.State.RUNNING
         report.save()
         context = services.ScanContext(
             project=project,
             report=report,
-            commit=commit,
-            branch=branch,
-            order_at=order_at,
-            scopes=scopes,
-            scanned_paths=scanned,
+            commit=staged.commit,
+            branch=staged.branch,
+            order_at=report.order_at,
+            scopes=staged.scopes,
+            scanned_paths=staged.scanned,
         )
         counts = services.report_record_scan(context=context, stage=stage)
         notes = []
@@ -366,24 +382,26 @@ def _merge(
                 f"{counts.historic} findings were already gone in a newer report of the same "
                 "scope: recorded as history, fixed there"
             )
-        if order_source == "arrival":
+        if report.order_source == "arrival":
             notes.append("no commit date or report date: placed in time by arrival")
-        if unrooted:
-            notes.append(f"{unrooted} absolute paths could not be made repo-relative: give --root")
+        if staged.unrooted:
+            notes.append(
+                f"{staged.unrooted} absolute paths could not be made repo-relative: give --root"
+            )
         if meta.errors:
             notes.append(
                 f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3])
             )
         if options.root and options.remember_root:
             services.project_remember_root(project=project, root=options.root)
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - upload.started
         services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
     return IngestResult(
         report=report.pk,
         project=project.key,
         tool=report.tool,
-        format=fmt,
-        commit=commit,
+        format=upload.fmt,
+        commit=staged.commit,
         new=counts.new,
         still_open=counts.still_open,
         fixed=counts.fixed,
