@@ -1,5 +1,6 @@
 # auditdash: the two commands a newcomer needs are `make run` and `make test` (see README).
 PYTHON ?= python3.11
+PYTEST_ARGS ?= -n 2
 VENV := .venv
 BIN := $(VENV)/bin
 HTMX_VERSION := 2.0.11

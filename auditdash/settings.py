@@ -165,7 +165,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scanners.tasks.scan_branch_heads",
         "schedule": float(os.environ.get("AUDITDASH_SCAN_INTERVAL", "3600")),
     },
+    "fetch-repositories": {
+        "task": "scanners.tasks.fetch_repositories",
+        "schedule": float(os.environ.get("AUDITDASH_FETCH_INTERVAL", "900")),
+    },
 }
+
+# Days a finding of each severity may stay open before it breaches its SLA.
+AUDITDASH_SLA_DAYS = os.environ.get("AUDITDASH_SLA_DAYS", "critical=7,high=30,medium=90,low=180")
+
+# Git: local repositories may be linked in place only under these folders (colon-separated);
+# every git call is killed after the timeout (seconds).
+AUDITDASH_REPO_ROOTS = os.environ.get("AUDITDASH_REPO_ROOTS", str(DATA_DIR))
+AUDITDASH_GIT_TIMEOUT = float(os.environ.get("AUDITDASH_GIT_TIMEOUT", "120"))
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {

@@ -1,11 +1,16 @@
 """The auditdash benchmark: ingest rates, re-ingest, a 10%-changed log, peak memory, page latency.
 
     python bench/run.py [--sizes 10000,100000,500000] [--database-url URL]
+    python bench/run.py --pages-only [--findings 1000000] [--database-url URL]
 
 Runs on PostgreSQL (default postgres://postgres@127.0.0.1:5432/auditdash_bench, created and
 migrated afresh). Each ingest runs as its own `manage.py ingest` process, so its peak RSS is
 the whole cost of one import. Synthetic logs are cached in bench/out/. Not a test: nothing
 here fails on timing.
+
+``--pages-only`` skips ingestion: it bulk-creates one project with ``--findings`` findings
+(``INSERT ... SELECT generate_series``, seconds for a million), a little planning and health
+around them, and prints the median server time of every dashboard page and board filter.
 """
 
 from __future__ import annotations
@@ -117,6 +122,198 @@ def page_latencies(env: dict, project: str, repeats: int = 15) -> dict[str, floa
     return result
 
 
+PAGES_PROJECT = "PAGES"
+
+# Each attribute draws on its own hash of i, so tool, status, severity, path and title are
+# independent (plain i %% n buckets would correlate them and make some filters match nothing).
+_FINDINGS_SQL = """
+INSERT INTO findings_finding (
+    project_id, number, fingerprint, tool, category, branch, rule_id, title, message, severity,
+    cwe, path, start_line, end_line, snippet, extra, status, status_reason, status_changed_at,
+    first_seen_at, last_seen_at, first_seen_commit, last_seen_commit, fixed_in_commit,
+    created_at)
+SELECT %(project)s, i, md5(i::text),
+    (ARRAY['bandit','ruff','semgrep','pip-audit','gitleaks'])[1 + h.tool %% 5],
+    '', 'main', 'R' || (h.rule %% 300),
+    (ARRAY['SQL injection in query','Use of eval','Hard-coded password','Unbounded query',
+           'Missing timeout on request','Weak hash','Shell injection',
+           'N+1 query in view'])[1 + h.title %% 8] || ' #' || i,
+    '', CASE WHEN h.sev %% 100 < 2 THEN 1 WHEN h.sev %% 100 < 12 THEN 2
+             WHEN h.sev %% 100 < 40 THEN 3 WHEN h.sev %% 100 < 75 THEN 4 ELSE 5 END,
+    '', 'src/mod' || (h.path %% 500) || '/file' || (h.rule %% 37) || '.py',
+    1 + i %% 900, 1 + i %% 900, '', '{}'::jsonb,
+    CASE WHEN h.status %% 50 < 42 THEN 'open' WHEN h.status %% 50 < 45 THEN 'claimed'
+         WHEN h.status %% 50 < 47 THEN 'verified' WHEN h.status %% 50 < 48 THEN 'signed_off'
+         WHEN h.status %% 50 < 49 THEN 'regressed' ELSE 'false_positive' END,
+    '', now() - (h.age %% 400) * interval '1 day', now() - (h.age %% 400) * interval '1 day',
+    now(), '', '', '', now()
+FROM generate_series(1, %(n)s) AS i,
+LATERAL (SELECT abs(hashint4(i)) AS tool, abs(hashint4(i + 7)) AS status,
+                abs(hashint4(i + 13)) AS sev, abs(hashint4(i + 29)) AS path,
+                abs(hashint4(i + 31)) AS rule, abs(hashint4(i + 43)) AS title,
+                abs(hashint4(i + 57)) AS age) AS h
+"""
+
+
+def seed_pages_project(n: int) -> None:
+    """One project with ``n`` findings, plus sprints, phases, health areas and claims."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from findings.models import (
+        Claim,
+        Document,
+        Finding,
+        HealthArea,
+        HealthReading,
+        Phase,
+        Report,
+        RoadmapItem,
+        Sprint,
+    )
+    from findings.services import project_get_or_create, status_counts_refresh
+
+    project, _ = project_get_or_create(key=PAGES_PROJECT)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(_FINDINGS_SQL, {"project": project.pk, "n": n})
+        cursor.execute(
+            "UPDATE findings_project SET next_number = %s WHERE id = %s", [n + 1, project.pk]
+        )
+        cursor.execute("ANALYZE findings_finding")
+    status_counts_refresh(project_id=project.pk)
+    print(f"created {n:,} findings in {time.perf_counter() - started:.1f} s")
+    today = timezone.localdate()
+    report = Report.objects.create(
+        project=project, sha256="bench-doc", kind="document", filename="handoff.md", state="done"
+    )
+    Document.objects.create(
+        report=report, project=project, identity="handoff", date=today - timedelta(days=20), text=""
+    )
+    for i, name in enumerate(
+        ["Server Performance", "Task Performance", "Frontend Performance", "Integration Stability"]
+    ):
+        area = HealthArea.objects.create(project=project, name=name, area_key=name.lower())
+        for week in range(4):
+            HealthReading.objects.create(
+                area=area,
+                status=["healthy", "degraded", "at_risk", "improved"][(i + week) % 4],
+                date=today - timedelta(days=7 * (4 - week)),
+                report=report,
+                document_identity=f"handoff-{week}",
+            )
+    words = ["N+1 query on endpoint", "Celery task retries", "Template render slow", "Webhook sync"]
+    findings = list(Finding.objects.filter(project=project).order_by("number")[:400])
+    Claim.objects.bulk_create(
+        Claim(
+            project=project,
+            report=report,
+            first_report=report,
+            finding=finding,
+            document_identity="handoff",
+            claim_key=f"c{finding.number}",
+            key=f"F{i}",
+            title=f"{words[i % 4]} {i}",
+            status="fixed" if i % 2 else "identified",
+        )
+        for i, finding in enumerate(findings)
+    )
+    for order, (name, window) in enumerate(
+        [("Phase 1: Quick Wins", "1-2 weeks"), ("Phase 2: Hardening", "2-4 weeks")]
+    ):
+        phase = Phase.objects.create(
+            project=project,
+            name=name,
+            window=window,
+            order=order,
+            report=report,
+            document_identity="handoff",
+            phase_key=name,
+        )
+        for j in range(5):
+            item = RoadmapItem.objects.create(phase=phase, text=f"Item {j}", item_key=f"i{j}")
+            item.findings.add(*findings[order * 50 + j * 10 : order * 50 + j * 10 + 10])
+    for k in range(2):
+        sprint = Sprint.objects.create(
+            project=project,
+            name=f"Sprint {k + 1}",
+            start=today - timedelta(days=7 - 14 * k),
+            end=today + timedelta(days=7 + 14 * k),
+            capacity=40,
+        )
+        Finding.objects.filter(pk__in=[f.pk for f in findings[200 + k * 50 : 250 + k * 50]]).update(
+            sprint=sprint
+        )
+    user, _ = get_user_model().objects.get_or_create(username="bench-admin")
+    user.is_superuser = True
+    user.save()
+
+
+def dashboard_latencies(number: int, repeats: int = 15) -> dict[str, float]:
+    """Median server time (ms) of every dashboard page and board filter, test client in-process."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from findings.models import HealthArea, Phase, Sprint
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-admin"))
+    key = PAGES_PROJECT
+    area = HealthArea.objects.filter(project__key=key).first()
+    phase = Phase.objects.filter(project__key=key).first()
+    sprint = Sprint.objects.filter(project__key=key).first()
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    pages = {
+        "overview": ("/", {}),
+        "board": (f"/p/{key}/", {}),
+        "board + triaged": (f"/p/{key}/?triaged=1", {}),
+        "filter: severity (htmx)": (f"/p/{key}/?severity=critical", htmx),
+        "filter: tool (htmx)": (f"/p/{key}/?tool=semgrep", htmx),
+        "filter: path (htmx)": (f"/p/{key}/?path=src/mod42/", htmx),
+        "filter: text (htmx)": (f"/p/{key}/?q=password", htmx),
+        "filter: phase (htmx)": (f"/p/{key}/?phase={phase.pk}", htmx),
+        "filter: sprint (htmx)": (f"/p/{key}/?sprint={sprint.pk}", htmx),
+        "filter: health area (htmx)": (f"/p/{key}/?area={area.pk}", htmx),
+        "filter: combined (htmx)": (f"/p/{key}/?severity=high&tool=ruff&path=src/mod1", htmx),
+        "column: more (htmx)": (f"/p/{key}/board/open/?after=3-{number // 2}", htmx),
+        "health": (f"/p/{key}/health/", {}),
+        "roadmap": (f"/p/{key}/roadmap/", {}),
+        "sprint planning": (f"/p/{key}/sprints/", {}),
+        "backlog filter (htmx)": (f"/p/{key}/sprints/?severity=high&q=eval", htmx),
+        "review queue": (f"/p/{key}/reviews/", {}),
+        "metrics": (f"/p/{key}/metrics/", {}),
+        "status report (md)": (f"/p/{key}/report.md", {}),
+        "finding detail": (f"/p/{key}/findings/{max(1, number // 2)}/", {}),
+        "imports": ("/imports/", {}),
+    }
+    result = {}
+    for name, (url, headers) in pages.items():
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            response = client.get(url, **headers)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        result[name] = statistics.median(times)
+    return result
+
+
+def pages_only(env: dict, findings: int, *, seed: bool = True) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    print(f"auditdash page benchmark on PostgreSQL, {findings:,} findings, {os.cpu_count()} cores")
+    if seed:
+        seed_pages_project(findings)
+    print("median server time (ms), 15 requests each (targets: page < 150, filter < 100)")
+    for name, ms in dashboard_latencies(findings).items():
+        print(f"  {name:<30} {ms:8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,500000")
@@ -126,10 +323,20 @@ def main() -> None:
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/auditdash_bench"
         ),
     )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="skip ingestion; time the dashboard pages"
+    )
+    parser.add_argument("--findings", type=int, default=1_000_000)
+    parser.add_argument(
+        "--keep-data",
+        action="store_true",
+        help="with --pages-only: time the pages on the project an earlier run created",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     OUT.mkdir(parents=True, exist_ok=True)
-    ensure_database(args.database_url)
+    if not (args.pages_only and args.keep_data):
+        ensure_database(args.database_url)
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
@@ -144,6 +351,9 @@ def main() -> None:
         cwd=ROOT,
         check=True,
     )
+    if args.pages_only:
+        pages_only(env, args.findings, seed=not args.keep_data)
+        return
     print(f"auditdash benchmark on PostgreSQL, {os.cpu_count()} cores")
     print(f"{'results':>8} {'step':<34} {'seconds':>8} {'findings/s':>11} {'peak MB':>8}  counts")
     last_project = ""

@@ -11,7 +11,10 @@ The contract, kept small and stable for the views, the exports and the API:
   ``PermissionDenied`` (403) when they see it but their role is too low.
 - :func:`can` — the same question as a boolean, for templates and for hiding buttons.
 - :func:`can_create_projects` — only site admins create projects (upload to a new key).
-- :data:`ACTION_ROLES` and :func:`minimum_role_for_event` — the least role for each action.
+- :data:`ACTION_ROLES` and :func:`minimum_role_for_event` — the least role for each action;
+  :func:`events_for` — the lifecycle events a role may apply by hand. Sign-off and rejection
+  (:data:`REVIEW_EVENTS`) are never bare transitions: they go through
+  ``services.review_record``, which enforces separation of duties.
 
 Roles are ordered (viewer < developer < reviewer < manager); a site admin
 (``is_superuser``) counts as a manager of every project and needs no membership. Inactive
@@ -30,9 +33,9 @@ from findings.models import Membership, Project, Role
 
 __all__ = [
     "ACTION_ROLES",
+    "REVIEW_EVENTS",
     "Role",
     "can",
-    "REVIEW_EVENTS",
     "can_create_projects",
     "events_for",
     "is_site_admin",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 
-from findings.lifecycle import REQUIRES_REASON, Event, Status
+from findings.lifecycle import REQUIRES_REASON, Event
 from findings.models import PROJECT_KEY_PATTERN, Review, Role, Severity
 from scanners import registry
 
@@ -43,20 +43,6 @@ class UploadForm(forms.Form):
         return key
 
 
-class FilterForm(forms.Form):
-    status = forms.ChoiceField(
-        required=False,
-        choices=[("", "Any status"), ("open_like", "Open, regressed or claimed")]
-        + list(Status.choices),
-    )
-    severity = forms.ChoiceField(
-        required=False, choices=[("", "Any severity")] + [(s.label, s.label) for s in Severity]
-    )
-    tool = forms.CharField(required=False, max_length=200)
-    path = forms.CharField(required=False, max_length=1000)
-    q = forms.CharField(required=False, max_length=200, label="Text")
-
-
 class ReviewForm(forms.Form):
     """A reviewer's verdict; the service decides whether it may be given."""
 
@@ -90,3 +76,41 @@ class TransitionForm(forms.Form):
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=[(role.label, role.label) for role in Role])
+
+
+class BoardFilterForm(forms.Form):
+    """The status board's filters, kept in the URL; ids are checked against the project."""
+
+    severity = forms.ChoiceField(
+        required=False, choices=[("", "Any severity")] + [(s.label, s.label) for s in Severity]
+    )
+    tool = forms.CharField(required=False, max_length=200)
+    path = forms.CharField(required=False, max_length=1000)
+    q = forms.CharField(required=False, max_length=200, label="Text")
+    phase = forms.IntegerField(required=False, min_value=1)
+    sprint = forms.IntegerField(required=False, min_value=1)
+    area = forms.IntegerField(required=False, min_value=1, label="Health area")
+    triaged = forms.BooleanField(required=False, label="Show triaged")
+
+
+class SprintForm(forms.Form):
+    """A new sprint of a project: a name, its dates and how many findings it can take."""
+
+    name = forms.CharField(max_length=200)
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    capacity = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "A sprint ends on or after its start.")
+        return data
+
+
+class PlanForm(forms.Form):
+    """One finding's plan: its sprint, phase and assignee (empty clears each)."""
+
+    sprint = forms.IntegerField(required=False, min_value=1)
+    phase = forms.IntegerField(required=False, min_value=1)
+    assignee = forms.CharField(required=False, max_length=150)

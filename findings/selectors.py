@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import nh3
 from django.db.models import Prefetch, Q, QuerySet
@@ -109,100 +108,6 @@ def status_matrix(*, project: Project) -> dict:
         "totals": [sum(cells.get((sev.value, s.value), 0) for sev in Severity) for s in statuses],
         "total": sum(cells.values()),
     }
-
-
-@dataclass(frozen=True)
-class FindingFilter:
-    status: str = ""
-    severity: str = ""
-    tool: str = ""
-    path: str = ""
-    q: str = ""
-
-
-COUNT_CAP = 10_000
-
-
-@dataclass
-class BoardPage:
-    """One page of the board's list: rows, the count (exact, or capped), and neighbours."""
-
-    object_list: list
-    number: int
-    per_page: int
-    count: int
-    count_capped: bool
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, -(-self.count // self.per_page))
-
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    def has_next(self) -> bool:
-        return self.number < self.num_pages
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def board_findings(
-    *, project: Project, filters: FindingFilter, page: int, per_page: int = 50
-) -> BoardPage:
-    """A page of a project's findings, filtered, worst first then newest.
-
-    The order (severity, number descending) follows an index, so the first pages cost the
-    same at a million findings as at a hundred. The count comes from the status summary when
-    only status and severity filter; otherwise it is counted up to ``COUNT_CAP`` and shown as
-    "10,000+" beyond.
-    """
-    qs = Finding.objects.filter(project=project)
-    summary = StatusCount.objects.filter(project=project)
-    if filters.status == "open_like":
-        qs = qs.filter(status__in=OPEN_LIKE)
-        summary = summary.filter(status__in=OPEN_LIKE)
-    elif filters.status:
-        qs = qs.filter(status=filters.status)
-        summary = summary.filter(status=filters.status)
-    if filters.severity:
-        severity = Severity.from_name(filters.severity)
-        qs = qs.filter(severity=severity)
-        summary = summary.filter(severity=severity)
-    narrowed = bool(filters.tool or filters.path or filters.q)
-    if filters.tool:
-        qs = qs.filter(tool=filters.tool)
-    if filters.path:
-        qs = qs.filter(path__startswith=filters.path)
-    if filters.q:
-        qs = qs.filter(Q(title__icontains=filters.q) | Q(rule_id__icontains=filters.q))
-    if narrowed:
-        count = qs.order_by()[: COUNT_CAP + 1].count()
-    else:
-        count = sum(summary.values_list("n", flat=True))
-    capped = count > COUNT_CAP
-    count = min(count, COUNT_CAP) if capped else count
-    last_page = max(1, -(-count // per_page))
-    number = min(max(1, page), last_page)
-    rows = list(
-        qs.order_by("severity", "-number").only(
-            "number",
-            "title",
-            "severity",
-            "status",
-            "path",
-            "start_line",
-            "tool",
-            "rule_id",
-            "last_seen_at",
-            "first_seen_at",
-            "project_id",
-        )[(number - 1) * per_page : number * per_page]
-    )
-    return BoardPage(rows, number, per_page, count, capped)
 
 
 def project_tools(*, project: Project) -> list[str]:

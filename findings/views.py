@@ -13,51 +13,10 @@ from django_htmx.http import HttpResponseStopPolling
 
 from findings import access, action_views, selectors, services
 from findings.access import Role
-from findings.forms import FilterForm, UploadForm
+from findings.forms import UploadForm
 from findings.models import Project, Report
 from findings.uploads import UploadError, inflate_upload
 from scanners.pipeline import IngestError, Options, queue_upload
-
-
-@login_required
-def overview(request: HttpRequest) -> HttpResponse:
-    projects = access.projects_for(request.user)
-    return render(
-        request,
-        "findings/overview.html",
-        {"rows": selectors.project_overview(projects=projects)},
-    )
-
-
-@login_required
-@vary_on_headers("HX-Request")
-def board(request: HttpRequest, key: str) -> HttpResponse:
-    project = access.require(request, key, Role.VIEWER)
-    form = FilterForm(request.GET or None)
-    filters = (
-        selectors.FindingFilter(**form.cleaned_data)
-        if form.is_valid()
-        else selectors.FindingFilter()
-    )
-    try:
-        page_number = int(request.GET.get("page", "1"))
-    except ValueError:
-        page_number = 1
-    page = selectors.board_findings(project=project, filters=filters, page=page_number)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {
-        "project": project,
-        "form": form,
-        "page": page,
-        "query": query.urlencode(),
-    }
-    if request.htmx:
-        return render(request, "findings/board.html#finding-list", context)
-    context["can_manage"] = access.can(request.user, project, access.ACTION_ROLES["members"])
-    context["matrix"] = selectors.status_matrix(project=project)
-    context["tools"] = selectors.project_tools(project=project)
-    return render(request, "findings/board.html", context)
 
 
 @login_required

@@ -112,3 +112,47 @@ def scan_branch_heads() -> int:
             scan_project_commit.delay(project.pk, head.sha, project.default_branch)
             queued += 1
     return queued
+
+
+# --- Linked repositories: fetch on demand and on the beat schedule ---------------------------
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
+def fetch_repository(project_id: int) -> dict:
+    """Fetch one project's linked repository, read its new commits and look for regressions.
+
+    Returns ``{"project", "ok", "message", "head", "commits", "links", "regressed"}``. A git
+    failure is recorded on the repository (and returned), not raised, so it is not retried.
+    """
+    from findings.models import Project
+
+    project = Project.objects.get(pk=project_id)
+    try:
+        summary = services.repository_fetch(project=project)
+    except services.RepositoryError as error:
+        log.warning("fetch of %s failed: %s", project.key, error)
+        return {"project": project.key, "ok": False, "message": str(error)}
+    if not summary.ok:
+        log.warning("fetch of %s failed: %s", project.key, summary.message)
+    return {
+        "project": summary.project,
+        "ok": summary.ok,
+        "message": summary.message,
+        "head": summary.head_sha,
+        "commits": summary.sync.commits,
+        "links": summary.sync.links,
+        "regressed": summary.regressed,
+    }
+
+
+@shared_task
+def fetch_repositories() -> int:
+    """Queue a fetch of every linked repository (the beat entry). Returns how many."""
+    from findings.models import Repository
+
+    project_ids = list(
+        Repository.objects.order_by("project__key").values_list("project_id", flat=True)
+    )
+    for project_id in project_ids:
+        fetch_repository.delay(project_id)
+    return len(project_ids)

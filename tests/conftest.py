@@ -30,7 +30,10 @@ def _tasks_in_process(request):
 
 @pytest.fixture
 def owner(django_user_model):
-    return django_user_model.objects.create_user("olivia", password="owner-pass-123")
+    """A site admin: creates projects by uploading to new keys and sees every project."""
+    return django_user_model.objects.create_user(
+        "olivia", password="owner-pass-123", is_superuser=True
+    )
 
 
 @pytest.fixture
@@ -98,7 +101,14 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
     if not broker:
         pytest.skip("CELERY_BROKER_URL is not set: no broker for a real worker")
     env = subprocess_env()
-    log = open(ROOT / "var" / "test-celery-worker.log", "w")  # noqa: SIM115
+    # A queue of this test process's own, so parallel test processes never take each other's
+    # tasks (each worker is on its own test database).
+    from auditdash.celery import app
+
+    queue = f"auditdash-test-{os.getpid()}"
+    app.conf.task_default_queue = queue
+    log_path = ROOT / "var" / f"test-celery-worker-{os.getpid()}.log"
+    log = open(log_path, "w")  # noqa: SIM115
     worker = subprocess.Popen(
         [
             str(BIN / "celery"),
@@ -107,7 +117,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
             "worker",
             "--pool=solo",
             "-Q",
-            "celery",
+            queue,
             "--loglevel=INFO",
             "--purge",
             "--without-gossip",
@@ -121,10 +131,10 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if "ready." in (ROOT / "var" / "test-celery-worker.log").read_text():
+        if "ready." in log_path.read_text():
             break
         if worker.poll() is not None:
-            raise AssertionError("the Celery worker exited: see var/test-celery-worker.log")
+            raise AssertionError(f"the Celery worker exited: see {log_path}")
         time.sleep(0.2)
     yield worker
     worker.terminate()
@@ -152,3 +162,158 @@ def subprocess_env() -> dict[str, str]:
 
 def tool_available(name: str) -> bool:
     return (BIN / name).exists() or shutil.which(name) is not None
+
+
+# --- Personas with per-project roles (findings.access) ---------------------------------------
+
+
+@pytest.fixture
+def acme(db):
+    """A project with one member of each role; ``outsider`` belongs to another project."""
+    from findings.services import project_get_or_create
+
+    project, _ = project_get_or_create(key="ACME", name="Acme web shop")
+    return project
+
+
+def _member(django_user_model, username: str, project, role_name: str | None):
+    from findings.models import Role
+    from findings.services import membership_set
+
+    # No password: hashing one costs most of a second, and tests sign personas in directly.
+    user = django_user_model.objects.create_user(username)
+    if project is not None and role_name:
+        membership_set(project=project, user=user, role=Role.from_name(role_name))
+    return user
+
+
+@pytest.fixture
+def viewer(django_user_model, acme):
+    return _member(django_user_model, "vic", acme, "viewer")
+
+
+@pytest.fixture
+def developer(django_user_model, acme):
+    return _member(django_user_model, "dana", acme, "developer")
+
+
+@pytest.fixture
+def reviewer(django_user_model, acme):
+    return _member(django_user_model, "remy", acme, "reviewer")
+
+
+@pytest.fixture
+def manager(django_user_model, acme):
+    return _member(django_user_model, "mona", acme, "manager")
+
+
+@pytest.fixture
+def outsider(django_user_model, db):
+    """A member of another project (OTHER), never of ACME."""
+    from findings.services import project_get_or_create
+
+    other, _ = project_get_or_create(key="OTHER")
+    return _member(django_user_model, "otto", other, "manager")
+
+
+@pytest.fixture
+def client_for():
+    """A test client signed in as the given user."""
+    from django.test import Client
+
+    def signed_in(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return signed_in
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_triggers():
+    """Let the suite wipe SQLite between live-server tests despite the append-only triggers.
+
+    PostgreSQL's flush is a TRUNCATE, which row triggers do not see; SQLite's is a DELETE per
+    table, which they refuse (as they should in production). Only the test flush drops them
+    for its own transaction and puts them back.
+    """
+    import importlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    DatabaseOperations = type(connection.ops)  # noqa: N806 - the backend's class
+    migrations = [
+        importlib.import_module(f"findings.migrations.{name}")
+        for name in ("0011_append_only", "0020_git_evidence")
+    ]
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with self.connection.cursor() as cursor:
+            for migration in migrations:
+                for statement in migration.sqlite_remove():
+                    cursor.execute(statement)
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                for migration in migrations:
+                    for statement in migration.sqlite_install():
+                        cursor.execute(statement)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
+def make_finding(project, *, status: str = "open", title: str = "Use of eval", number=None):
+    """A finding written directly (no scan), with its status summary kept in step."""
+    from django.utils import timezone
+
+    from findings.models import Finding, Project
+    from findings.services import status_counts_refresh
+
+    if number is None:
+        number = project.next_number
+        Project.objects.filter(pk=project.pk).update(next_number=number + 1)
+        project.next_number = number + 1
+    now = timezone.now()
+    finding = Finding.objects.create(
+        project=project,
+        number=number,
+        fingerprint=f"fp-{project.key}-{number}",
+        tool="bandit",
+        rule_id="B307",
+        title=title,
+        severity=2,
+        path="app.py",
+        start_line=9,
+        status=status,
+        status_changed_at=now,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    status_counts_refresh(project_id=project.pk)
+    return finding
+
+
+def make_document(project, *, uploader=None, text: str = "# Handoff\n"):
+    """A document report with its Document row, as an import would leave it."""
+    import hashlib
+
+    from findings.models import Document, Report
+
+    report = Report.objects.create(
+        project=project,
+        sha256=hashlib.sha256(f"{project.key}{text}".encode()).hexdigest(),
+        kind=Report.Kind.DOCUMENT,
+        format="document",
+        filename="handoff.md",
+        state=Report.State.DONE,
+        uploaded_by=uploader,
+    )
+    Document.objects.create(report=report, project=project, identity="handoff", text=text)
+    return report

@@ -2,7 +2,7 @@
 
 Triggers refuse every UPDATE and DELETE of a row of ``findings_event`` and
 ``findings_review``, whoever issues it: the ORM, the admin, a cascade from a deleted project,
-or raw SQL. Consequences (docs/architecture.md, "Append-only audit log"): projects, findings
+or raw SQL. Consequences (README, "Accounts and roles"): projects, findings
 and reports that have events are never deleted, and users who acted are deactivated rather
 than deleted.
 
@@ -65,7 +65,8 @@ def _run(schema_editor, statements_by_vendor: dict[str, list[str]]) -> None:
             f"append-only triggers are written for SQLite and PostgreSQL, not {vendor!r}"
         )
     for statement in statements_by_vendor[vendor]:
-        schema_editor.execute(statement)
+        # No parameters: the PL/pgSQL body has literal % placeholders of its own.
+        schema_editor.execute(statement, params=None)
 
 
 def install(apps, schema_editor) -> None:

@@ -2,8 +2,11 @@
 atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
 merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` (remediation
 documents: claims, links, planning and health; helped by ``document_matching`` and
-``document_planning``), ``reviews`` (sign-off with separation of duties)
-and ``members`` (per-project roles).
+``document_planning``), ``reviews`` (sign-off with separation of duties),
+``members`` (per-project roles), ``planning`` (sprints; a finding's sprint, phase, assignee),
+``repositories`` (linking and fetching a git repository, reading its commits) and
+``evidence`` (checks of claimed fixes, evidence levels, regressions; helped by
+``evidence_checks``).
 """
 
 from findings.services.documents import (
@@ -13,8 +16,15 @@ from findings.services.documents import (
     claim_link_undo,
     document_record,
 )
+from findings.services.evidence import (
+    claim_verify,
+    evidence_summary,
+    project_verify,
+    regressions_check,
+)
 from findings.services.findings import TransitionError, finding_transition
 from findings.services.members import membership_remove, membership_set
+from findings.services.planning import PlanningError, finding_plan, sprint_create
 from findings.services.projects import (
     ProjectKeyError,
     project_get_or_create,
@@ -28,6 +38,13 @@ from findings.services.reports import (
     report_finish,
     report_set_progress,
 )
+from findings.services.repositories import (
+    FetchSummary,
+    RepositoryError,
+    repository_fetch,
+    repository_link,
+    repository_sync_commits,
+)
 from findings.services.reviews import (
     ReviewError,
     SeparationOfDutiesError,
@@ -38,8 +55,11 @@ from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_r
 
 __all__ = [
     "DocumentCounts",
+    "FetchSummary",
     "LinkError",
+    "PlanningError",
     "ProjectKeyError",
+    "RepositoryError",
     "ReviewError",
     "ScanContext",
     "ScanCounts",
@@ -48,18 +68,27 @@ __all__ = [
     "TransitionError",
     "claim_link_confirm",
     "claim_link_undo",
+    "claim_verify",
     "document_record",
+    "evidence_summary",
+    "finding_plan",
     "finding_transition",
     "membership_remove",
     "membership_set",
     "fix_authors",
     "project_get_or_create",
     "project_remember_root",
+    "project_verify",
+    "regressions_check",
     "report_create_queued",
     "report_fail",
     "report_finish",
     "report_record_scan",
     "report_set_progress",
+    "repository_fetch",
+    "repository_link",
+    "repository_sync_commits",
+    "sprint_create",
     "review_record",
     "status_count_move",
     "status_counts_refresh",

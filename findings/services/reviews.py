@@ -2,20 +2,32 @@
 
 A verdict is only worth something if the person who made or claimed the fix cannot give it,
 so :func:`review_record` refuses an approval from anyone who authored the current fix. The
-authors of the current fix are everyone who claimed it since the finding was last open: the
-person on each ``claim`` Event and the uploader of the document that carried the claim.
-(Commit authors will join them when the git evidence is stored; see docs/architecture.md.)
+authors of the current fix are everyone who claimed it since the finding was last open (the
+person on each ``claim`` Event and the uploader of the document that carried the claim), and
+the users whose e-mail address authored a commit the current claim cites as the fix, when
+that commit has been read from the linked repository.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from findings import access, lifecycle
 from findings.lifecycle import Status
-from findings.models import Claim, Event, Finding, FindingLink, Review, Role
+from findings.models import (
+    Claim,
+    ClaimEvidence,
+    Commit,
+    Event,
+    EvidenceLevel,
+    Finding,
+    FindingLink,
+    Review,
+    Role,
+)
 from findings.services.findings import finding_transition
 
 
@@ -59,10 +71,47 @@ def fix_authors(*, finding: Finding) -> set[int]:
     return authors
 
 
-def evidence_level(*, finding: Finding) -> str:
-    """What backs the fix right now: ``verified`` when machine evidence moved it, else
-    ``unverified`` (finer levels arrive with the git evidence checks)."""
-    return "verified" if finding.status == Status.VERIFIED else "unverified"
+def commit_authors(*, finding: Finding, claim: Claim | None) -> set[int]:
+    """Ids of active users whose e-mail authored a commit that ``claim`` cites as the fix."""
+    if claim is None:
+        return set()
+    shas = {str(sha) for sha in claim.commits or [] if sha}
+    verification = ClaimEvidence.objects.filter(claim=claim).first()
+    if verification is not None and verification.commit:
+        shas.add(verification.commit)
+    # Documents cite short hashes; a prefix of at least 7 is how git itself abbreviates.
+    prefixes = [sha.lower() for sha in shas if len(sha) >= 7]
+    if not prefixes:
+        return set()
+    match = Q()
+    for prefix in prefixes:
+        match |= Q(sha__startswith=prefix)
+    emails = {
+        email.lower()
+        for email in Commit.objects.filter(match, project_id=finding.project_id).values_list(
+            "author_email", flat=True
+        )
+        if email
+    }
+    if not emails:
+        return set()
+    by_email = Q()
+    for email in emails:
+        by_email |= Q(email__iexact=email)
+    return set(get_user_model().objects.filter(by_email).values_list("pk", flat=True))
+
+
+def evidence_level(*, finding: Finding, claim: Claim | None) -> str:
+    """What backs the fix right now: the current claim's verified evidence level when it has
+    been checked, ``scan-confirmed`` when a scan stopped reporting the finding, else
+    ``unverified``."""
+    if claim is not None:
+        verification = ClaimEvidence.objects.filter(claim=claim).first()
+        if verification is not None:
+            return verification.level
+    if finding.status == Status.VERIFIED and finding.fixed_in_report_id:
+        return EvidenceLevel.SCAN_CONFIRMED
+    return EvidenceLevel.UNVERIFIED
 
 
 def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = "") -> Review:
@@ -93,12 +142,19 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
                 f"{locked.key} is {Status(locked.status).label.lower()}: only a claimed or "
                 "verified fix can be reviewed"
             )
-        if verdict == Review.Verdict.APPROVE and reviewer.pk in fix_authors(finding=locked):
-            raise SeparationOfDutiesError(
-                f"you claimed the fix of {locked.key}, so someone else must approve it"
-            )
+        claim = _current_claim(locked)
+        if verdict == Review.Verdict.APPROVE:
+            if reviewer.pk in fix_authors(finding=locked):
+                raise SeparationOfDutiesError(
+                    f"you claimed the fix of {locked.key}, so someone else must approve it"
+                )
+            if reviewer.pk in commit_authors(finding=locked, claim=claim):
+                raise SeparationOfDutiesError(
+                    f"you authored the commit that fixes {locked.key}, so someone else must "
+                    "approve it"
+                )
         before = locked.status
-        level = evidence_level(finding=locked)
+        level = evidence_level(finding=locked, claim=claim)
         event = _VERDICT_EVENTS.get(verdict)
         if event is not None:
             locked = finding_transition(finding=locked, event=event, actor=reviewer, reason=comment)
@@ -116,7 +172,7 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
         return Review.objects.create(
             project_id=locked.project_id,
             finding=locked,
-            claim=_current_claim(locked),
+            claim=claim,
             reviewer=reviewer,
             verdict=verdict,
             comment=comment,

@@ -42,7 +42,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, django_user_model):
-    django_user_model.objects.create_user("rita", password="reviewer-pass-123")
+    # A site admin: the flows upload to new project keys, which only site admins may create.
+    django_user_model.objects.create_user("rita", password="reviewer-pass-123", is_superuser=True)
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)

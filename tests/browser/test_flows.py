@@ -72,27 +72,28 @@ def test_an_upload_is_processed_by_the_real_worker_and_the_page_shows_final_coun
     expect(page.locator(".messages")).to_contain_text("queued as report")
 
 
-def test_filtering_the_board_updates_the_list_and_the_address(page, live_server, bandit_report):
+def test_filtering_the_board_updates_the_columns_and_the_address(page, live_server, bandit_report):
     upload_and_watch(page, live_server, bandit_report)
     page.goto(f"{live_server.url}/p/LILY/")
     screenshot(page, "board")
     total = Finding.objects.filter(project__key="LILY").count()
-    expect(page.locator("#finding-list [role=status]")).to_contain_text(f"{total} findings")
+    expect(page.locator(".board-total")).to_contain_text(f"{total} findings")
     page.select_option("select[name=severity]", "high")
     highs = Finding.objects.filter(project__key="LILY", severity=2).count()
-    expect(page.locator("#finding-list [role=status]")).to_contain_text(
-        f"{highs} finding{'s' if highs != 1 else ''}"
+    expect(page.locator(".board-total")).to_contain_text(
+        f"{highs} finding{'s' if highs != 1 else ''} match"
     )
     expect(page).to_have_url(re.compile(r"severity=high"))
-    rows = page.locator("#finding-list tbody tr")
-    expect(rows).to_have_count(highs)
+    cards = page.locator('[data-status="open"] .fcard')
+    expect(cards).to_have_count(highs)
     for index in range(highs):
-        expect(rows.nth(index).locator(".sev")).to_have_text("high")
+        expect(cards.nth(index).locator(".sev")).to_have_text("high")
     page.fill("input[name=q]", "nothing-matches-this")
-    expect(page.locator("#finding-list")).to_contain_text("No findings match these filters")
+    expect(page.locator(".board-total")).to_contain_text("0 findings match")
     screenshot(page, "board-filtered-empty")
     page.fill("input[name=q]", "")
-    page.locator("#finding-list tbody tr a").first.click()
+    expect(cards.first).to_be_visible()
+    cards.first.locator("a").first.click()
     expect(page.locator("h1")).not_to_be_empty()
     expect(page.locator(".timeline")).to_contain_text("first reported")
     screenshot(page, "finding-detail")

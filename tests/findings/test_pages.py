@@ -67,27 +67,26 @@ def test_an_empty_install_tells_the_user_what_to_do_next(owner_client):
 
 def test_the_board_counts_findings_by_severity_and_status(owner_client, lily):
     page = owner_client.get("/p/LILY/").content.decode()
-    assert "Findings by severity and status" in page
     total = Finding.objects.filter(project=lily).count()
-    assert f"{total} finding" in page
+    assert f"{total} findings on the board" in page
     assert "LILY-1" in page
 
 
-def test_board_filters_return_only_the_list_for_htmx(owner_client, lily):
+def test_board_filters_return_only_the_columns_for_htmx(owner_client, lily):
     response = owner_client.get("/p/LILY/?severity=high", HTTP_HX_REQUEST="true")
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in page and 'id="finding-list"' in page
+    assert "<html" not in page and 'id="board-columns"' in page
     highs = Finding.objects.filter(project=lily, severity=2)
     assert f"{highs.count()} finding" in page
     for finding in Finding.objects.filter(project=lily).exclude(severity=2):
-        assert f">LILY-{finding.number}<" not in page
+        assert f'id="card-{finding.number}"' not in page
     assert "HX-Request" in response["Vary"]
 
 
 def test_a_filter_with_no_match_says_so(owner_client, lily):
     page = owner_client.get("/p/LILY/?q=no-such-thing-anywhere").content.decode()
-    assert "No findings match these filters" in page
+    assert "0 findings match these filters" in page
 
 
 def test_an_unknown_project_is_not_found(owner_client):
@@ -177,5 +176,5 @@ def test_the_status_summary_matches_the_findings_after_imports_and_transitions(l
 def test_the_board_lists_worst_first_then_newest(owner_client, lily):
     page = owner_client.get("/p/LILY/").content.decode()
     ordered = list(Finding.objects.filter(project=lily).order_by("severity", "-number"))
-    positions = [page.index(f">LILY-{f.number}<") for f in ordered]
+    positions = [page.index(f'id="card-{f.number}"') for f in ordered]
     assert positions == sorted(positions)

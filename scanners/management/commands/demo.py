@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from findings import services
-from findings.models import Project
+from findings.models import Project, Role
 from scanners.pipeline import IngestError, Options, ingest_file
 
 FIRST = {
@@ -105,8 +105,8 @@ class Command(BaseCommand):
         user_model = get_user_model()
         user, _ = user_model.objects.get_or_create(username=opts["user"])
         user.set_password(password)
-        user.is_staff = True
         user.save()
+        services.membership_set(project=Project.objects.get(key=key), user=user, role=Role.MANAGER)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready. Sign in at http://127.0.0.1:8000/ as {user.username!r} with the "

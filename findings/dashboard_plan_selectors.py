@@ -1,0 +1,283 @@
+"""The reads of the planning pages: the roadmap and sprint planning (backlog, burn-down).
+
+Fixed numbers of queries whatever the rows shown; the backlog follows the board's column
+index (project, status, severity, -number) one (status, severity) slice at a time.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from findings import dashboard_planning as plan
+from findings.dashboard_selectors import BoardFilter, filtered_findings, resolve
+from findings.lifecycle import OPEN_LIKE
+from findings.models import (
+    Finding,
+    Membership,
+    Phase,
+    Project,
+    RoadmapItem,
+    Severity,
+    Sprint,
+)
+
+
+@dataclass
+class PhaseRow:
+    phase: Phase
+    due: date | None
+    total: int
+    done: int
+    open: int
+    items_done: int
+    items_total: int
+    late: bool
+    items: list = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        if self.total:
+            return plan.percent(self.done, self.total)
+        return plan.percent(self.items_done, self.items_total)
+
+
+def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
+    """The project's phases in order with due dates, progress and lateness.
+
+    Progress counts the findings linked to the phase: planned into it on the sprint page, or
+    linked to one of its roadmap items by a document (each finding once). Four queries.
+    """
+    today = today or timezone.localdate()
+    phases = list(
+        Phase.objects.filter(project=project)
+        .select_related("report__document")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=RoadmapItem.objects.order_by("order", "id").prefetch_related(
+                    Prefetch(
+                        "findings",
+                        queryset=Finding.objects.only("number", "status", "phase_id", "project_id"),
+                    )
+                ),
+            )
+        )
+        .order_by("order", "id")
+    )
+    planned: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Finding.objects.filter(phase__in=phases)
+        .values("phase_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        planned[row["phase_id"]][row["status"]] = row["n"]
+    starts: dict[str, date | None] = {}
+    windows: dict[str, list[Phase]] = defaultdict(list)
+    for phase in phases:
+        document = getattr(phase.report, "document", None)
+        starts.setdefault(
+            phase.document_identity,
+            (document.date if document and document.date else phase.report.created_at.date()),
+        )
+        if phase.kind == Phase.Kind.PHASE:
+            # Only phases run one after another; checklists and next steps have no window.
+            windows[phase.document_identity].append(phase)
+    due: dict[int, date | None] = {}
+    for identity, members in windows.items():
+        for phase, when in zip(
+            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
+        ):
+            due[phase.pk] = when
+    rows = []
+    for phase in phases:
+        counts = dict(planned[phase.pk])
+        items = list(phase.items.all())
+        for item in items:
+            for finding in item.findings.all():
+                if getattr(finding, "phase_id", None) != phase.pk:
+                    counts[finding.status] = counts.get(finding.status, 0) + 1
+        total = sum(counts.values())
+        done = sum(n for status, n in counts.items() if status in plan.DONE_STATUSES)
+        open_now = sum(n for status, n in counts.items() if status in OPEN_LIKE)
+        items_done = sum(1 for item in items if item.done)
+        checked = [item for item in items if item.done is not None]
+        rows.append(
+            PhaseRow(
+                phase=phase,
+                due=due.get(phase.pk),
+                total=total,
+                done=done,
+                open=open_now,
+                items_done=items_done,
+                items_total=len(items),
+                late=plan.is_late(
+                    due.get(phase.pk),
+                    today,
+                    open_findings=open_now,
+                    open_items=0 if total else sum(1 for item in checked if not item.done),
+                ),
+                items=items,
+            )
+        )
+    return rows
+
+
+# --- sprints --------------------------------------------------------------------------------
+
+_BACKLOG_FIELDS = (
+    "pk",
+    "number",
+    "title",
+    "severity",
+    "status",
+    "path",
+    "start_line",
+    "first_seen_at",
+    "sprint_id",
+    "phase_id",
+    "assignee__username",
+)
+
+
+def _decorate(row: dict, key: str, now) -> dict:
+    row["key"] = f"{key}-{row['number']}"
+    row["severity_name"] = Severity(row["severity"]).label
+    row["age_days"] = max(0, (now - row["first_seen_at"]).days)
+    row["assignee"] = row.pop("assignee__username") or ""
+    return row
+
+
+def backlog(*, project: Project, filters: BoardFilter, limit: int = 50) -> list[dict]:
+    """Open-like findings in no sprint yet, worst first, then oldest first (lowest number).
+
+    One small query per (status, severity) slice along the column index, merged here:
+    fifteen queries at most, each reading at most ``limit`` rows.
+    """
+    filters = resolve(project, filters)
+    base = filtered_findings(project, filters).filter(sprint__isnull=True)
+    severities = (
+        [Severity.from_name(filters.severity)] if filters.severity else [s.value for s in Severity]
+    )
+    slices = []
+    for severity in severities:
+        for status in OPEN_LIKE:
+            rows = list(
+                base.filter(status=status, severity=severity)
+                .order_by("number")
+                .values(*_BACKLOG_FIELDS)[:limit]
+            )
+            slices.append(rows)
+    merged = heapq.merge(*slices, key=lambda row: (row["severity"], row["number"]))
+    now = timezone.now()
+    result = []
+    for row in merged:
+        if len(result) == limit:
+            break
+        result.append(_decorate(row, project.key, now))
+    return result
+
+
+def sprint_findings(*, sprint: Sprint, limit: int = 200) -> list[dict]:
+    """The findings planned into a sprint, worst first, as backlog rows."""
+    rows = list(
+        Finding.objects.filter(sprint=sprint)
+        .order_by("severity", "number")
+        .values(*_BACKLOG_FIELDS)[:limit]
+    )
+    now = timezone.now()
+    return [_decorate(row, sprint.project.key, now) for row in rows]
+
+
+@dataclass
+class SprintSummary:
+    sprint: Sprint
+    scope: int
+    done: int
+    burn: list[plan.BurnPoint]
+
+    @property
+    def over_capacity(self) -> bool:
+        return self.sprint.capacity > 0 and self.scope > self.sprint.capacity
+
+    @property
+    def over_by(self) -> int:
+        return max(0, self.scope - self.sprint.capacity)
+
+    @property
+    def percent(self) -> int:
+        return plan.percent(self.done, self.scope)
+
+    @property
+    def top(self) -> int:
+        """The chart's top value: the scope or the capacity, whichever is larger (at least 1)."""
+        return max(1, self.scope, self.sprint.capacity)
+
+    @property
+    def remaining_points(self) -> str:
+        return plan.chart_points([p.remaining for p in self.burn], 480, 200, self.top)
+
+    @property
+    def ideal_points(self) -> str:
+        return plan.chart_points([p.ideal for p in self.burn], 480, 200, self.top)
+
+
+def sprint_summary(*, sprint: Sprint, today: date | None = None) -> SprintSummary:
+    """A sprint's scope, what is done and its burn-down (one query over its findings)."""
+    today = today or timezone.localdate()
+    done_on = []
+    scope = 0
+    for status, changed, fixed in Finding.objects.filter(sprint=sprint).values_list(
+        "status", "status_changed_at", "fixed_at"
+    ):
+        scope += 1
+        if status in plan.DONE_STATUSES:
+            done_on.append(timezone.localdate(fixed or changed))
+    burn = plan.burndown(
+        start=sprint.start, end=sprint.end, today=today, scope=scope, done_on=done_on
+    )
+    return SprintSummary(sprint=sprint, scope=scope, done=len(done_on), burn=burn)
+
+
+def current_sprint(*, project: Project, today: date | None = None) -> Sprint | None:
+    """The sprint running today, else the next one, else the latest."""
+    today = today or timezone.localdate()
+    sprints = Sprint.objects.filter(project=project).select_related("project")
+    return (
+        sprints.filter(start__lte=today, end__gte=today).order_by("start").first()
+        or sprints.filter(start__gt=today).order_by("start").first()
+        or sprints.order_by("-end").first()
+    )
+
+
+def planning_choices(*, project: Project) -> dict:
+    """Sprints, phases and the people a finding of ``project`` may be planned for."""
+    members = Membership.objects.filter(project=project).values_list("user_id", flat=True)
+    people = (
+        get_user_model()
+        .objects.filter(Q(pk__in=members) | Q(is_superuser=True), is_active=True)
+        .order_by("username")
+        .values_list("username", flat=True)
+    )
+    return {
+        "sprints": list(Sprint.objects.filter(project=project).order_by("start", "id")),
+        "phases": list(
+            Phase.objects.filter(project=project, kind__in=["phase", "sprint"])
+            .order_by("order", "id")
+            .values("id", "name")
+        ),
+        "people": list(people),
+    }
+
+
+def row_for(*, finding: Finding) -> dict:
+    """One finding as a backlog row, after an inline plan changed it."""
+    row = Finding.objects.filter(pk=finding.pk).values(*_BACKLOG_FIELDS).get()
+    return _decorate(row, finding.project.key, timezone.now())

@@ -1,0 +1,190 @@
+"""Reports out: a project's (or one sprint's) status as Markdown and as CSV.
+
+The Markdown follows the handoff documents' shape (title, date, status line, sections per
+subject, one bullet per fix) but says for each claimed fix what evidence backs it: the
+evidence level the git checks reached, the documents and commits that claim it, and the last
+review. The CSV has the same fixes, one row each, every one of them (streamed).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from findings import dashboard_plan_selectors as planning
+from findings import dashboard_selectors as dash
+from findings.dashboard_review import evidence_levels
+from findings.lifecycle import FIXED_LIKE, Status
+from findings.models import Claim, Finding, Project, Review, Severity, Sprint, StatusCount
+
+CSV_FIELDS = [
+    "key",
+    "severity",
+    "status",
+    "title",
+    "location",
+    "evidence_level",
+    "claimed_in",
+    "commits",
+    "last_review",
+    "reviewer",
+    "fixed_in_commit",
+]
+MARKDOWN_FIXES = 200
+"""The Markdown lists this many fixes; the CSV lists all of them."""
+
+_CHUNK = 1000
+
+
+def _fix_rows(project: Project, sprint: Sprint | None) -> QuerySet[Finding]:
+    rows = Finding.objects.filter(project=project)
+    if sprint is not None:
+        return rows.filter(sprint=sprint)
+    return rows.filter(status__in=FIXED_LIKE)
+
+
+def fixes(
+    *, project: Project, sprint: Sprint | None = None, limit: int | None = None
+) -> Iterator[dict]:
+    """The fixes a report covers (a sprint's findings, else every claimed, verified or signed
+    off finding), worst first, each with its evidence; four queries per thousand rows."""
+    qs = _fix_rows(project, sprint).order_by("severity", "number")
+    fields = (
+        "pk",
+        "number",
+        "severity",
+        "status",
+        "title",
+        "path",
+        "start_line",
+        "fixed_in_commit",
+    )
+    last = None
+    produced = 0
+    while limit is None or produced < limit:
+        chunk_qs = (
+            qs
+            if last is None
+            else qs.filter(severity__gte=last[0]).exclude(severity=last[0], number__lte=last[1])
+        )
+        chunk = list(chunk_qs.values(*fields)[:_CHUNK])
+        if not chunk:
+            return
+        last = (chunk[-1]["severity"], chunk[-1]["number"])
+        ids = [row["pk"] for row in chunk]
+        levels = evidence_levels(ids)
+        claims: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
+        for finding_id, title, filename, commits in Claim.objects.filter(
+            finding_id__in=ids, dropped=False
+        ).values_list("finding_id", "report__document__title", "report__filename", "commits"):
+            claims[finding_id].append((title or filename, [str(c) for c in commits or []]))
+        reviews: dict[int, tuple[str, str]] = {}
+        for finding_id, verdict, reviewer in (
+            Review.objects.filter(finding_id__in=ids)
+            .order_by("finding_id", "-created_at", "-id")
+            .values_list("finding_id", "verdict", "reviewer__username")
+        ):
+            reviews.setdefault(finding_id, (verdict, reviewer))
+        for row in chunk:
+            if limit is not None and produced >= limit:
+                return
+            produced += 1
+            found = claims.get(row["pk"], [])
+            verdict, reviewer = reviews.get(row["pk"], ("", ""))
+            yield {
+                "key": f"{project.key}-{row['number']}",
+                "severity": Severity(row["severity"]).label,
+                "status": Status(row["status"]).label,
+                "title": row["title"],
+                "location": f"{row['path']}:{row['start_line']}"
+                if row["start_line"]
+                else row["path"],
+                "evidence_level": levels.get(row["pk"], "unverified"),
+                "claimed_in": "; ".join(title for title, _ in found),
+                "commits": " ".join(sorted({c for _, commits in found for c in commits})),
+                "last_review": verdict.replace("_", " "),
+                "reviewer": reviewer or "",
+                "fixed_in_commit": row["fixed_in_commit"],
+            }
+
+
+def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | None = None) -> str:
+    """The status report as Markdown, in the handoff documents' family."""
+    now = now or timezone.now()
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for severity, status, n in StatusCount.objects.filter(project=project).values_list(
+        "severity", "status", "n"
+    ):
+        counts[Severity(severity).label][status] += n
+    open_total = sum(
+        n for row in counts.values() for status, n in row.items() if status in dash.OPEN_LIKE
+    )
+    changes = dash.recent_changes(projects=[project.pk]).get(project.pk, {})
+    breaches = dash.sla_breaches(projects=[project.pk]).get(project.pk, {})
+    scope = f"sprint {sprint.name} ({sprint.start} to {sprint.end})" if sprint else "project"
+    lines = [
+        f"# {project.key} status report: {scope}",
+        "",
+        f"**Date:** {now:%Y-%m-%d %H:%M} UTC  ",
+        f"**Project:** {project.name or project.key}  ",
+        f"**Status:** {open_total} open findings; "
+        f"{sum(breaches.values())} past SLA; last 7 days: {changes.get('new', 0)} new, "
+        f"{changes.get('fixed', 0)} fixed, {changes.get('regressed', 0)} regressed",
+        "",
+        "## Findings by severity",
+        "",
+        "| Severity | Open | Claimed | Verified | Signed off | Regressed | Past SLA |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for severity in Severity:
+        row = counts.get(severity.label, {})
+        lines.append(
+            f"| {severity.label} | {row.get('open', 0)} | {row.get('claimed', 0)} | "
+            f"{row.get('verified', 0)} | {row.get('signed_off', 0)} | {row.get('regressed', 0)} | "
+            f"{breaches.get(severity.label, 0)} |"
+        )
+    panels = dash.health_panels(projects=[project.pk]).get(project.pk, [])
+    if panels:
+        lines += ["", "## System health", ""]
+        for panel in panels:
+            declared = (panel.declared or "not declared").replace("_", " ").upper()
+            implied = panel.implied.replace("_", " ").upper()
+            warning = " ⚠ disagrees" if panel.disagrees else ""
+            lines.append(
+                f"- **{panel.area.name}:** declared {declared}, findings say {implied}{warning}"
+            )
+    if sprint is not None:
+        summary = planning.sprint_summary(sprint=sprint)
+        lines += [
+            "",
+            "## Sprint",
+            "",
+            f"- Planned: {summary.scope} of capacity {sprint.capacity}",
+            f"- Done: {summary.done} ({summary.percent}%)",
+        ]
+    lines += ["", "## Fixes and their evidence", ""]
+    listed = 0
+    for fix in fixes(project=project, sprint=sprint, limit=MARKDOWN_FIXES):
+        listed += 1
+        evidence = [f"evidence: {fix['evidence_level']}"]
+        if fix["claimed_in"]:
+            evidence.append(f"claimed in {fix['claimed_in']}")
+        if fix["commits"]:
+            evidence.append("commits " + ", ".join(f"`{c[:12]}`" for c in fix["commits"].split()))
+        if fix["fixed_in_commit"]:
+            evidence.append(f"no longer reported at `{fix['fixed_in_commit'][:12]}`")
+        if fix["last_review"]:
+            evidence.append(f"last review: {fix['last_review']} by {fix['reviewer']}")
+        lines.append(
+            f"- **{fix['key']}** ({fix['severity']}, {fix['status'].lower()}) {fix['title']} "
+            f"— `{fix['location']}`  \n  {'; '.join(evidence)}"
+        )
+    if not listed:
+        lines.append("No fixes claimed yet.")
+    elif listed == MARKDOWN_FIXES:
+        lines.append(f"\nThe first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,92 @@
+"""The account commands: createuser (password never on the command line) and set_role."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from findings import access
+from findings.models import Event, Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _createuser(*args: str, stdin: str = "") -> str:
+    out = io.StringIO()
+    saved = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        call_command("createuser", *args, stdout=out)
+    finally:
+        sys.stdin = saved
+    return out.getvalue()
+
+
+def test_createuser_reads_the_password_from_stdin_and_the_user_can_sign_in(client):
+    output = _createuser(
+        "nina",
+        "--email",
+        "nina@example.com",
+        "--password-stdin",
+        stdin="a-long-unusual-passphrase\n",
+    )
+    assert output.strip() == "Created user nina."
+    user = get_user_model().objects.get(username="nina")
+    assert user.email == "nina@example.com" and not user.is_superuser
+    response = client.post(
+        "/accounts/login/", {"username": "nina", "password": "a-long-unusual-passphrase"}
+    )
+    assert response.status_code == 302
+
+
+def test_createuser_makes_a_site_admin_on_request():
+    _createuser("root2", "--superuser", "--password-stdin", stdin="another-long-passphrase\n")
+    assert access.is_site_admin(get_user_model().objects.get(username="root2"))
+
+
+def test_createuser_has_no_password_argument_and_refuses_weak_or_missing_ones():
+    with pytest.raises(CommandError, match="unrecognized arguments"):
+        _createuser("eve", "--password", "hunter2hunter2")
+    with pytest.raises(CommandError, match="the password is refused"):
+        _createuser("eve", "--password-stdin", stdin="password\n")
+    with pytest.raises(CommandError, match="held no password"):
+        _createuser("eve", "--password-stdin", stdin="")
+    with pytest.raises(CommandError, match="no terminal to prompt on"):
+        _createuser("eve", stdin="")
+    assert not get_user_model().objects.filter(username="eve").exists()
+
+
+def test_createuser_refuses_an_existing_name(viewer):
+    with pytest.raises(CommandError, match="exists already"):
+        _createuser(viewer.username, "--password-stdin", stdin="a-long-unusual-passphrase\n")
+
+
+def test_set_role_gives_changes_and_removes_a_role(acme, django_user_model):
+    user = django_user_model.objects.create_user("sam")
+    out = io.StringIO()
+    call_command("set_role", "--project", "acme", "--user", "sam", "--role", "reviewer", stdout=out)
+    assert out.getvalue().strip() == "sam is reviewer of ACME."
+    assert access.role_for(user, acme) == Role.REVIEWER
+    call_command("set_role", "--project", "ACME", "--user", "sam", "--role", "viewer", stdout=out)
+    assert access.role_for(user, acme) == Role.VIEWER
+    call_command("set_role", "--project", "ACME", "--user", "sam", "--remove", stdout=out)
+    assert not Membership.objects.filter(user=user).exists()
+    actions = list(Event.objects.filter(note="sam").values_list("action", "after"))
+    assert actions == [
+        ("member_role", "reviewer"),
+        ("member_role", "viewer"),
+        ("member_removed", ""),
+    ]
+
+
+def test_set_role_names_what_is_wrong(acme, viewer):
+    with pytest.raises(CommandError, match="there is no project 'NOPE'"):
+        call_command("set_role", "--project", "NOPE", "--user", viewer.username, "--role", "viewer")
+    with pytest.raises(CommandError, match="there is no user 'ghost'"):
+        call_command("set_role", "--project", "ACME", "--user", "ghost", "--role", "viewer")
+    with pytest.raises(CommandError, match="invalid choice: 'owner'"):
+        call_command("set_role", "--project", "ACME", "--user", viewer.username, "--role", "owner")

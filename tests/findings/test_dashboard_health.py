@@ -1,0 +1,193 @@
+"""System health panels and the overview: declared vs implied, trend, changes, SLA."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from findings import dashboard_health as health
+from findings.dashboard_selectors import sla_days
+from findings.models import Claim, HealthArea, HealthReading, Report, Severity
+from findings.templatetags.dashboard_extras import age, sparkline
+from tests.findings.test_dashboard_board import make_findings
+
+# --- the rule, pure -------------------------------------------------------------------------
+
+
+def test_an_area_name_brings_its_vocabulary_but_not_its_generic_words():
+    words = health.area_words("Server Performance")
+    assert {"server", "query", "n+1", "endpoint"} <= words
+    assert "performance" not in words
+
+
+def test_any_open_critical_puts_an_area_at_risk_and_any_high_degrades_it():
+    assert health.implied_status([3, 1, 2]) == "at_risk"
+    assert health.implied_status([4, 2]) == "degraded"
+    assert health.implied_status([3, 5]) == "healthy"
+    assert health.implied_status([]) == "healthy"
+
+
+def test_declared_and_implied_disagree_only_on_a_different_level():
+    assert health.disagrees("healthy", "at_risk")
+    assert not health.disagrees("critical", "at_risk")
+    assert not health.disagrees("improved", "healthy")
+    assert not health.disagrees("unknown", "at_risk") and not health.disagrees(None, "healthy")
+
+
+def test_a_sparkline_draws_worse_health_lower_and_one_reading_flat():
+    assert sparkline([0, 2], "120x32") == "4.0,4.0 116.0,28.0"
+    assert sparkline([1], "120x32") == "4.0,16.0 116.0,16.0"
+    assert sparkline([], "120x32") == ""
+
+
+def test_ages_read_in_days_weeks_then_months():
+    assert [age(0), age(5), age(40), age(400)] == ["today", "5d", "5w", "13mo"]
+
+
+def test_the_sla_setting_is_read_per_severity_and_a_typo_names_the_setting(settings):
+    settings.AUDITDASH_SLA_DAYS = "critical=3, high=10"
+    assert sla_days() == {Severity.CRITICAL: 3, Severity.HIGH: 10}
+    settings.AUDITDASH_SLA_DAYS = "critical=3,hihg=10"
+    with pytest.raises(ImproperlyConfigured, match="AUDITDASH_SLA_DAYS: 'hihg=10'"):
+        sla_days()
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+def declare(project, area_name: str, *statuses: str) -> HealthArea:
+    """An area with one reading per status, a week apart, each from its own document."""
+    area, _ = HealthArea.objects.get_or_create(
+        project=project, area_key=area_name.lower(), defaults={"name": area_name}
+    )
+    for i, status in enumerate(statuses):
+        report = Report.objects.create(
+            project=project, sha256=f"{area_name}{i}", kind="document", filename=f"h{i}.md"
+        )
+        HealthReading.objects.create(
+            area=area,
+            status=status,
+            raw=status.upper(),
+            date=date(2026, 1, 1) + timedelta(days=7 * i),
+            report=report,
+            document_identity=f"doc-{i}",
+        )
+    return area
+
+
+def claim(project, finding, title: str) -> Claim:
+    report = Report.objects.create(
+        project=project, sha256=f"c{finding.pk}", kind="document", filename="fixes.md"
+    )
+    return Claim.objects.create(
+        project=project,
+        report=report,
+        first_report=report,
+        finding=finding,
+        document_identity="fixes",
+        claim_key=title.lower(),
+        key="F1",
+        title=title,
+        status="identified",
+    )
+
+
+@pytest.mark.django_db
+def test_a_health_panel_warns_when_the_document_and_the_findings_disagree(owner_client, acme):
+    declare(acme, "Server Performance", "at_risk", "healthy")
+    declare(acme, "Frontend Performance", "degraded")
+    (critical,) = make_findings(acme, 1, severity=Severity.CRITICAL)
+    claim(acme, critical, "N+1 query on the orders endpoint")
+    page = owner_client.get("/p/ACME/health/").content.decode()
+    server = page[page.index("Server Performance") :].split("</article>", 1)[0]
+    assert "health-healthy" in server and "health-at_risk" in server
+    assert "the document says healthy, the open findings say at risk" in server
+    assert "1 critical open" in server
+    assert "trend: at risk → healthy" in server and "<polyline" in server
+    frontend = page[page.index("Frontend Performance") :].split("</article>", 1)[0]
+    assert "no open findings tied to it" in frontend
+    assert "the document says degraded, the open findings say healthy" in frontend
+
+
+@pytest.mark.django_db
+def test_the_board_filters_by_health_area_through_the_claims(owner_client, acme):
+    area = declare(acme, "Task Performance", "degraded")
+    slow, other = make_findings(acme, 2)
+    claim(acme, slow, "Celery task retries forever")
+    page = owner_client.get(f"/p/ACME/?area={area.pk}").content.decode()
+    assert 'id="card-1"' in page and 'id="card-2"' not in page
+
+
+@pytest.mark.django_db
+def test_a_project_without_areas_says_where_they_come_from(owner_client, acme):
+    page = owner_client.get("/p/ACME/health/").content.decode()
+    assert "No health areas yet." in page and "Import a document" in page
+
+
+@pytest.mark.django_db
+def test_the_overview_shows_the_weeks_changes_sla_breaches_and_health(owner_client, acme, settings):
+    cache.clear()
+    settings.AUDITDASH_SLA_DAYS = "critical=7,high=30"
+    make_findings(acme, 2, severity=Severity.CRITICAL, age_days=10)
+    make_findings(acme, 1, severity=Severity.HIGH, age_days=10)
+    make_findings(acme, 1, severity=Severity.CRITICAL, age_days=1, status="verified")
+    Report.objects.create(
+        project=acme,
+        sha256="s1",
+        filename="scan.json",
+        state="done",
+        new=3,
+        fixed=1,
+        regressed=2,
+        finished_at=timezone.now() - timedelta(days=2),
+    )
+    Report.objects.create(
+        project=acme,
+        sha256="s2",
+        filename="old.json",
+        state="done",
+        new=50,
+        finished_at=timezone.now() - timedelta(days=20),
+    )
+    declare(acme, "Server Performance", "at_risk")
+    page = owner_client.get("/").content.decode()
+    row = page[page.index('href="/p/ACME/"') :].split("</tr>", 1)[0]
+    # Open means open-like: the verified critical is not counted.
+    assert '<td class="num sev-cell-critical">2</td>' in row
+    assert '<td class="num sev-cell-high">1</td>' in row
+    assert '<td class="num">3</td>' in row and '<td class="num good">1</td>' in row
+    assert '<td class="num bad">2</td>' in row
+    assert 'title="2 critical">2</a>' in row
+    assert "SLA: critical 7 days, high 30 days" in page
+    assert "Server Performance" in page and "health-at_risk" in page
+
+
+@pytest.mark.django_db
+def test_the_overview_hides_projects_the_user_is_not_a_member_of(client_for, acme, outsider):
+    make_findings(acme, 1)
+    page = client_for(outsider).get("/").content.decode()
+    assert "OTHER" in page and "ACME" not in page
+
+
+@pytest.mark.django_db
+def test_the_overview_and_health_queries_do_not_grow_with_projects_or_areas(
+    owner_client, acme, django_assert_max_num_queries
+):
+    from findings.services import project_get_or_create
+
+    declare(acme, "Server Performance", "healthy")
+    with django_assert_max_num_queries(20) as few:
+        owner_client.get("/")
+    for i in range(6):
+        project, _ = project_get_or_create(key=f"P{i}X")
+        make_findings(project, 3, severity=Severity.CRITICAL, age_days=60)
+        declare(project, "Server Performance", "healthy", "at_risk")
+        declare(project, "Integration Stability", "degraded")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        owner_client.get("/")
+    with django_assert_max_num_queries(12):
+        owner_client.get("/p/P1X/health/")

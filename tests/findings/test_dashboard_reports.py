@@ -1,0 +1,75 @@
+"""Reports out: a project's or a sprint's status as Markdown and CSV, with the evidence."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from findings.models import ClaimEvidence, Finding, Severity, Sprint
+from findings.services import review_record
+from tests.findings.test_dashboard_board import make_findings
+from tests.findings.test_dashboard_health import claim
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fixes(acme, reviewer):
+    cache.clear()
+    make_findings(acme, 3, severity=Severity.CRITICAL)  # ACME-1..3 open
+    claimed, verified = make_findings(acme, 2, severity=Severity.HIGH, status="claimed")
+    documented = claim(acme, claimed, "Parameterised the orders query")
+    documented.commits = ["a1b2c3d4e5f6a7b8"]
+    documented.save()
+    ClaimEvidence.objects.create(
+        claim=documented, level="code-checked", run=uuid.uuid4(), checked_at=timezone.now()
+    )
+    review_record(finding=verified, reviewer=reviewer, verdict="needs_work", comment="add a test")
+    return claimed, verified
+
+
+def test_the_markdown_report_gives_counts_and_the_evidence_for_each_fix(owner_client, fixes):
+    response = owner_client.get("/p/ACME/report.md")
+    assert response["Content-Disposition"] == 'attachment; filename="ACME-status.md"'
+    text = response.content.decode()
+    assert text.startswith("# ACME status report: project")
+    assert "**Status:** 5 open findings" in text
+    assert "| critical | 3 | 0 | 0 | 0 | 0 |" in text
+    assert "| high | 0 | 2 | 0 | 0 | 0 |" in text
+    first = text[text.index("- **ACME-4**") :].split("\n- ", 1)[0]
+    assert "evidence: code-checked" in first and "claimed in fixes.md" in first
+    assert "`a1b2c3d4e5f6`" in first
+    second = text[text.index("- **ACME-5**") :]
+    assert "evidence: unverified" in second and "last review: needs work by remy" in second
+
+
+def test_the_csv_report_has_one_row_per_fix_with_its_evidence(owner_client, fixes):
+    response = owner_client.get("/p/ACME/report.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["key"] for row in rows] == ["ACME-4", "ACME-5"]
+    assert rows[0]["evidence_level"] == "code-checked"
+    assert rows[0]["commits"] == "a1b2c3d4e5f6a7b8"
+    assert rows[1]["last_review"] == "needs work" and rows[1]["reviewer"] == "remy"
+
+
+def test_a_sprint_report_covers_only_the_sprints_findings(owner_client, acme, fixes):
+    sprint = Sprint.objects.create(
+        project=acme, name="S1", start=date(2026, 1, 1), end=date(2026, 1, 14), capacity=4
+    )
+    Finding.objects.filter(project=acme, number__in=[1, 4]).update(sprint=sprint)
+    text = owner_client.get(f"/p/ACME/report.md?sprint={sprint.pk}").content.decode()
+    assert "sprint S1 (2026-01-01 to 2026-01-14)" in text
+    assert "- Planned: 2 of capacity 4" in text
+    assert "**ACME-1**" in text and "**ACME-4**" in text and "**ACME-5**" not in text
+    assert owner_client.get("/p/ACME/report.md?sprint=x").status_code == 404
+    assert owner_client.get("/p/ACME/report.pdf").status_code == 404
+
+
+def test_an_outsider_gets_no_report(client_for, acme, outsider):
+    assert client_for(outsider).get("/p/ACME/report.csv").status_code == 404
