@@ -63,7 +63,8 @@ def finding_plan(
     changes: list[tuple[str, str, str]] = []
     with transaction.atomic():
         locked = (
-            Finding.objects.select_for_update()
+            # Lock the finding row only: PostgreSQL cannot lock the nullable side of the joins.
+            Finding.objects.select_for_update(of=("self",))
             .select_related("sprint", "phase", "assignee", "project")
             .get(pk=finding.pk)
         )
