@@ -1,6 +1,7 @@
 """Linking and verifying claimed fixes at scale: 1,000 claims against 10,000 commits.
 
-    .venv/bin/python bench/verify_bench.py [--commits 10000] [--claims 1000]
+    .venv/bin/python bench/verify_bench.py [--commits 10000] [--claims 1000] [--dump FILE]
+        [--no-memo]
 
 Builds a repository of ``--commits`` generated commits (``git_repo_gen.build_history``: each
 commit rewrites one line and says "Fixes BENCH-<n>"), a fresh SQLite database in a temporary
@@ -11,7 +12,11 @@ generated commit, the line it changed and the code it wrote), then times
    commit messages' citations to the findings;
 2. ``project_verify``: every check of every claim, stored as Checks with evidence levels.
 
-Prints the figures and leaves nothing behind. Not a test: nothing here fails on timing.
+Prints the figures (with the number of git processes verification started; ``--no-memo``
+turns off the run's memo of git answers to measure what it saves) and leaves
+nothing behind but ``--dump FILE``: every claim's verification result as JSON, without run
+ids and times, so two runs (before and after a speed change) can be compared byte for byte.
+Not a test: nothing here fails on timing.
 """
 
 from __future__ import annotations
@@ -102,10 +107,29 @@ def _claims(project, changes, marks: list[str], count: int) -> int:
     return len(sample)
 
 
+def _dump(path: Path, results) -> None:
+    """Each claim's summary (finding, level, checks with commit, path, side and reason)."""
+    import orjson
+
+    from findings.services import evidence_summary
+
+    rows = [evidence_summary(e) for e in results]
+    path.write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    print(f"wrote {len(rows)} claims' checks to {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--claims", type=int, default=1_000)
+    parser.add_argument(
+        "--no-memo",
+        action="store_true",
+        help="keep no git answers between checks (evidence_checks.MEMO_BYTES = 0), to compare",
+    )
+    parser.add_argument(
+        "--dump", type=Path, help="write every claim's checks here as JSON, for comparing runs"
+    )
     args = parser.parse_args(argv)
     from git_repo_gen import build_history
 
@@ -135,9 +159,30 @@ def main(argv: list[str] | None = None) -> int:
             f"{repository.head_sha[:12]}"
         )
 
+        from findings.services import evidence_checks
+        from scanners.git import command
+
+        if args.no_memo:
+            evidence_checks.MEMO_BYTES = 0
+
+        calls = Counter()
+        run_git = command.run_git
+
+        def counted(*a, **kw):
+            calls["git"] += 1
+            return run_git(*a, **kw)
+
+        command.run_git = counted
         started = time.perf_counter()
-        results = project_verify(project=project)
+        try:
+            results = project_verify(project=project)
+        finally:
+            command.run_git = run_git
         verified = time.perf_counter() - started
+        per_claim = calls["git"] / max(claims, 1)
+        print(f"verify started {calls['git']} git processes ({per_claim:.1f} per claim)")
+        if args.dump:
+            _dump(args.dump, results)
         levels = Counter(str(e.level) for e in results)
         print(
             f"verify: {claims} claims in {verified:.1f} s = {claims / verified:.1f} claims/s, "

@@ -198,6 +198,18 @@ def _column_rows(qs: QuerySet[Finding], after: str, limit: int) -> list[dict]:
     return rows
 
 
+def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding]:
+    """The first ``COLUMN_CAP + 1`` ids of a filtered column, to count.
+
+    With a text filter they are taken in column order: the LIMIT under that ORDER BY lets
+    PostgreSQL, now that it knows how common the word is (migration 0040), walk the column's
+    index and stop early for a common word, and read the trigram index for a rare one.
+    Unordered, it took the trigram index even for a word in every eighth title.
+    """
+    ordered = qs.order_by("severity", "-number") if text else qs.order_by()
+    return ordered.values("pk")[: COLUMN_CAP + 1]
+
+
 def _add_evidence(cards: list[dict]) -> None:
     """Each card's checked evidence level, in one query for all of them."""
     levels = evidence_levels(card["pk"] for card in cards)
@@ -225,7 +237,7 @@ def board_column(
         _add_evidence(cards)
     cursor = f"{cards[-1]['severity']}-{cards[-1]['number']}" if len(rows) > size else ""
     if filters.narrowed:
-        count = qs.order_by().values("pk")[: COLUMN_CAP + 1].count()
+        count = _capped(qs, text=bool(filters.q)).count()
     else:
         summary = StatusCount.objects.filter(project=project, status=status)
         if filters.severity:

@@ -319,3 +319,127 @@ def finding_claims(*, finding: Finding) -> list[Claim]:
         )
         .order_by("-report__created_at", "line", "id")
     )
+
+
+# --- history of a finding's lines ----------------------------------------------------------
+
+LINE_HISTORY_LIMIT = 20
+"""At most this many commits are listed under "History of these lines", newest first."""
+LINE_HISTORY_SECONDS = 3600
+"""How long a computed history is cached. The key holds the branch head, so a new commit
+makes a new key; the time limit only bounds how long stale keys linger."""
+
+
+def finding_line_history(*, finding: Finding) -> dict:
+    """The history of a finding's lines, for its detail page: ``{"line_history": value}``.
+
+    The value is None when there is nothing to trace: the finding has no path or start line,
+    or its project has no linked repository. Otherwise it is a dict with
+
+    * ``path``, ``lines`` (``"12"`` or ``"12-15"``), ``since`` and ``until`` (full hashes;
+      ``since`` empty when the finding has no first-seen commit);
+    * ``changes``: the commits that touched those lines after ``since`` up to ``until``
+      (``git log -L`` semantics, renames followed), newest first, at most
+      :data:`LINE_HISTORY_LIMIT`, each ``{sha, short_sha, author, email, date, summary,
+      path, commit_id}``, ``commit_id`` the stored :class:`Commit` row's id or None;
+    * ``owners``: blame of the lines at ``until``, ``{name, email, lines, share}`` (share in
+      whole percent), largest first; the first is the suggested owner;
+    * ``problem``: "" or why the history cannot be read (repository unavailable, a commit or
+      the lines missing, git failing). A problem is shown, never raised.
+
+    ``until`` is the finding's last-seen commit, else the branch head. The git part is cached
+    in Django's cache under the branch head, the finding, its path and lines (and the commits
+    it spans), so repeated page views run one ``rev-parse`` and no history walk.
+    """
+    import hashlib
+
+    from django.core.cache import cache
+
+    from findings.models import Commit, Repository
+    from findings.services.repositories import (
+        RepositoryError,
+        repository_branch,
+        repository_open,
+    )
+    from scanners import git
+
+    project = finding.project
+    has_link = Repository.objects.filter(project=project).exists() or bool(project.repo_path)
+    if not finding.path or not finding.start_line or not has_link:
+        return {"line_history": None}
+    start = finding.start_line
+    end = max(finding.end_line or start, start)
+    lines = str(start) if end == start else f"{start}-{end}"
+    since = finding.first_seen_commit or ""
+    result = {
+        "path": finding.path,
+        "lines": lines,
+        "since": since,
+        "until": finding.last_seen_commit or "",
+        "changes": [],
+        "owners": [],
+        "problem": "",
+    }
+    try:
+        handle = repository_open(project)
+        head = git.resolve(handle, repository_branch(project))
+        if head.outcome is not git.ResolveOutcome.FOUND:
+            raise git.GitError(head.reason)
+    except (RepositoryError, git.GitError) as error:
+        return {"line_history": {**result, "problem": str(error)}}
+    parts = (head.sha, finding.pk, finding.path, lines, since, result["until"])
+    key = "line-history:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        until = result["until"] or head.sha
+        cached = _read_line_history(handle, finding.path, start, end, since, until)
+        if not cached["problem"]:
+            # A failure is not cached: the next view retries once the cause is fixed.
+            cache.set(key, cached, LINE_HISTORY_SECONDS)
+    result.update(cached)
+    stored = dict(
+        Commit.objects.filter(
+            project=project, sha__in=[c["sha"] for c in result["changes"]]
+        ).values_list("sha", "pk")
+    )
+    result["changes"] = [{**c, "commit_id": stored.get(c["sha"])} for c in result["changes"]]
+    return {"line_history": result}
+
+
+def _read_line_history(handle, path: str, start: int, end: int, since: str, until: str) -> dict:
+    """The git part of :func:`finding_line_history`, as plain values (it is cached)."""
+    from scanners import git
+
+    data: dict = {"changes": [], "owners": [], "problem": "", "until": until}
+    try:
+        tip = git.require_commit(handle, until)
+        data["until"] = tip
+        base = git.require_commit(handle, since) if since else None
+        changes = git.line_history(handle, path, start, end, since=base, until=tip)
+        shares = git.blame(handle, path, start, end, at=tip)
+    except git.GitError as error:
+        data["problem"] = str(error)
+        return data
+    data["changes"] = [
+        {
+            "sha": c.sha,
+            "short_sha": c.short_sha,
+            "author": c.author_name,
+            "email": c.author_email,
+            "date": c.authored_at,
+            "summary": c.summary,
+            "path": c.path,
+        }
+        for c in changes[:LINE_HISTORY_LIMIT]
+    ]
+    total = sum(s.lines for s in shares) or 1
+    data["owners"] = [
+        {
+            "name": s.author_name,
+            "email": s.author_email,
+            "lines": s.lines,
+            "share": round(100 * s.lines / total),
+        }
+        for s in shares
+    ]
+    return data

@@ -31,6 +31,7 @@ def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "finding": finding,
             "claims": selectors.finding_claims(finding=finding),
             **selectors.finding_timeline(finding=finding),
+            **selectors.finding_line_history(finding=finding),
             **action_views.actions_context(request, finding),
         },
     )

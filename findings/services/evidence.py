@@ -81,12 +81,14 @@ def claim_verify(
     if claim.status not in FIX_STATUSES:
         raise ValueError(f"claim {claim.pk} says {claim.status!r}, not that something was fixed")
     context = context or verify_context(claim.project)
-    findings = _claim_findings(claim)
-    rows, fixes = claim_checks(claim, context)
-    scan_rows = scan_checks(findings, fixes, context) if fixes else []
-    level = _level(rows, scan_rows, fixes)
-    rows += scan_rows
-    return _record(claim, findings, rows, level, fixes, context, actor)
+    # One memo per context: claims of a run share the git answers (see GitMemo).
+    with context.memo.active():
+        findings = _claim_findings(claim)
+        rows, fixes = claim_checks(claim, context)
+        scan_rows = scan_checks(findings, fixes, context) if fixes else []
+        level = _level(rows, scan_rows, fixes)
+        rows += scan_rows
+        return _record(claim, findings, rows, level, fixes, context, actor)
 
 
 def project_verify(*, project: Project, actor=None) -> list[ClaimEvidence]:

@@ -1,0 +1,90 @@
+"""The board's text filter: what it matches, and the PostgreSQL indexes that keep it fast."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.db import DatabaseError, connection
+
+from findings.dashboard_selectors import BoardFilter, board_column
+from findings.models import Finding
+from tests.findings.test_dashboard_board import make_findings
+
+pytestmark = pytest.mark.django_db
+
+text_search = importlib.import_module("findings.migrations.0040_text_search")
+
+
+def titles(project, q: str, status: str = "open") -> list[str]:
+    column = board_column(project=project, status=status, filters=BoardFilter(q=q))
+    return sorted(card["title"] for card in column.cards)
+
+
+def test_the_text_filter_matches_titles_whatever_their_case(acme):
+    make_findings(acme, 2, title="Hard-coded PASSWORD")
+    make_findings(acme, 1, title="Use of eval")
+    assert titles(acme, "password") == ["Hard-coded PASSWORD 1", "Hard-coded PASSWORD 2"]
+
+
+def test_the_text_filter_finds_a_finding_by_its_rule(acme):
+    make_findings(acme, 1, title="Use of eval")
+    Finding.objects.filter(project=acme).update(rule_id="python.lang.security.eval-use")
+    assert titles(acme, "EVAL-USE") == ["Use of eval 1"]
+
+
+def test_percent_and_underscore_in_the_text_are_literal_not_wildcards(acme):
+    make_findings(acme, 1, title="Coverage at 100% here")
+    make_findings(acme, 1, title="Coverage at 1000 there")
+    assert titles(acme, "100%") == ["Coverage at 100% here 1"]
+    assert titles(acme, "at_1") == []
+
+
+def test_the_text_filter_counts_only_matching_cards_in_each_column(owner_client, acme):
+    make_findings(acme, 3, title="Weak hash", status="claimed")
+    make_findings(acme, 4, title="Use of eval", status="claimed")
+    page = owner_client.get("/p/ACME/?q=weak+hash", HTTP_HX_REQUEST="true").content.decode()
+    assert "3 findings match" in page and "Use of eval" not in page
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_title_and_rule_have_trigram_indexes():
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'findings_finding'"
+        )
+        indexes = dict(cursor.fetchall())
+    for name in text_search.INDEXES:
+        assert "gin_trgm_ops" in indexes[name] and "upper(" in indexes[name]
+
+
+def test_the_migration_changes_nothing_on_sqlite(capsys):
+    class Editor:
+        connection = type("Conn", (), {"vendor": "sqlite"})()
+
+        def execute(self, sql):  # pragma: no cover - reached only if the guard broke
+            raise AssertionError(f"ran {sql} on SQLite")
+
+    text_search.create_indexes(None, Editor())
+    text_search.drop_indexes(None, Editor())
+    assert capsys.readouterr().out == ""
+
+
+def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(capsys):
+    ran: list[str] = []
+
+    class Editor:
+        connection = type("Conn", (), {"vendor": "postgresql", "alias": "default"})()
+
+        def execute(self, sql: str) -> None:
+            ran.append(sql)
+            if "EXTENSION" in sql:
+                raise DatabaseError("permission denied to create extension pg_trgm")
+
+    text_search.create_indexes(None, Editor())
+    out = capsys.readouterr().out
+    assert "skipped the trigram indexes" in out and "permission denied" in out
+    assert "still works" in out
+    assert ran == ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
