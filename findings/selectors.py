@@ -443,3 +443,44 @@ def _read_line_history(handle, path: str, start: int, end: int, since: str, unti
         for s in shares
     ]
     return data
+
+
+CODE_CONTEXT_LINES = 5
+
+
+def finding_code_context(*, finding: Finding) -> dict:
+    """The code around a finding at its last-seen commit: ``{"code_context": value}``.
+
+    The value is None without a location, a last-seen commit or a linked repository, or when
+    the file cannot be read there (the page then shows the scanner's snippet alone); else
+    ``{text, first_line, commit}`` with :data:`CODE_CONTEXT_LINES` lines either side, cached
+    per commit, path and lines (a commit's content never changes).
+    """
+    import hashlib
+
+    from django.core.cache import cache
+
+    from findings.services.repositories import RepositoryError, repository_open
+    from scanners import git
+
+    commit = finding.last_seen_commit
+    if not (finding.path and finding.start_line and commit):
+        return {"code_context": None}
+    start = finding.start_line
+    end = max(finding.end_line or start, start)
+    parts = (finding.project_id, commit, finding.path, start, end)
+    key = "code-context:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        try:
+            text = git.file_at(repository_open(finding.project), commit, finding.path)
+        except (RepositoryError, git.GitError):
+            return {"code_context": None}
+        if text is None:
+            return {"code_context": None}
+        lines = text.splitlines()
+        first = max(1, start - CODE_CONTEXT_LINES)
+        window = lines[first - 1 : min(len(lines), end + CODE_CONTEXT_LINES)]
+        cached = {"text": "\n".join(window), "first_line": first, "commit": commit}
+        cache.set(key, cached, 24 * 3600)
+    return {"code_context": cached}

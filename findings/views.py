@@ -32,6 +32,7 @@ def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "claims": selectors.finding_claims(finding=finding),
             **selectors.finding_timeline(finding=finding),
             **selectors.finding_line_history(finding=finding),
+            **selectors.finding_code_context(finding=finding),
             **action_views.actions_context(request, finding),
         },
     )
