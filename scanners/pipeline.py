@@ -247,12 +247,7 @@ def ingest_file(
                 try:
                     return _merge(upload, staged, stage)
                 except IntegrityError:
-                    existing = Report.objects.filter(
-                        project__key=project_key, sha256=sha, state=Report.State.DONE
-                    ).first()
-                    if existing is None:
-                        raise
-                    return _duplicate(existing, started)
+                    return _lost_race(project_key, sha, started)
 
 
 @dataclass
@@ -412,6 +407,20 @@ def _merge(upload: _Upload, staged: _Staged, stage) -> IngestResult:
     )
 
 
+def _lost_race(project_key: str, sha: str, started: float) -> IngestResult:
+    """After a unique-constraint failure: the same bytes were imported by a concurrent import.
+
+    Must be called from an ``except IntegrityError`` block: any other integrity error is
+    re-raised.
+    """
+    existing = Report.objects.filter(
+        project__key=project_key, sha256=sha, state=Report.State.DONE
+    ).first()
+    if existing is None:
+        raise
+    return _duplicate(existing, started)
+
+
 def _duplicate(existing: Report, started: float) -> IngestResult:
     return IngestResult(
         report=existing.pk,
@@ -518,12 +527,7 @@ def _ingest_document(
                 note=counts.describe(),
             )
     except IntegrityError:
-        existing = Report.objects.filter(
-            project__key=project_key, sha256=sha, state=Report.State.DONE
-        ).first()
-        if existing is None:
-            raise
-        return _duplicate(existing, started)
+        return _lost_race(project_key, sha, started)
     return IngestResult(
         report=report.pk,
         project=project.key,
