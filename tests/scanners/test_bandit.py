@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from scanners.base import ParseError, RawFinding, ReportMeta
 from scanners.formats import bandit
 from tests.conftest import CORPUS, ROOT, run_tool
+from tests.scanners.memory import assert_memory_flat
 
 SAMPLES = ROOT / "tests" / "samples" / "bandit"
 
@@ -228,19 +228,10 @@ def test_object_without_results_is_refused() -> None:
 
 
 def test_memory_stays_flat_as_the_report_grows(tmp_path: Path) -> None:
-    def peak_for(count: int) -> int:
-        path = tmp_path / f"big-{count}.json"
+    def write(path: Path, count: int) -> None:
         with path.open("w") as out:
             out.write('{"errors": [], "metrics": {}, "results": [')
             out.write(",".join(json.dumps(result(line_number=n)) for n in range(1, count + 1)))
             out.write("]}")
-        tracemalloc.start()
-        with path.open("rb") as stream:
-            count_seen = sum(1 for _ in bandit.parse(stream, source=path.name))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert count_seen == count + 1
-        return peak
 
-    small, large = peak_for(500), peak_for(10_000)
-    assert large < small * 2
+    assert_memory_flat(bandit, write, tmp_path)

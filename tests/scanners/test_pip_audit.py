@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from scanners.base import ParseError, RawFinding, ReportMeta
 from scanners.formats import pip_audit
 from tests.conftest import CORPUS, ROOT
+from tests.scanners.memory import assert_memory_flat
 
 SAMPLES = ROOT / "tests" / "samples" / "pip_audit"
 
@@ -158,17 +158,8 @@ def test_invalid_utf8_names_the_byte() -> None:
 
 
 def test_memory_stays_flat_as_the_report_grows(tmp_path: Path) -> None:
-    def peak_for(count: int) -> int:
-        path = tmp_path / f"big-{count}.json"
+    def write(path: Path, count: int) -> None:
         deps = ",".join(json.dumps(dependency(f"p{n}", "1.0", "PYSEC-1")) for n in range(count))
         path.write_text('{"dependencies": [' + deps + '], "fixes": []}')
-        tracemalloc.start()
-        with path.open("rb") as stream:
-            seen = sum(1 for _ in pip_audit.parse(stream, source=path.name))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert seen == count + 1
-        return peak
 
-    small, large = peak_for(500), peak_for(10_000)
-    assert large < small * 2
+    assert_memory_flat(pip_audit, write, tmp_path)

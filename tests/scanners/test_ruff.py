@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from scanners.base import ParseError, RawFinding, ReportMeta
 from scanners.formats import ruff
 from tests.conftest import ROOT, run_tool
+from tests.scanners.memory import assert_memory_flat
 
 SAMPLES = ROOT / "tests" / "samples" / "ruff"
 
@@ -202,17 +202,8 @@ def test_invalid_utf8_names_the_byte() -> None:
 
 
 def test_memory_stays_flat_as_the_report_grows(tmp_path: Path) -> None:
-    def peak_for(count: int) -> int:
-        path = tmp_path / f"big-{count}.json"
+    def write(path: Path, count: int) -> None:
         item = json.dumps(diagnostic())
         path.write_text("[" + ",".join([item] * count) + "]")
-        tracemalloc.start()
-        with path.open("rb") as stream:
-            seen = sum(1 for _ in ruff.parse(stream, source=path.name))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert seen == count + 1
-        return peak
 
-    small, large = peak_for(500), peak_for(10_000)
-    assert large < small * 2
+    assert_memory_flat(ruff, write, tmp_path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from scanners.base import ParseError, RawFinding, ReportMeta
 from scanners.formats import semgrep
 from tests.conftest import CORPUS, ROOT, run_tool
+from tests.scanners.memory import assert_memory_flat
 
 SAMPLES = ROOT / "tests" / "samples" / "semgrep"
 
@@ -257,17 +257,8 @@ def test_two_documents_in_one_file_are_refused() -> None:
 
 
 def test_memory_stays_flat_as_the_report_grows(tmp_path: Path) -> None:
-    def peak_for(count: int) -> int:
-        path = tmp_path / f"big-{count}.json"
+    def write(path: Path, count: int) -> None:
         item = json.dumps(result())
         path.write_text('{"results": [' + ",".join([item] * count) + '], "errors": []}')
-        tracemalloc.start()
-        with path.open("rb") as stream:
-            seen = sum(1 for _ in semgrep.parse(stream, source=path.name))
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        assert seen == count + 1
-        return peak
 
-    small, large = peak_for(500), peak_for(10_000)
-    assert large < small * 2
+    assert_memory_flat(semgrep, write, tmp_path)
