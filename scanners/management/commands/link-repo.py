@@ -32,9 +32,12 @@ class Command(BaseCommand):
             except services.ProjectKeyError as error:
                 raise CommandError(str(error)) from None
         target = opts["target"]
-        # A relative path the user can see is meant as that path, not as a URL.
-        if not target.startswith("-") and "://" not in target and os.path.isdir(target):
-            target = os.path.abspath(target)
+        # A relative path the user can see, or one spelled "./x" or "../x", is meant as that
+        # path, not as a URL; it is made absolute here and the service decides if it is allowed.
+        spelled_relative = target.startswith(("./", "../")) or target in (".", "..")
+        if not target.startswith("-") and "://" not in target:
+            if spelled_relative or os.path.isdir(target):
+                target = os.path.abspath(target)
         try:
             repository = services.repository_link(
                 project=project, target=target, branch=opts["branch"]
