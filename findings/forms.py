@@ -114,3 +114,22 @@ class PlanForm(forms.Form):
     sprint = forms.IntegerField(required=False, min_value=1)
     phase = forms.IntegerField(required=False, min_value=1)
     assignee = forms.CharField(required=False, max_length=150)
+
+
+class TokenForm(forms.Form):
+    """A new API token: a name, a role no higher than the creator's, an optional expiry."""
+
+    name = forms.CharField(max_length=100, help_text="Where it is used, e.g. 'GitHub Actions'.")
+    role = forms.ChoiceField(choices=())
+    days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=366,
+        label="Expires after (days)",
+        help_text="Leave empty to keep it until revoked.",
+    )
+
+    def __init__(self, *args, roles: list[Role], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role.label, role.label) for role in roles]
+        self.fields["role"].initial = Role.DEVELOPER.label

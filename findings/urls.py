@@ -1,6 +1,6 @@
 from django.urls import path
 
-from findings import action_views, dashboard_plan_views, dashboard_views, views
+from findings import action_views, dashboard_plan_views, dashboard_views, token_views, views
 
 app_name = "findings"
 urlpatterns = [
@@ -33,4 +33,6 @@ urlpatterns = [
         name="transition",
     ),
     path("p/<str:key>/members/", action_views.members, name="members"),
+    path("p/<str:key>/tokens/", token_views.tokens, name="tokens"),
+    path("p/<str:key>/tokens/<int:pk>/revoke/", token_views.token_revoke, name="token_revoke"),
 ]

@@ -5,7 +5,8 @@
 * ``documents`` -- remediation documents, their claims and links, phases, roadmap, health;
 * ``accounts``  -- per-project roles and reviews (sign-off);
 * ``planning``  -- sprints;
-* ``evidence``  -- the linked repository, commits, and checks of claimed fixes.
+* ``evidence``  -- the linked repository, commits, and checks of claimed fixes;
+* ``tokens``    -- API tokens for CI and scripts.
 """
 
 from findings.models.accounts import Membership, Review, Role
@@ -40,8 +41,10 @@ from findings.models.evidence import (
     Repository,
 )
 from findings.models.planning import Sprint
+from findings.models.tokens import ApiToken
 
 __all__ = [
+    "ApiToken",
     "PROJECT_KEY_PATTERN",
     "AppendOnlyError",
     "AppendOnlyQuerySet",

@@ -6,7 +6,7 @@ documents: claims, links, planning and health; helped by ``document_matching`` a
 ``members`` (per-project roles), ``planning`` (sprints; a finding's sprint, phase, assignee),
 ``repositories`` (linking and fetching a git repository, reading its commits) and
 ``evidence`` (checks of claimed fixes, evidence levels, regressions; helped by
-``evidence_checks``).
+``evidence_checks``) and ``tokens`` (API tokens for CI and scripts).
 """
 
 from findings.services.documents import (
@@ -52,10 +52,19 @@ from findings.services.reviews import (
     review_record,
 )
 from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_record_scan
+from findings.services.tokens import (
+    IssuedToken,
+    TokenError,
+    TokenGrant,
+    token_authenticate,
+    token_create,
+    token_revoke,
+)
 
 __all__ = [
     "DocumentCounts",
     "FetchSummary",
+    "IssuedToken",
     "LinkError",
     "PlanningError",
     "ProjectKeyError",
@@ -65,6 +74,8 @@ __all__ = [
     "ScanCounts",
     "ScanStage",
     "SeparationOfDutiesError",
+    "TokenError",
+    "TokenGrant",
     "TransitionError",
     "claim_link_confirm",
     "claim_link_undo",
@@ -92,4 +103,7 @@ __all__ = [
     "review_record",
     "status_count_move",
     "status_counts_refresh",
+    "token_authenticate",
+    "token_create",
+    "token_revoke",
 ]

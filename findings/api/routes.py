@@ -1,0 +1,319 @@
+"""The API's operations: projects, report uploads and their status, findings, transitions.
+
+Each operation is short, like a page view: resolve the project through ``auth.project_for``
+(404 or 403), validate, call one service or a few selectors, answer. Uploads go through the
+same path as the Imports page (``scanners.pipeline.queue_upload``), so a report sent by CI is
+checked, stored and imported exactly like one uploaded by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Query, Router
+from ninja import Status as Reply
+from ninja.errors import HttpError
+
+from findings import access, lifecycle, selectors, services
+from findings.action_views import get_finding
+from findings.api import schemas
+from findings.api.auth import Caller, project_for, role_of, visible_projects
+from findings.api.selectors import (
+    MAX_PAGE,
+    CursorError,
+    FindingQuery,
+    finding_detail,
+    finding_out,
+    finding_page,
+    report_out,
+    report_page,
+)
+from findings.dashboard_selectors import BoardFilter
+from findings.lifecycle import Status
+from findings.models import Report, Severity
+from findings.uploads import UploadError, inflate_upload
+from scanners import registry
+from scanners.pipeline import DOCUMENT_FORMAT, IngestError, Options, queue_upload
+
+router = Router(tags=["auditdash"])
+
+_COMMIT = re.compile(r"^[0-9a-fA-F]{4,40}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CHUNK = 1 << 16
+# Multipart framing around one file: a generous allowance over the report limit.
+_MULTIPART_SLACK = 1 << 20
+_ERRORS = {400: schemas.Problem, 401: schemas.Problem, 403: schemas.Problem, 404: schemas.Problem}
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        },
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "application/json": {"schema": {}},
+        "text/markdown": {"schema": {"type": "string"}},
+    },
+    "description": "One report: a multipart field 'file', or the raw bytes as the body. "
+    "gzip is recognised by its bytes and inflated under the size limit.",
+}
+
+
+@router.get("/projects", response=list[schemas.ProjectOut], summary="Projects you may see")
+def projects(request: HttpRequest):
+    caller: Caller = request.auth
+    rows = selectors.project_overview(projects=visible_projects(request))
+    return [
+        {
+            "key": row["project"].key,
+            "name": row["project"].name,
+            "role": role_of(caller, row["project"]).label,
+            "open_by_severity": dict(row["open"]),
+            "url": reverse("findings:board", args=[row["project"].key]),
+        }
+        for row in rows
+    ]
+
+
+@router.post(
+    "/projects/{key}/reports",
+    response={202: schemas.ReportOut, 411: schemas.Problem, 413: schemas.Problem, **_ERRORS},
+    summary="Upload a scanner report or a remediation document",
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    url_name="upload",
+)
+def upload(
+    request: HttpRequest,
+    key: str,
+    commit: str = "",
+    branch: str = "",
+    root: str = "",
+    format: str = "",
+    filename: str = "",
+):
+    """Queue one report for import and answer at once with its id and status URL.
+
+    The import runs as a background task; poll ``status_url`` until ``state`` is ``done``
+    (with the final counts) or ``failed`` (with the error). The same bytes twice are refused
+    with 400, naming the report that already holds them.
+    """
+    project = project_for(request, key, access.ACTION_ROLES["upload"])
+    options = _options(commit=commit, branch=branch, root=root, format=format)
+    report_file = _received_file(request, filename)
+    try:
+        received = inflate_upload(report_file)
+        if filename:
+            received.name = report_file.name
+        report = queue_upload(
+            project_key=project.key, upload=received, options=options, user=request.auth.user
+        )
+    except (IngestError, UploadError) as error:
+        status = 413 if "over the limit" in str(error) or "inflates to more" in str(error) else 400
+        raise HttpError(status, str(error)) from None
+    report.refresh_from_db()
+    return Reply(202, report_out(report))
+
+
+@router.get("/reports/{report_id}", response={200: schemas.ReportOut, **_ERRORS}, url_name="report")
+def report(request: HttpRequest, report_id: int):
+    """A report's state and progress; once ``done``, its final counts."""
+    found = (
+        Report.objects.filter(pk=report_id, project__in=visible_projects(request))
+        .select_related("project")
+        .first()
+    )
+    if found is None:
+        raise HttpError(404, f"No report {report_id} that you may see.")
+    return report_out(found)
+
+
+@router.get("/projects/{key}/reports", response={200: schemas.ReportPage, **_ERRORS})
+def reports(request: HttpRequest, key: str, after: int | None = None, limit: int = 50):
+    """The project's reports, newest first; follow ``next`` for older ones."""
+    project = project_for(request, key)
+    limit = _limit(limit)
+    rows, more = report_page(
+        projects=visible_projects(request).filter(pk=project.pk), after=after, limit=limit
+    )
+    base = reverse("api-1:reports", args=[project.key])
+    return {
+        "results": [report_out(row) for row in rows],
+        "next": f"{base}?after={more}&limit={limit}" if more else None,
+    }
+
+
+@router.get("/projects/{key}/findings", response={200: schemas.FindingPage, **_ERRORS})
+def findings(
+    request: HttpRequest,
+    key: str,
+    status: str = Query("", description="Comma-separated statuses, e.g. open,regressed."),
+    severity: str = Query("", description="critical, high, medium, low or info."),
+    tool: str = "",
+    rule: str = "",
+    path: str = Query("", description="A path prefix, e.g. src/api/."),
+    q: str = Query("", max_length=200, description="Words in the title or rule."),
+    sprint: int | None = None,
+    phase: int | None = None,
+    after: str = Query("", description="The cursor from the previous page's 'next'."),
+    limit: int = 100,
+):
+    """The project's findings, worst first then newest, a page at a time (keyset pagination)."""
+    project = project_for(request, key)
+    statuses = tuple(part.strip() for part in status.split(",") if part.strip())
+    unknown = [part for part in statuses if part not in Status.values]
+    if unknown:
+        raise HttpError(
+            400, f"status: unknown {', '.join(unknown)}; use {', '.join(Status.values)}"
+        )
+    if severity and severity not in Severity.labels:
+        raise HttpError(400, f"severity: unknown {severity!r}; use {', '.join(Severity.labels)}")
+    query = FindingQuery(
+        statuses=statuses,
+        board=BoardFilter(
+            severity=severity, tool=tool, path=path, q=q.strip(), phase=phase, sprint=sprint
+        ),
+        rule=rule,
+        after=after,
+        limit=_limit(limit),
+    )
+    try:
+        rows, cursor = finding_page(project=project, query=query)
+    except CursorError as error:
+        raise HttpError(400, str(error)) from None
+    next_url = None
+    if cursor:
+        params = request.GET.copy()
+        params["after"] = cursor
+        next_url = f"{request.path}?{params.urlencode()}"
+    return {"results": [finding_out(row, project) for row in rows], "next": next_url}
+
+
+@router.get("/projects/{key}/findings/{number}", response={200: schemas.FindingDetail, **_ERRORS})
+def finding(request: HttpRequest, key: str, number: int):
+    """One finding with its timeline: events, sightings, claims with evidence, reviews."""
+    project = project_for(request, key)
+    found = get_finding(project, number)
+    return {
+        **finding_detail(finding=found, project=project),
+        "allowed_events": _allowed(request, found),
+    }
+
+
+@router.post(
+    "/projects/{key}/findings/{number}/transition",
+    response={200: schemas.FindingDetail, 409: schemas.Problem, **_ERRORS},
+)
+def transition(request: HttpRequest, key: str, number: int, body: schemas.TransitionIn):
+    """Apply a lifecycle event by hand, as on the finding page (same roles, same table).
+
+    Sign-off and rejection are reviews, made on the finding page by a reviewer, never here.
+    """
+    project = project_for(request, key)
+    found = get_finding(project, number)
+    event = body.event.strip()
+    if event in access.REVIEW_EVENTS:
+        raise HttpError(
+            400, f"'{event}' is a review: a reviewer records it on the finding page, not the API"
+        )
+    needed = access.minimum_role_for_event(event)
+    if needed is None:
+        known = ", ".join(
+            sorted(e for e in lifecycle.Event.values if access.minimum_role_for_event(e))
+        )
+        raise HttpError(400, f"event: unknown or automatic {event!r}; use one of {known}")
+    project_for(request, key, needed)
+    if event in lifecycle.REQUIRES_REASON and not body.reason.strip():
+        raise HttpError(400, f"reason: '{event}' needs a reason")
+    try:
+        changed = services.finding_transition(
+            finding=found,
+            event=event,
+            actor=request.auth.user,
+            reason=body.reason.strip(),
+        )
+    except services.TransitionError as error:
+        raise HttpError(409, f"{found.key}: {error}") from None
+    changed.project = project
+    return {
+        **finding_detail(finding=changed, project=project),
+        "allowed_events": _allowed(request, changed),
+    }
+
+
+def _allowed(request: HttpRequest, finding) -> list[str]:
+    role = role_of(request.auth, finding.project)
+    return [str(e) for e in access.events_for(role, lifecycle.allowed_events(finding.status))]
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise HttpError(400, f"limit: {limit} is out of range; use 1 to {MAX_PAGE}")
+    return limit
+
+
+def _options(*, commit: str, branch: str, root: str, format: str) -> Options:
+    if commit and not _COMMIT.match(commit):
+        raise HttpError(400, f"commit: {commit[:50]!r} is not a commit hash (4-40 hex digits)")
+    for name, value, most in (("branch", branch, 200), ("root", root, 1000)):
+        if len(value) > most or _CONTROL.search(value):
+            raise HttpError(400, f"{name}: at most {most} characters, no control characters")
+    formats = [*registry.FORMATS, DOCUMENT_FORMAT]
+    if format and format not in formats:
+        raise HttpError(400, f"format: unknown {format!r}; use one of {', '.join(formats)}")
+    return Options(commit=commit.lower(), branch=branch, root=root, format=format)
+
+
+def _received_file(request: HttpRequest, filename: str):
+    """The uploaded report: a multipart field ``file``, else the raw body, streamed to disk.
+
+    Refused before reading: a body larger than the report limit (413) and a raw body without
+    a Content-Length (411).
+    """
+    limit = settings.MAX_REPORT_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise HttpError(400, "Content-Length is not a number") from None
+    content_type = request.content_type or ""
+    name = Path(filename).name[:200] if filename else ""
+    if _CONTROL.search(name):
+        raise HttpError(400, "filename: no control characters")
+    if content_type == "multipart/form-data":
+        if declared > limit + _MULTIPART_SLACK:
+            raise HttpError(413, f"the upload is over the limit of {limit:,} bytes for one report")
+        files = request.FILES.getlist("file")
+        if len(files) != 1 or len(request.FILES) != 1:
+            raise HttpError(400, "send exactly one file, in the multipart field 'file'")
+        if name:
+            files[0].name = name
+        return files[0]
+    if declared <= 0:
+        raise HttpError(
+            411, "send the report as the request body with a Content-Length, or as multipart"
+        )
+    if declared > limit:
+        raise HttpError(
+            413,
+            f"{name or 'the report'}: {declared:,} bytes is over the limit of {limit:,} bytes "
+            "(AUDITDASH_MAX_REPORT_BYTES)",
+        )
+    received = TemporaryUploadedFile(name or "report", content_type, declared, None)
+    size = 0
+    while chunk := request.read(_CHUNK):
+        size += len(chunk)
+        received.write(chunk)
+    if size != declared:
+        received.close()
+        raise HttpError(400, f"the body ended after {size:,} of {declared:,} bytes (cut short)")
+    received.size = size
+    received.seek(0)
+    return received

@@ -1,0 +1,199 @@
+"""The API's reads: pages of findings and reports along an index (keyset pagination), and one
+finding with its timeline. Each issues a fixed number of queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from findings.dashboard_selectors import BoardFilter, filtered_findings
+from findings.models import Finding, Project, Report, Severity
+from findings.selectors import finding_claims, finding_timeline
+
+MAX_PAGE = 500
+_FINDING_CURSOR = re.compile(r"^([1-5])\.([0-9]{1,10})$")
+
+
+class CursorError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class FindingQuery:
+    """The filters of ``GET /projects/{key}/findings``; all optional, combined with AND."""
+
+    statuses: tuple[str, ...] = ()
+    board: BoardFilter = BoardFilter()
+    rule: str = ""
+    after: str = ""
+    limit: int = 100
+
+
+def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding], str]:
+    """One page of findings, worst first then newest, and the cursor of the next ("" at the end).
+
+    The order is the board's index (project, severity, -number), so a page deep into a million
+    findings costs what the first one does.
+    """
+    qs = filtered_findings(project, query.board)
+    if query.statuses:
+        qs = qs.filter(status__in=query.statuses)
+    if query.rule:
+        qs = qs.filter(rule_id=query.rule)
+    if query.after:
+        match = _FINDING_CURSOR.match(query.after)
+        if match is None:
+            raise CursorError(
+                f"after={query.after!r} is not a cursor of this list; pass the 'next' URL as given"
+            )
+        severity, number = int(match[1]), int(match[2])
+        qs = qs.filter(Q(severity__gt=severity) | Q(severity=severity, number__lt=number))
+    rows = list(
+        qs.select_related("assignee", "sprint", "phase").order_by("severity", "-number")[
+            : query.limit + 1
+        ]
+    )
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    cursor = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
+    return rows, cursor
+
+
+def report_page(*, projects: QuerySet[Project], after: int | None, limit: int):
+    """One page of reports, newest first, and the id to continue after (None at the end)."""
+    qs = Report.objects.filter(project__in=projects).select_related("project")
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-id")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].pk if more else None)
+
+
+def finding_out(finding: Finding, project: Project) -> dict:
+    """A finding as the API lists it."""
+    return {
+        "key": f"{project.key}-{finding.number}",
+        "number": finding.number,
+        "project": project.key,
+        "title": finding.title,
+        "severity": Severity(finding.severity).label,
+        "status": finding.status,
+        "tool": finding.tool,
+        "rule": finding.rule_id,
+        "cwe": finding.cwe,
+        "path": finding.path,
+        "start_line": finding.start_line,
+        "end_line": finding.end_line,
+        "fingerprint": finding.fingerprint,
+        "first_seen_at": finding.first_seen_at,
+        "last_seen_at": finding.last_seen_at,
+        "first_seen_commit": finding.first_seen_commit,
+        "last_seen_commit": finding.last_seen_commit,
+        "fixed_in_commit": finding.fixed_in_commit,
+        "fixed_at": finding.fixed_at,
+        "sla_due": finding.sla_due,
+        "assignee": finding.assignee.get_username() if finding.assignee_id else "",
+        "sprint": finding.sprint.name if finding.sprint_id else "",
+        "phase": finding.phase.name if finding.phase_id else "",
+        "url": reverse("findings:detail", args=[project.key, finding.number]),
+    }
+
+
+def finding_detail(*, finding: Finding, project: Project) -> dict:
+    """A finding with its timeline: events, sightings, claims with evidence, reviews."""
+    timeline = finding_timeline(finding=finding)
+    claims = finding_claims(finding=finding)
+    evidence = {
+        claim.pk: level
+        for claim in claims
+        if (level := getattr(getattr(claim, "verification", None), "level", None))
+    }
+    reviews = finding.reviews.select_related("reviewer").order_by("-created_at", "-id")[:100]
+    return {
+        **finding_out(finding, project),
+        "message": finding.message,
+        "snippet": finding.snippet,
+        "status_reason": finding.status_reason,
+        "events": [
+            {
+                "at": event.created_at,
+                "action": event.action,
+                "before": event.before,
+                "after": event.after,
+                "actor": event.actor.get_username() if event.actor_id else "",
+                "note": event.note,
+                "report": event.report_id,
+            }
+            for event in timeline["events"]
+        ],
+        "sightings": [
+            {
+                "report": sighting.report_id,
+                "commit": sighting.report.commit,
+                "path": sighting.path,
+                "start_line": sighting.start_line,
+                "end_line": sighting.end_line,
+                "suppressed": sighting.suppressed,
+            }
+            for sighting in timeline["sightings"]
+        ],
+        "claims": [
+            {
+                "title": claim.title,
+                "status": claim.status,
+                "document": claim.report_id,
+                "files": claim.files,
+                "commits": claim.commits,
+                "evidence": evidence.get(claim.pk, "unverified"),
+            }
+            for claim in claims
+        ],
+        "reviews": [
+            {
+                "at": review.created_at,
+                "verdict": review.verdict,
+                "reviewer": review.reviewer.get_username(),
+                "comment": review.comment,
+                "evidence_level": review.evidence_level,
+            }
+            for review in reviews
+        ],
+    }
+
+
+def report_out(report: Report) -> dict:
+    """A report as the API shows it; counts only once it is done (they never change after)."""
+    done = report.state == Report.State.DONE
+    return {
+        "id": report.pk,
+        "project": report.project.key,
+        "kind": report.kind,
+        "filename": report.filename,
+        "format": report.format,
+        "tool": report.tool,
+        "commit": report.commit,
+        "branch": report.branch,
+        "state": report.state,
+        "progress": report.progress,
+        "error": report.error,
+        "note": report.note,
+        "counts": {
+            "total": report.total,
+            "new": report.new,
+            "still_open": report.still_open,
+            "fixed": report.fixed,
+            "regressed": report.regressed,
+            "suppressed": report.suppressed,
+        }
+        if done
+        else None,
+        "created_at": report.created_at,
+        "finished_at": report.finished_at,
+        "status_url": reverse("api-1:report", args=[report.pk]),
+        "page_url": reverse("findings:report", args=[report.pk]),
+    }

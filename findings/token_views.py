@@ -1,0 +1,68 @@
+"""A project's API tokens: managers create them (shown once), see when each was last used,
+and revoke them. Tokens are for CI and scripts calling ``/api/v1/`` (``findings.api``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from findings import access, services
+from findings.forms import TokenForm
+from findings.models import ApiToken, Role
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest, key: str) -> HttpResponse:
+    project = access.require(request, key, access.ACTION_ROLES["members"])
+    held = access.role_for(request.user, project)
+    form = TokenForm(request.POST or None, roles=[role for role in Role if role <= held])
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = services.token_create(
+                project=project,
+                creator=request.user,
+                name=data["name"],
+                role=Role.from_name(data["role"]),
+                days=data["days"],
+            )
+        except services.TokenError as error:
+            form.add_error(None, str(error))
+        else:
+            form = TokenForm(roles=[role for role in Role if role <= held])
+    status = 400 if request.method == "POST" and issued is None else 200
+    return render(
+        request,
+        "findings/tokens.html",
+        {
+            "project": project,
+            "form": form,
+            # Rendered into this response only: never stored, never redirected through a message.
+            "issued": issued,
+            "tokens": ApiToken.objects.filter(project=project).select_related(
+                "created_by", "revoked_by"
+            ),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+    project = access.require(request, key, access.ACTION_ROLES["members"])
+    token = ApiToken.objects.filter(project=project, pk=pk).first()
+    if token is None:
+        raise Http404("No such token.")
+    if services.token_revoke(token=token, actor=request.user):
+        messages.success(request, f"Token {token.name} ({token.prefix}…) revoked.")
+    else:
+        messages.info(request, f"Token {token.name} was revoked already.")
+    return redirect("findings:tokens", project.key)
