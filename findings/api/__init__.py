@@ -3,8 +3,9 @@
 
 Callers authenticate with a project API token (``Authorization: Bearer adt_…``, created on the
 project's *API tokens* page) or a signed-in session (unsafe methods then need the CSRF token).
-Every error is JSON ``{"detail": "…"}`` saying what was wrong and where; nothing answers 500
-on bad input. ``/api/v1/health`` and ``/api/v1/ready`` are for load balancers and
+Every error of an operation is JSON ``{"detail": "…"}`` saying what was wrong and where (a
+method a path does not have answers 405 with an ``Allow`` header); nothing answers 500 on bad
+input. ``/api/v1/health`` and ``/api/v1/ready`` are for load balancers and
 orchestrators and need no credentials: they reveal only whether the service works.
 """
 
