@@ -291,6 +291,16 @@ def dashboard_latencies(number: int, repeats: int = 15) -> dict[str, float]:
         "status report (md)": (f"/p/{key}/report.md", {}),
         "finding detail": (f"/p/{key}/findings/{max(1, number // 2)}/", {}),
         "imports": ("/imports/", {}),
+        "api: findings, first 100": (f"/api/v1/projects/{key}/findings?limit=100", {}),
+        "api: findings, deep page": (
+            f"/api/v1/projects/{key}/findings?limit=100&after=3.{number // 2}",
+            {},
+        ),
+        "api: findings, filtered": (
+            f"/api/v1/projects/{key}/findings?status=open,regressed&severity=high&q=eval",
+            {},
+        ),
+        "api: one finding": (f"/api/v1/projects/{key}/findings/{max(1, number // 2)}", {}),
     }
     result = {}
     for name, (url, headers) in pages.items():

@@ -22,6 +22,11 @@ from typing import BinaryIO, Protocol
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 
+MAX_POSITION = 2**31 - 1
+"""The largest line, column or index a report may name: what the database stores as an integer
+everywhere. A larger one is a broken report, said so, never an overflow."""
+
+
 class ParseError(Exception):
     """A report could not be read. ``where`` is a JSON path (``runs[0].results[3]``) or a line."""
 

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from scanners.base import ParseError
+from scanners.base import MAX_POSITION, ParseError
 
 BOM = codecs.BOM_UTF8
 CHUNK = 64 * 1024
@@ -324,16 +324,22 @@ class Fields:
         return value
 
     def whole(self, key: str, *, required: bool = False) -> int | None:
-        """A whole number (not a boolean); None when absent or null (unless required)."""
+        """A whole number (not a boolean) from 0 to MAX_POSITION; None when absent or null
+        (unless required)."""
         value = self._get(key, required)
         if value is None:
             if required and key in self.data:
                 raise self.fail(key, f"`{key}` should be a whole number, found null")
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise self.fail(key, f"`{key}` should be a whole number, found {describe(value)}")
+            if not (isinstance(value, float) and value.is_integer()):
+                raise self.fail(key, f"`{key}` should be a whole number, found {describe(value)}")
+            value = int(value)
+        # Every whole number these reports hold is a line, a column or a cell: a position.
+        if not 0 <= value <= MAX_POSITION:
+            raise self.fail(
+                key, f"`{key}` is {value}; expected a position from 0 to {MAX_POSITION:,}"
+            )
         return value
 
     def number(self, key: str) -> float | None:

@@ -324,7 +324,7 @@ class Run:
                 level = get("level")
                 if level is None:
                     level = rule.level if rule is not None else None
-                elif level not in LEVEL_SEVERITY:
+                elif type(level) is not str or level not in LEVEL_SEVERITY:
                     self.check.level(level, self._where(number, ".level"))
                 severity = LEVEL_SEVERITY[level or "warning"]
         finding = RawFinding(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from scanners.base import ParseError
+from scanners.base import MAX_POSITION, ParseError
 
 LEVELS = ("error", "warning", "note", "none")
 LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
@@ -87,14 +87,15 @@ class Checker:
             return None
         if type(value) is not int:
             raise self.wrong(where, value, f"a whole number (at least {minimum})")
-        if value < minimum:
+        if not minimum <= value <= MAX_POSITION:
             raise self.fail(
-                where, f"{where.rsplit('.', 1)[-1]} is {value}; expected at least {minimum}"
+                where,
+                f"{where.rsplit('.', 1)[-1]} is {value}; expected {minimum} to {MAX_POSITION:,}",
             )
         return value
 
     def level(self, value: Any, where: str) -> str | None:
-        if value is None or value in LEVEL_SEVERITY:
+        if value is None or (type(value) is str and value in LEVEL_SEVERITY):
             return value
         raise self.wrong(where, value, "one of " + ", ".join(LEVELS))
 
