@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.http import HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import Query, Router
 from ninja import Status as Reply
@@ -290,7 +292,10 @@ def _received_file(request: HttpRequest, filename: str):
     if content_type == "multipart/form-data":
         if declared > limit + _MULTIPART_SLACK:
             raise HttpError(413, f"the upload is over the limit of {limit:,} bytes for one report")
-        files = request.FILES.getlist("file")
+        try:
+            files = request.FILES.getlist("file")
+        except (MultiPartParserError, SuspiciousOperation) as error:
+            raise HttpError(400, f"the multipart body cannot be read: {error}") from None
         if len(files) != 1 or len(request.FILES) != 1:
             raise HttpError(400, "send exactly one file, in the multipart field 'file'")
         if name:

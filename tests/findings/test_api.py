@@ -240,6 +240,30 @@ def test_bad_uploads_say_what_and_where_and_leave_nothing_half_written(
     assert not Finding.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type", "words"),
+    [
+        (b"--xx\r\nbroken", "multipart/form-data; boundary=xx", "exactly one file"),
+        (b"--xx\r\n", "multipart/form-data", "multipart body cannot be read"),
+        (
+            b'--xx\r\nContent-Disposition: form-data; name="other"; filename="a"\r\n\r\nx\r\n--xx--',
+            "multipart/form-data; boundary=xx",
+            "field 'file'",
+        ),
+    ],
+)
+def test_a_malformed_multipart_body_is_a_400_naming_the_problem(
+    client, dev_token, body, content_type, words
+):
+    response = client.post(
+        "/api/v1/projects/ACME/reports", data=body, content_type=content_type, **bearer(dev_token)
+    )
+
+    assert response.status_code == 400, response.content
+    assert words in response.json()["detail"]
+    assert not Report.objects.exists()
+
+
 def test_an_oversized_body_or_zip_bomb_is_refused_before_it_is_stored(client, dev_token, settings):
     settings.MAX_REPORT_BYTES = 10_000
     uploads = Path(settings.DATA_DIR) / "uploads"
