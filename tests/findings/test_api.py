@@ -467,3 +467,22 @@ def test_a_ci_upload_is_imported_by_the_real_worker(celery_worker_process, acme,
     assert status["counts"]["new"] == Finding.objects.filter(project=acme).count() > 0
     again = client.get(accepted["status_url"], **bearer(secret)).json()
     assert again["counts"] == status["counts"]
+
+
+def test_a_session_lists_its_projects_with_its_role_in_each(acme, developer, owner, outsider):
+    session = Client()
+    session.force_login(developer)
+    admin = Client()
+    admin.force_login(owner)
+
+    mine = session.get("/api/v1/projects").json()
+    everything = admin.get("/api/v1/projects").json()
+
+    assert [(p["key"], p["role"]) for p in mine] == [("ACME", "developer")]
+    assert [(p["key"], p["role"]) for p in everything] == [
+        ("ACME", "manager"),
+        ("OTHER", "manager"),
+    ]
+    assert mine[0]["open_by_severity"] == {
+        s: 0 for s in ("critical", "high", "medium", "low", "info")
+    }
