@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 
 from findings.dashboard_selectors import BoardFilter, filtered_findings
@@ -44,6 +44,8 @@ def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding
         qs = qs.filter(status__in=query.statuses)
     if query.rule:
         qs = qs.filter(rule_id=query.rule)
+    qs = qs.select_related("assignee", "sprint", "phase")
+    want = query.limit + 1
     if query.after:
         match = _FINDING_CURSOR.match(query.after)
         if match is None:
@@ -51,12 +53,15 @@ def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding
                 f"after={query.after!r} is not a cursor of this list; pass the 'next' URL as given"
             )
         severity, number = int(match[1]), int(match[2])
-        qs = qs.filter(Q(severity__gt=severity) | Q(severity=severity, number__lt=number))
-    rows = list(
-        qs.select_related("assignee", "sprint", "phase").order_by("severity", "-number")[
-            : query.limit + 1
-        ]
-    )
+        # Two range reads along the index rather than one OR, which PostgreSQL cannot walk as
+        # a range: the rest of this severity, then the severities after it.
+        rows = list(qs.filter(severity=severity, number__lt=number).order_by("-number")[:want])
+        if len(rows) < want:
+            rows += qs.filter(severity__gt=severity).order_by("severity", "-number")[
+                : want - len(rows)
+            ]
+    else:
+        rows = list(qs.order_by("severity", "-number")[:want])
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
