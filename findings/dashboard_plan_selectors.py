@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from findings import dashboard_planning as plan
-from findings.dashboard_selectors import BoardFilter, filtered_findings, resolve
+from findings.dashboard_selectors import BoardFilter, add_assignees, filtered_findings, resolve
 from findings.lifecycle import OPEN_LIKE
 from findings.models import (
     Finding,
@@ -143,7 +143,7 @@ _BACKLOG_FIELDS = (
     "first_seen_at",
     "sprint_id",
     "phase_id",
-    "assignee__username",
+    "assignee_id",
 )
 
 
@@ -151,7 +151,6 @@ def _decorate(row: dict, key: str, now) -> dict:
     row["key"] = f"{key}-{row['number']}"
     row["severity_name"] = Severity(row["severity"]).label
     row["age_days"] = max(0, (now - row["first_seen_at"]).days)
-    row["assignee"] = row.pop("assignee__username") or ""
     return row
 
 
@@ -182,6 +181,7 @@ def backlog(*, project: Project, filters: BoardFilter, limit: int = 50) -> list[
         if len(result) == limit:
             break
         result.append(_decorate(row, project.key, now))
+    add_assignees(result)
     return result
 
 
@@ -193,7 +193,9 @@ def sprint_findings(*, sprint: Sprint, limit: int = 200) -> list[dict]:
         .values(*_BACKLOG_FIELDS)[:limit]
     )
     now = timezone.now()
-    return [_decorate(row, sprint.project.key, now) for row in rows]
+    rows = [_decorate(row, sprint.project.key, now) for row in rows]
+    add_assignees(rows)
+    return rows
 
 
 @dataclass
@@ -280,4 +282,5 @@ def planning_choices(*, project: Project) -> dict:
 def row_for(*, finding: Finding) -> dict:
     """One finding as a backlog row, after an inline plan changed it."""
     row = Finding.objects.filter(pk=finding.pk).values(*_BACKLOG_FIELDS).get()
+    add_assignees([row])
     return _decorate(row, finding.project.key, timezone.now())
