@@ -36,6 +36,11 @@ _STAGE_COLUMNS = (
 _TEMP_TABLES = ("ad_stage", "ad_seen", "ad_paths")
 
 
+MERGE_WORK_MEM = "64MB"
+"""Sort memory for the merge's own transaction (PostgreSQL): a 100,000-result report's
+numbering sort then stays in memory."""
+
+
 class ScanStage:
     """One report's normalised rows in a temporary table on this connection.
 
@@ -116,6 +121,10 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
     ctx = context
     project = Project.objects.select_for_update().get(pk=ctx.project.pk)
     sql = _MergeSQL(ctx)
+    if connection.vendor == "postgresql":
+        # The new findings are numbered in report order: a sort of the whole staged report,
+        # which spills to disk under the default 4 MB. For this transaction only.
+        sql.run(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
     counts = ScanCounts(total=stage.count)
 
     sql.run("CREATE INDEX ad_stage_fingerprint ON ad_stage (fingerprint)")
@@ -260,12 +269,16 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
     in_paths = " AND path IN (SELECT path FROM ad_paths)" if ctx.scanned_paths is not None else ""
     missing = lifecycle.changes(LifecycleEvent.MISSING)
     for tool, category in ctx.scopes:
+        # Not in this report: neither one it saw again (ad_seen) nor one it created (numbered
+        # from first_number). Not read from this report's sightings: they were written in this
+        # transaction, so PostgreSQL's statistics know none of them and it may plan a scan of
+        # all sightings per finding (minutes at 100,000 findings).
         scope = (
-            "project_id = %s AND tool = %s AND category = %s AND branch = %s "
-            "AND NOT EXISTS (SELECT 1 FROM findings_sighting g "
-            "WHERE g.report_id = %s AND g.finding_id = findings_finding.id)" + in_paths
+            "project_id = %s AND tool = %s AND category = %s AND branch = %s AND number < %s "
+            "AND NOT EXISTS (SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)"
+            + in_paths
         )
-        scope_params = [project.pk, tool, category, ctx.branch, ctx.report.pk]
+        scope_params = [project.pk, tool, category, ctx.branch, first_number]
         # Only what no newer report has seen: arrival breaks a tie in time.
         gone = scope + " AND last_seen_at <= %s"
         gone_params = [*scope_params, sql.at]
