@@ -8,9 +8,11 @@ review. The CSV has the same fixes, one row each, every one of them (streamed).
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -47,34 +49,59 @@ def _fix_rows(project: Project, sprint: Sprint | None) -> QuerySet[Finding]:
     return rows.filter(status__in=FIXED_LIKE)
 
 
-def fixes(
-    *, project: Project, sprint: Sprint | None = None, limit: int | None = None
-) -> Iterator[dict]:
-    """The fixes a report covers (a sprint's findings, else every claimed, verified or signed
-    off finding), worst first, each with its evidence; four queries per thousand rows."""
+_FIELDS = ("pk", "number", "severity", "status", "title", "path", "start_line", "fixed_in_commit")
+
+
+def _first_rows(project: Project, limit: int) -> list[dict]:
+    """The first ``limit`` fixes of a project in report order, read as small slices along the
+    column index (one status and severity at a time, lowest numbers first) and merged: one
+    ORDER BY over the three fixed-like statuses would read and sort every fix of the project.
+    """
+    rows: list[dict] = []
+    base = Finding.objects.filter(project=project)
+    for severity in sorted(Severity.values):
+        wanted = limit - len(rows)
+        slices = [
+            list(
+                base.filter(status=status, severity=severity)
+                .order_by("number")
+                .values(*_FIELDS)[:wanted]
+            )
+            for status in sorted(FIXED_LIKE)
+        ]
+        rows += islice(heapq.merge(*slices, key=lambda row: row["number"]), wanted)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _chunks(project: Project, sprint: Sprint | None, limit: int | None) -> Iterator[list[dict]]:
+    """The fixes in report order (worst, then lowest number), a chunk at a time."""
+    if limit is not None and sprint is None:
+        yield _first_rows(project, limit)
+        return
     qs = _fix_rows(project, sprint).order_by("severity", "number")
-    fields = (
-        "pk",
-        "number",
-        "severity",
-        "status",
-        "title",
-        "path",
-        "start_line",
-        "fixed_in_commit",
-    )
     last = None
-    produced = 0
-    while limit is None or produced < limit:
+    while True:
         chunk_qs = (
             qs
             if last is None
             else qs.filter(severity__gte=last[0]).exclude(severity=last[0], number__lte=last[1])
         )
-        chunk = list(chunk_qs.values(*fields)[:_CHUNK])
+        chunk = list(chunk_qs.values(*_FIELDS)[:_CHUNK])
         if not chunk:
             return
         last = (chunk[-1]["severity"], chunk[-1]["number"])
+        yield chunk
+
+
+def fixes(
+    *, project: Project, sprint: Sprint | None = None, limit: int | None = None
+) -> Iterator[dict]:
+    """The fixes a report covers (a sprint's findings, else every claimed, verified or signed
+    off finding), worst first, each with its evidence; four queries per thousand rows."""
+    produced = 0
+    for chunk in _chunks(project, sprint, limit):
         ids = [row["pk"] for row in chunk]
         levels = evidence_levels(ids)
         claims: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)

@@ -73,3 +73,28 @@ def test_a_sprint_report_covers_only_the_sprints_findings(owner_client, acme, fi
 
 def test_an_outsider_gets_no_report(client_for, acme, outsider):
     assert client_for(outsider).get("/p/ACME/report.csv").status_code == 404
+
+
+def test_the_markdown_lists_the_first_fixes_in_report_order_across_statuses(owner_client, acme):
+    from findings.dashboard_report import MARKDOWN_FIXES
+
+    cache.clear()
+    make_findings(acme, 120, severity=Severity.HIGH, status="verified")
+    make_findings(acme, 60, severity=Severity.CRITICAL, status="signed_off")
+    make_findings(acme, 40, severity=Severity.HIGH, status="claimed")
+    make_findings(acme, 30, severity=Severity.CRITICAL, status="open")
+    fixed_like = Finding.objects.filter(project=acme).exclude(status="open")
+    expected = [
+        f"ACME-{n}"
+        for n in fixed_like.order_by("severity", "number").values_list("number", flat=True)[
+            :MARKDOWN_FIXES
+        ]
+    ]
+
+    text = owner_client.get("/p/ACME/report.md").content.decode()
+
+    listed = [line.split("**")[1] for line in text.splitlines() if line.startswith("- **ACME-")]
+    assert listed == expected
+    assert f"The first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them." in text
+    csv_text = b"".join(owner_client.get("/p/ACME/report.csv").streaming_content).decode()
+    assert len(list(csv.DictReader(io.StringIO(csv_text)))) == 220
