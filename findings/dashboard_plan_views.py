@@ -77,7 +77,7 @@ def sprints(request: HttpRequest, key: str) -> HttpResponse:
             except services.PlanningError as error:
                 messages.error(request, str(error))
             else:
-                messages.success(request, f"Sprint {sprint.name} created.")
+                messages.success(request, f"Created the sprint {sprint.name!r}.")
                 return redirect(
                     reverse("findings:sprints", args=[project.key]) + f"?sprint_id={sprint.pk}"
                 )

@@ -86,7 +86,7 @@ def test_planning_a_sprint_and_watching_its_panel_update(page, live_server, lily
     page.fill("#id_end", (today + timedelta(days=11)).isoformat())
     page.fill("#id_capacity", "2")
     page.click(".sprint-form button[type=submit]")
-    expect(page.locator(".messages")).to_contain_text("Sprint Sprint 7 created.")
+    expect(page.locator(".messages")).to_contain_text("Created the sprint 'Sprint 7'.")
     expect(page.locator("#sprint-panel")).to_contain_text("0 of 2 planned")
     sprint = Sprint.objects.get(project=lily, name="Sprint 7")
     first = page.locator("#backlog tbody tr").first
