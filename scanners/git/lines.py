@@ -223,6 +223,10 @@ def line_history(
     Raises :class:`GitError` when the file or the lines do not exist at ``until``."""
     (rng,) = parse_ranges([(start, end)])
     tip = require_commit(repo, until)
+    if "\n" in path or not _blob_exists(repo, tip, path):
+        # Said here rather than left to ``git log -L``, whose parse of an odd path can fail
+        # with an unrelated message.
+        raise GitError(f"no path {path} in commit {tip[:12]}: the file is not in the repository")
     revs = [tip] if since is None else [f"^{require_commit(repo, since)}", tip]
     _, out = git_read(
         repo,

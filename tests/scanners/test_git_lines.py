@@ -155,6 +155,8 @@ def test_line_history_of_missing_lines_says_what_is_wrong(scratch: ScratchRepo) 
         line_history(repo, "a.py", 5, 6)
     with pytest.raises(GitError, match="no path"):
         line_history(repo, "b.py", 1, 1)
+    with pytest.raises(GitError, match="no path src/<img src=x>/a b.py in commit .* not in the"):
+        line_history(repo, "src/<img src=x>/a b.py", 1, 1)
 
 
 def test_blame_counts_lines_per_author_for_an_owner_suggestion(scratch: ScratchRepo) -> None:
