@@ -24,6 +24,10 @@ class UploadError(ValueError):
     """An upload refused before import; the message names the file and the reason."""
 
 
+class UploadTooLarge(UploadError):
+    """A gzip upload that inflates past the report limit."""
+
+
 def is_gzip(upload: UploadedFile) -> bool:
     """Whether the upload's first bytes are gzip's magic number (the name does not count)."""
     upload.seek(0)
@@ -59,7 +63,7 @@ def inflate_upload(upload: UploadedFile, *, limit: int | None = None) -> Uploade
             while True:
                 size += len(data)
                 if size > limit:
-                    raise UploadError(
+                    raise UploadTooLarge(
                         f"{name}: inflates to more than {limit:,} bytes, the limit for one "
                         "report (AUDITDASH_MAX_REPORT_BYTES); refused before reading further"
                     )
@@ -88,4 +92,4 @@ def inflate_upload(upload: UploadedFile, *, limit: int | None = None) -> Uploade
     return target
 
 
-__all__ = ["GZIP_MAGIC", "UploadError", "inflate_upload", "is_gzip"]
+__all__ = ["GZIP_MAGIC", "UploadError", "UploadTooLarge", "inflate_upload", "is_gzip"]

@@ -14,6 +14,10 @@ class IngestError(Exception):
     """An import that did not happen, with the message a user should read."""
 
 
+class ReportTooLarge(IngestError):
+    """A report over ``MAX_REPORT_BYTES`` (the API answers it with 413)."""
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -26,7 +30,7 @@ def check_size(size: int, name: str) -> None:
     if size == 0:
         raise IngestError(f"{name}: the file is empty; expected a scanner report")
     if size > settings.MAX_REPORT_BYTES:
-        raise IngestError(
+        raise ReportTooLarge(
             f"{name}: {size:,} bytes is over the limit of {settings.MAX_REPORT_BYTES:,} bytes "
             "(AUDITDASH_MAX_REPORT_BYTES)"
         )

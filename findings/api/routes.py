@@ -38,8 +38,9 @@ from findings.api.selectors import (
 from findings.dashboard_selectors import BoardFilter
 from findings.lifecycle import Status
 from findings.models import Membership, Report, Role, Severity
-from findings.uploads import UploadError, inflate_upload
+from findings.uploads import UploadError, UploadTooLarge, inflate_upload
 from scanners import registry
+from scanners.files import ReportTooLarge
 from scanners.pipeline import DOCUMENT_FORMAT, IngestError, Options, queue_upload
 
 router = Router(tags=["auditdash"])
@@ -119,9 +120,10 @@ def upload(
         report = queue_upload(
             project_key=project.key, upload=received, options=options, user=request.auth.user
         )
+    except (ReportTooLarge, UploadTooLarge) as error:
+        raise HttpError(413, str(error)) from None
     except (IngestError, UploadError) as error:
-        status = 413 if "over the limit" in str(error) or "inflates to more" in str(error) else 400
-        raise HttpError(status, str(error)) from None
+        raise HttpError(400, str(error)) from None
     report.refresh_from_db()
     return Reply(202, report_out(report))
 

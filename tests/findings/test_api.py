@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -271,9 +272,15 @@ def test_an_oversized_body_or_zip_bomb_is_refused_before_it_is_stored(client, de
 
     too_big = upload(client, dev_token, b"[" + b" " * 20_000 + b"]")
     bomb = upload(client, dev_token, gzip.compress(b"[" + b" " * 5_000_000 + b"]"))
+    big_part = client.post(
+        "/api/v1/projects/ACME/reports",
+        data={"file": SimpleUploadedFile("big.json", b"[" + b" " * 20_000 + b"]")},
+        **bearer(dev_token),
+    )
 
     assert too_big.status_code == 413 and "limit" in too_big.json()["detail"]
     assert bomb.status_code == 413 and "inflates to more than" in bomb.json()["detail"]
+    assert big_part.status_code == 413 and "big.json" in big_part.json()["detail"]
     assert not Report.objects.exists()
     assert (set(uploads.iterdir()) if uploads.exists() else set()) == before
 
