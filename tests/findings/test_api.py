@@ -493,3 +493,34 @@ def test_a_session_lists_its_projects_with_its_role_in_each(acme, developer, own
     assert mine[0]["open_by_severity"] == {
         s: 0 for s in ("critical", "high", "medium", "low", "info")
     }
+
+
+def test_a_token_made_on_the_command_line_is_printed_once_and_works(acme, manager, client):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "create_token",
+        "--project",
+        "ACME",
+        "--user",
+        "mona",
+        "--name",
+        "CI",
+        stdout=out,
+        stderr=err,
+    )
+    secret = out.getvalue().strip()
+
+    assert secret.startswith("adt_") and "shown once" in err.getvalue()
+    assert client.get("/api/v1/projects", **bearer(secret)).status_code == 200
+    with pytest.raises(CommandError, match="Only managers of ACME"):
+        membership_set(project=acme, user=manager, role=Role.DEVELOPER)
+        call_command("create_token", "--project", "ACME", "--user", "mona", "--name", "x")
+    membership_set(project=acme, user=manager, role=Role.MANAGER)
+    call_command(
+        "create_token", "--project", "ACME", "--user", "mona", "--revoke", secret[:10], stdout=out
+    )
+    assert client.get("/api/v1/projects", **bearer(secret)).status_code == 401
