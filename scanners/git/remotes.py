@@ -301,22 +301,31 @@ def _validate_local(path: Path, shown: str, roots: Sequence[Path]) -> str:
             f"repository path {shown!r} refused: no local folder is allowed for repositories "
             "(an administrator must list one)"
         )
+    # Containment first: whether a path outside the allowed folders exists is not ours to say.
+    outside = _outside_roots(path.resolve(strict=False), roots)
+    if outside:
+        raise GitError(f"repository path {shown!r} refused: {outside}")
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as exc:
         raise GitError(f"repository path {shown!r} refused: it does not exist") from exc
+    outside = _outside_roots(resolved, roots)
+    if outside:
+        raise GitError(f"repository path {shown!r} refused: {outside}")
+    return str(resolved)
+
+
+def _outside_roots(resolved: Path, roots: Sequence[Path]) -> str:
+    """Why ``resolved`` (symlinks followed) lies outside every allowed root, or "" if inside."""
     for root in roots:
         try:
             root_resolved = Path(root).resolve(strict=True)
         except (OSError, RuntimeError):
             continue
         if resolved.is_relative_to(root_resolved):
-            return str(resolved)
+            return ""
     allowed = ", ".join(str(r) for r in roots)
-    raise GitError(
-        f"repository path {shown!r} refused: it resolves to {resolved}, which is outside the "
-        f"allowed folders ({allowed})"
-    )
+    return f"it resolves to {resolved}, which is outside the allowed folders ({allowed})"
 
 
 def _printable(text: str) -> str:

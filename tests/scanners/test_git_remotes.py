@@ -130,6 +130,9 @@ def test_local_paths_outside_the_allowed_folders_are_refused(
         "file:///etc": "outside the allowed folders",
         "file://evil.example.com/srv/repo": "must be local",
         str(allowed / "missing"): "does not exist",
+        # Outside, existing or not, reads the same: its existence is not revealed.
+        str(tmp_path / "nowhere" / "repo"): "outside the allowed folders",
+        str(allowed / "sneaky" / "missing"): "outside the allowed folders",
     }
     for url, why in cases.items():
         with pytest.raises(GitError, match=why):
