@@ -309,7 +309,7 @@ def finding_claims(*, finding: Finding) -> list[Claim]:
     return list(
         Claim.objects.filter(Q(finding=finding) | Q(links__finding=finding, links__state__in=live))
         .distinct()
-        .select_related("report", "report__document")
+        .select_related("report", "report__document", "verification")
         .prefetch_related(
             Prefetch(
                 "links",
