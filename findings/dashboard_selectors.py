@@ -36,6 +36,7 @@ from findings.models import (
     Project,
     Report,
     RoadmapItem,
+    RuleTitle,
     Severity,
     Sprint,
     StatusCount,
@@ -65,6 +66,53 @@ _CARD_FIELDS = (
 )
 
 
+TEXT_PAIRS_CAP = 1000
+"""Beyond this many matching (rule, title) pairs the text filter reads findings' own texts."""
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What a text filter matched in :class:`RuleTitle`, as exact values to read findings by.
+
+    A finding matches when its rule id is in ``rules`` (the rule id holds the words), or its
+    rule id is in ``title_rules`` and its title in ``titles`` (only the title holds them).
+    That product is exact: any finding with such a title has its own pair recorded, so its
+    rule is among ``title_rules``.
+    """
+
+    rules: tuple[str, ...] = ()
+    title_rules: tuple[str, ...] = ()
+    titles: tuple[str, ...] = ()
+    too_many: bool = False
+
+    @classmethod
+    def of(cls, project: Project, q: str) -> TextMatch:
+        known = RuleTitle.objects.filter(project=project)
+        rules = set(
+            known.filter(rule_id__icontains=q)
+            .values_list("rule_id", flat=True)
+            .distinct()[: TEXT_PAIRS_CAP + 1]
+        )
+        pairs = set(
+            known.filter(title__icontains=q)
+            .exclude(rule_id__in=rules)
+            .values_list("rule_id", "title")
+            .distinct()[: TEXT_PAIRS_CAP + 1]
+        )
+        if len(rules) > TEXT_PAIRS_CAP or len(pairs) > TEXT_PAIRS_CAP:
+            return cls(too_many=True)
+        return cls(
+            rules=tuple(sorted(rules)),
+            title_rules=tuple(sorted({rule for rule, _ in pairs})),
+            titles=tuple(sorted({title for _, title in pairs})),
+        )
+
+    def condition(self, q: str) -> Q:
+        if self.too_many:
+            return Q(title__icontains=q) | Q(rule_id__icontains=q)
+        return Q(rule_id__in=self.rules) | Q(rule_id__in=self.title_rules, title__in=self.titles)
+
+
 @dataclass(frozen=True)
 class BoardFilter:
     """The board's filters, as kept in the URL. Ids are those of the project's own rows."""
@@ -78,6 +126,8 @@ class BoardFilter:
     area: int | None = None
     only_ids: tuple[int, ...] | None = None
     """Set by :func:`resolve`: the findings the phase and area filters allow."""
+    text: TextMatch | None = None
+    """Set by :func:`resolve`: what the words ``q`` match among the project's rule titles."""
 
     @property
     def narrowed(self) -> bool:
@@ -148,22 +198,25 @@ def filtered_findings(project: Project, filters: BoardFilter) -> QuerySet[Findin
         qs = qs.filter(tool=filters.tool)
     if filters.path:
         qs = qs.filter(path__startswith=filters.path)
+    filters = resolve(project, filters)
     if filters.q:
-        qs = qs.filter(Q(title__icontains=filters.q) | Q(rule_id__icontains=filters.q))
+        qs = qs.filter(filters.text.condition(filters.q))
     if filters.sprint:
         qs = qs.filter(sprint_id=filters.sprint)
-    filters = resolve(project, filters)
     if filters.only_ids is not None:
         qs = qs.filter(pk__in=filters.only_ids)
     return qs
 
 
 def resolve(project: Project, filters: BoardFilter) -> BoardFilter:
-    """``filters`` with the phase and area filters turned into the finding ids they allow.
+    """``filters`` with the words looked up and the phase and area filters turned into the
+    finding ids they allow.
 
-    Resolve once per page and pass the result on: each column then reuses the ids instead
-    of reading the roadmap and the claims again.
+    Resolve once per page and pass the result on: each column then reuses the answers
+    instead of reading the rule titles, the roadmap and the claims again.
     """
+    if filters.q and filters.text is None:
+        filters = replace(filters, text=TextMatch.of(project, filters.q))
     if filters.only_ids is not None or not (filters.phase or filters.area is not None):
         return filters
     allowed: set[int] | None = None
@@ -220,9 +273,8 @@ def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding]:
     """The first ``COLUMN_CAP + 1`` ids of a filtered column, to count.
 
     With a text filter they are taken in column order: the LIMIT under that ORDER BY lets
-    PostgreSQL, now that it knows how common the word is (migration 0040), walk the column's
-    index and stop early for a common word, and read the trigram index for a rare one.
-    Unordered, it took the trigram index even for a word in every eighth title.
+    PostgreSQL, which knows from its statistics how common each rule id is, walk the column's
+    index and stop early for a common rule, and read the rule index for a rare one.
     """
     ordered = qs.order_by("severity", "-number") if text else qs.order_by()
     return ordered.values("pk")[: COLUMN_CAP + 1]

@@ -20,6 +20,7 @@ from findings.models import (
     Project,
     Report,
     RoadmapItem,
+    RuleTitle,
     Severity,
     StatusCount,
 )
@@ -111,8 +112,9 @@ def status_matrix(*, project: Project) -> dict:
 
 
 def project_tools(*, project: Project) -> list[str]:
+    """The tools of a project's findings, from its rule titles (not its findings)."""
     return list(
-        Finding.objects.filter(project=project)
+        RuleTitle.objects.filter(project=project)
         .values_list("tool", flat=True)
         .distinct()
         .order_by("tool")

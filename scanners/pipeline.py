@@ -1,7 +1,8 @@
-"""Ingestion: detect -> parse (streaming) -> normalise + fingerprint -> stage -> merge.
+"""Ingestion: detect -> parse (streaming) -> normalise + fingerprint -> merge.
 
-A report imports whole or not at all: parsing fills a temporary staging table, and only the
-merge, in one transaction, touches the project's findings. The same bytes twice are one report
+A report imports whole or not at all: its rows reach the project's findings only inside one
+transaction (batch by batch as they are parsed, on PostgreSQL; else from a temporary staging
+table once parsing is over). The same bytes twice are one report
 (a database constraint, so two concurrent imports cannot both win). Every failure is an
 :class:`IngestError` whose text names the file, the place and what was expected.
 """
@@ -19,13 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from findings import services
 from findings.models import PROJECT_KEY_PATTERN, Project, Report
-from scanners import git, registry
+from scanners import git, reading, registry
 from scanners.base import ParseError, ReportMeta
 from scanners.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
 from scanners.documents import extract as extract_document
@@ -39,9 +40,7 @@ from scanners.files import (
     sha256_of,
     utf8_source,
 )
-from scanners.normalise import RowMaker
 
-BATCH = 5000
 Progress = Callable[[float], None]
 
 
@@ -146,16 +145,6 @@ def _order_key(project: Project | None, commit: str, meta: ReportMeta) -> tuple[
     return timezone.now(), "arrival"
 
 
-def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
-    for name in ("tool", "tool_version", "commit", "branch", "root", "generated_at"):
-        if getattr(item, name) and not getattr(into, name):
-            setattr(into, name, getattr(item, name))
-    into.base_uris.update(item.base_uris)
-    into.errors.extend(item.errors)
-    if item.scanned_paths is not None:
-        into.scanned_paths = (into.scanned_paths or []) + list(item.scanned_paths)
-
-
 def _store_raw(source: Path, sha: str, fmt: str, name: str) -> str:
     """Keep the report under a generated name outside the web root (secrets redacted)."""
     target = Path(settings.DATA_DIR) / "reports" / sha[:2] / sha
@@ -238,16 +227,12 @@ def ingest_file(
                 user=user,
                 report=report,
                 started=started,
+                stored_from=source if start == 0 else path,
             )
-            with services.ScanStage() as stage:
-                staged = _fill_stage(
-                    stage, window, upload, project=project, on_progress=on_progress
-                )
-                staged.stored = _store_raw(source if start == 0 else path, sha, fmt, name)
-                try:
-                    return _merge(upload, staged, stage)
-                except IntegrityError:
-                    return _lost_race(project_key, sha, started)
+            try:
+                return _import_scan(upload, window, project=project, on_progress=on_progress)
+            except IntegrityError:
+                return _lost_race(project_key, sha, started)
 
 
 @dataclass
@@ -263,140 +248,190 @@ class _Upload:
     user: object
     report: Report | None
     started: float
+    stored_from: Path
 
 
-@dataclass
-class _Staged:
-    """What parsing a scanner report learned, its rows being in the stage."""
-
-    meta: ReportMeta
-    branch: str
-    commit: str
-    scopes: tuple[tuple[str, str], ...]
-    scanned: tuple[str, ...] | None
-    unrooted: int
-    stored: str = ""
+class _FactsMoved(Exception):
+    """The report's commit or date, read after its first results, differ from the ones its
+    streamed rows were merged with: the import starts again, parsing before merging."""
 
 
-def _fill_stage(
-    stage, window: ReportWindow, upload: _Upload, *, project: Project | None, on_progress
-) -> _Staged:
-    """Parse the report into the stage, batch by batch; bad input becomes an IngestError."""
-    options, name = upload.options, upload.name
-    parser = registry.parser_for(upload.fmt)
-    meta = ReportMeta()
-    branch_hint = options.branch or (project.default_branch if project else "main")
-    roots = [
-        options.root,
-        project.scan_root if project else "",
-        project.repo_path if project else "",
-    ]
-    rows: RowMaker | None = None
-    batch: list[tuple] = []
-    last_tick = 0.0
-    try:
-        for item in parser.parse(window, source=name):
-            if isinstance(item, ReportMeta):
-                _merge_meta(meta, item)
-                if rows is not None:
-                    rows.rebuild(meta)
-                continue
-            if rows is None:
-                branch = options.branch or meta.branch or branch_hint
-                reader = _file_reader(project, options.commit or meta.commit)
-                rows = RowMaker(roots, meta, branch, reader)
-            batch.append(rows.row(stage.count + len(batch), item, name))
-            if len(batch) >= BATCH:
-                stage.add(batch)
-                batch = []
-                if on_progress and time.monotonic() - last_tick > 0.5:
-                    last_tick = time.monotonic()
-                    on_progress(min(0.9, 0.9 * window.furthest / max(upload.size, 1)))
-        stage.add(batch)
-    except ParseError as error:
-        if not error.source:
-            error.source = name
-        raise IngestError(str(error)) from None
-    except UnicodeDecodeError as error:
-        raise IngestError(
-            f"{name}: byte {error.start}: not valid UTF-8; expected a UTF-8 report"
-        ) from None
-    if on_progress:
-        on_progress(0.9)
-    branch = options.branch or meta.branch or branch_hint
-    rows = rows or RowMaker(roots, meta, branch)
-    scopes = tuple(rows.scopes)
-    if not scopes and meta.tool and "," not in meta.tool:
-        scopes = ((meta.tool, ""),)
-    scanned = None
-    if meta.scanned_paths is not None:
-        scanned = tuple(sorted({rows.paths(p) for p in meta.scanned_paths}))
-    return _Staged(
-        meta=meta,
-        branch=branch,
-        commit=(options.commit or meta.commit)[:40],
-        scopes=scopes,
-        scanned=scanned,
-        unrooted=len(rows.paths.unrooted),
+def _setting(upload: _Upload, project: Project | None) -> reading.Setting:
+    options = upload.options
+    return reading.Setting(
+        fmt=upload.fmt,
+        name=upload.name,
+        commit=options.commit,
+        branch=options.branch,
+        default_branch=project.default_branch if project else "main",
+        roots=(
+            options.root,
+            project.scan_root if project else "",
+            project.repo_path if project else "",
+        ),
+        reader_at=lambda commit: _file_reader(project, commit),
     )
 
 
-def _merge(upload: _Upload, staged: _Staged, stage) -> IngestResult:
-    """The one transaction in which a staged scanner report changes the project."""
-    meta, options = staged.meta, upload.options
-    with transaction.atomic():
-        project, _ = services.project_get_or_create(key=upload.project_key)
-        report = upload.report or Report(project=project, uploaded_by=upload.user)
-        report.sha256 = upload.sha
-        report.filename = upload.name[:500]
-        report.size = upload.size
-        report.stored_path = staged.stored
-        report.format = upload.fmt
-        report.kind = Report.Kind.SCAN
-        report.tool = (meta.tool or (staged.scopes[0][0] if staged.scopes else upload.fmt))[:200]
-        report.tool_version = meta.tool_version[:100]
-        report.commit = staged.commit
-        report.branch = staged.branch
-        report.options = options.as_dict()
-        report.order_at, report.order_source = _order_key(project, staged.commit, meta)
-        report.state = Report.State.RUNNING
+def _import_scan(
+    upload: _Upload, window: ReportWindow, *, project: Project | None, on_progress
+) -> IngestResult:
+    """Import a scanner report: streamed on PostgreSQL, else parsed whole, then merged.
+
+    Streaming merges each batch as soon as it is parsed, inside the one transaction, with
+    the commit and date the report had stated by its first result; should it state others
+    later (rare: a SARIF ``versionControlProvenance`` after the results), the transaction is
+    rolled back and the import runs again the other way. Either way it imports whole or not
+    at all.
+    """
+    if connection.vendor == "postgresql":
+        try:
+            return _import_streamed(upload, window, project=project, on_progress=on_progress)
+        except _FactsMoved:
+            window.seek(0)
+    return _import_staged(upload, window, project=project, on_progress=on_progress)
+
+
+def _import_streamed(
+    upload: _Upload, window: ReportWindow, *, project: Project | None, on_progress
+) -> IngestResult:
+    events = reading.read_report(window, _setting(upload, project))
+    with reading.in_background(events) as parsed:
+        first = next(parsed)
+        facts = first if isinstance(first, reading.Start) else None
+        order = _order_key(project, first.commit, first.meta)
+        tick = _Ticker(on_progress, window, upload.size)
+        with transaction.atomic():
+            report = _open_report(upload, first.commit, first.branch, order)
+            with services.ScanMerge(_context(report, order)) as merge:
+                done = first if isinstance(first, reading.Done) else None
+                for event in parsed:
+                    if isinstance(event, reading.Batch):
+                        merge.add(event.rows)
+                        tick()
+                    elif isinstance(event, reading.Done):
+                        done = event
+                if facts is not None and not _same_place(project, facts, done, order):
+                    raise _FactsMoved
+                return _finish(upload, done, report, merge)
+
+
+def _import_staged(
+    upload: _Upload, window: ReportWindow, *, project: Project | None, on_progress
+) -> IngestResult:
+    tick = _Ticker(on_progress, window, upload.size)
+    with services.ScanStage() as stage:
+        for event in reading.read_report(window, _setting(upload, project)):
+            if isinstance(event, reading.Batch):
+                stage.add(event.rows)
+                tick()
+            elif isinstance(event, reading.Done):
+                done = event
+        order = _order_key(project, done.commit, done.meta)
+        with transaction.atomic():
+            report = _open_report(upload, done.commit, done.branch, order)
+            with services.ScanMerge(_context(report, order)) as merge:
+                merge.add_stage(stage)
+                return _finish(upload, done, report, merge)
+
+
+class _Ticker:
+    """Calls ``on_progress`` with the share of the file read, at most every ``EVERY`` s."""
+
+    EVERY = 0.5
+
+    def __init__(self, on_progress: Progress | None, window: ReportWindow, size: int) -> None:
+        self.on_progress = on_progress
+        self.window = window
+        self.size = max(size, 1)
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        if self.on_progress and time.monotonic() - self.last > self.EVERY:
+            self.last = time.monotonic()
+            self.on_progress(min(0.95, 0.95 * self.window.furthest / self.size))
+
+
+def _same_place(
+    project: Project | None,
+    facts: reading.Start,
+    done: reading.Done,
+    order: tuple[datetime, str],
+) -> bool:
+    """Whether the report's final commit, branch and date are those its rows were merged
+    with. A place in time taken from arrival is the same whenever it was taken."""
+    if (done.commit, done.branch) != (facts.commit, facts.branch):
+        return False
+    final = _order_key(project, done.commit, done.meta)
+    return final[1] == order[1] and (order[1] == "arrival" or final[0] == order[0])
+
+
+def _open_report(upload: _Upload, commit: str, branch: str, order: tuple[datetime, str]) -> Report:
+    """The report row an import writes its findings under, in the import's transaction.
+
+    A queued report (an upload) is only written again when the import finishes: until then
+    its progress is written on a connection of its own (see report_set_progress), which
+    must not wait on this transaction's row lock.
+    """
+    project, _ = services.project_get_or_create(key=upload.project_key)
+    report = upload.report or Report(project=project, uploaded_by=upload.user)
+    report.project = project
+    report.sha256 = upload.sha
+    report.filename = upload.name[:500]
+    report.size = upload.size
+    report.format = upload.fmt
+    report.kind = Report.Kind.SCAN
+    report.tool = upload.fmt
+    report.commit = commit
+    report.branch = branch
+    report.options = upload.options.as_dict()
+    report.order_at, report.order_source = order
+    report.state = Report.State.RUNNING
+    if report.pk is None:
         report.save()
-        context = services.ScanContext(
-            project=project,
-            report=report,
-            commit=staged.commit,
-            branch=staged.branch,
-            order_at=report.order_at,
-            scopes=staged.scopes,
-            scanned_paths=staged.scanned,
+    return report
+
+
+def _context(report: Report, order: tuple[datetime, str]) -> services.ScanContext:
+    return services.ScanContext(
+        project=report.project,
+        report=report,
+        commit=report.commit,
+        branch=report.branch,
+        order_at=order[0],
+    )
+
+
+def _finish(upload: _Upload, done: reading.Done, report: Report, merge) -> IngestResult:
+    """The lifecycle pass, the report's own facts and counts: the end of the transaction."""
+    meta, options = done.meta, upload.options
+    project = report.project
+    report.stored_path = _store_raw(upload.stored_from, upload.sha, upload.fmt, upload.name)
+    report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
+    report.tool_version = meta.tool_version[:100]
+    counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned)
+    notes = []
+    if counts.historic:
+        notes.append(
+            f"{counts.historic} findings were already gone in a newer report of the same "
+            "scope: recorded as history, fixed there"
         )
-        counts = services.report_record_scan(context=context, stage=stage)
-        notes = []
-        if counts.historic:
-            notes.append(
-                f"{counts.historic} findings were already gone in a newer report of the same "
-                "scope: recorded as history, fixed there"
-            )
-        if report.order_source == "arrival":
-            notes.append("no commit date or report date: placed in time by arrival")
-        if staged.unrooted:
-            notes.append(
-                f"{staged.unrooted} absolute paths could not be made repo-relative: give --root"
-            )
-        if meta.errors:
-            notes.append(
-                f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3])
-            )
-        if options.root and options.remember_root:
-            services.project_remember_root(project=project, root=options.root)
-        seconds = time.perf_counter() - upload.started
-        services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
+    if report.order_source == "arrival":
+        notes.append("no commit date or report date: placed in time by arrival")
+    if done.unrooted:
+        notes.append(f"{done.unrooted} absolute paths could not be made repo-relative: give --root")
+    if meta.errors:
+        notes.append(f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3]))
+    if options.root and options.remember_root:
+        services.project_remember_root(project=project, root=options.root)
+    seconds = time.perf_counter() - upload.started
+    services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
     return IngestResult(
         report=report.pk,
         project=project.key,
         tool=report.tool,
         format=upload.fmt,
-        commit=staged.commit,
+        commit=report.commit,
         new=counts.new,
         still_open=counts.still_open,
         fixed=counts.fixed,

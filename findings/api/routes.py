@@ -181,6 +181,9 @@ def findings(
         )
     if severity and severity not in Severity.labels:
         raise HttpError(400, f"severity: unknown {severity!r}; use {', '.join(Severity.labels)}")
+    for name, value in (("tool", tool), ("path", path), ("q", q), ("rule", rule)):
+        if "\x00" in value:
+            raise HttpError(400, f"{name}: must not contain NUL characters")
     query = FindingQuery(
         statuses=statuses,
         board=BoardFilter(

@@ -139,11 +139,17 @@ class ReportScope(models.Model):
 
 
 class Finding(models.Model):
-    # Report pointers below carry no index and no database constraint: the scan merge rewrites
-    # them for every finding a report sees, and an index or a deferred FK check on each would
-    # multiply the cost of every import (see docs/architecture.md, "Ingestion speed").
+    # The project and report pointers carry no database FK check: PostgreSQL queues one per
+    # inserted or rewritten row, and the scan merge writes every finding a report sees (a
+    # third of an import's time at 100,000 findings; docs/architecture.md, "Ingestion
+    # speed"). The merge only writes findings of the project row it holds locked, and
+    # Django's collector does the cascades.
     project = models.ForeignKey(
-        Project, on_delete=models.CASCADE, related_name="findings", db_index=False
+        Project,
+        on_delete=models.CASCADE,
+        related_name="findings",
+        db_index=False,
+        db_constraint=False,
     )
     number = models.PositiveIntegerField()
     fingerprint = models.CharField(max_length=80)
@@ -231,14 +237,16 @@ class Finding(models.Model):
     class Meta:
         ordering = ["severity", "-first_seen_at", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "fingerprint"], name="finding_fingerprint"),
+            # Fingerprint first: the merge looks findings up by fingerprint alone (see
+            # ScanMerge._absorb), so this is the only index that can answer it.
+            models.UniqueConstraint(fields=["fingerprint", "project"], name="finding_fingerprint"),
             models.UniqueConstraint(fields=["project", "number"], name="finding_number"),
         ]
+        # Every index here is paid for on each finding an import inserts: each one has a
+        # page or a query that needs it (docs/architecture.md, "Ingestion speed").
         indexes = [
-            models.Index(fields=["project", "status", "severity"]),
             # The board's order: worst first, newest first.
             models.Index(fields=["project", "severity", "-number"], name="finding_board_order"),
-            models.Index(fields=["project", "tool", "category", "branch", "status"]),
             # A board column: one status, worst first, newest first (first N along the index).
             models.Index(
                 fields=["project", "status", "severity", "-number"], name="finding_column_order"
@@ -249,6 +257,8 @@ class Finding(models.Model):
                 name="finding_path",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
+            # The text filter reads findings by the rule ids it found in RuleTitle.
+            models.Index(fields=["project", "rule_id"], name="finding_rule"),
             models.Index(
                 fields=["assignee"], condition=Q(assignee__isnull=False), name="finding_assignee"
             ),
@@ -331,6 +341,33 @@ class StatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.severity}/{self.status}: {self.n}"
+
+
+class RuleTitle(models.Model):
+    """One distinct (tool, rule id, title) among a project's findings: a few hundred rows
+    where the project has hundreds of thousands of findings.
+
+    Written by the scan merge for the findings it inserts, and by database triggers for every
+    other insert and for a changed title (migration ``0042_rule_titles``). The board's text
+    filter finds the words here and then reads findings by rule id (one btree index, cheap to
+    keep up on import); the tool menu lists tools from here. A pair whose last finding moved
+    on stays listed and matches nothing: the filter always checks the findings' own values.
+    No unique constraint: three texts of up to 1,000 characters would not fit a btree entry;
+    the writers skip pairs already present, and a rare duplicate changes no result.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="rule_titles", db_index=False
+    )
+    tool = models.CharField(max_length=200)
+    rule_id = models.CharField(max_length=300, blank=True)
+    title = models.CharField(max_length=500)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "rule_id"], name="rule_title_rule")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.tool} {self.rule_id}: {self.title}"
 
 
 class AppendOnlyError(Exception):

@@ -51,7 +51,7 @@ from findings.services.reviews import (
     fix_authors,
     review_record,
 )
-from findings.services.scans import ScanContext, ScanCounts, ScanStage, report_record_scan
+from findings.services.scans import ScanContext, ScanCounts, ScanMerge, ScanStage
 from findings.services.tokens import (
     IssuedToken,
     TokenError,
@@ -72,6 +72,7 @@ __all__ = [
     "ReviewError",
     "ScanContext",
     "ScanCounts",
+    "ScanMerge",
     "ScanStage",
     "SeparationOfDutiesError",
     "TokenError",
@@ -94,7 +95,6 @@ __all__ = [
     "report_create_queued",
     "report_fail",
     "report_finish",
-    "report_record_scan",
     "report_set_progress",
     "repository_fetch",
     "repository_link",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from findings.models import Event, Project, Report
@@ -46,11 +46,30 @@ def report_create_queued(
 
 
 def report_set_progress(*, report_id: int, progress: int, state: str | None = None) -> None:
-    """Progress is written outside the import transaction so pages can see it move."""
+    """Progress is written outside the import transaction so pages can see it move.
+
+    On PostgreSQL an import merges inside its transaction while it parses; called from
+    there, the write goes through a short connection of its own, committed at once. (On
+    SQLite imports parse before they open their transaction, and a second writer would
+    wait for it.)
+    """
     fields: dict = {"progress": max(0, min(100, progress))}
     if state:
         fields["state"] = state
-    Report.objects.filter(pk=report_id).update(**fields)
+    if not (connection.in_atomic_block and connection.vendor == "postgresql"):
+        Report.objects.filter(pk=report_id).update(**fields)
+        return
+    side = connections.create_connection(connection.alias)
+    try:
+        side.set_autocommit(True)
+        with side.cursor() as cursor:
+            cursor.execute(
+                "UPDATE findings_report SET progress = %s, state = COALESCE(%s, state) "
+                "WHERE id = %s",
+                [fields["progress"], state or None, report_id],
+            )
+    finally:
+        side.close()
 
 
 def report_fail(*, report_id: int, error: str) -> None:

@@ -1,6 +1,6 @@
 """The merge of one scanner report into a project's findings.
 
-It is set-based SQL over a staged temporary table rather than ORM saves: one report can carry
+It is set-based SQL over temporary tables rather than ORM saves: one report can carry
 hundreds of thousands of results, and the lifecycle pass must stay a few statements whatever
 the size. It is written once for PostgreSQL and SQLite (both support ``UPDATE ... FROM``,
 window functions and ``INSERT ... SELECT``); only loading differs (COPY on PostgreSQL,
@@ -22,27 +22,38 @@ from findings.lifecycle import Status
 from findings.models import Project, Report, ReportScope
 from findings.services.projects import status_counts_refresh
 
-_STAGE_DDL = """
-CREATE TEMPORARY TABLE ad_stage (
-    seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT, title TEXT,
-    message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
-    end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT
-)
-"""
+_ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT,
+    title TEXT, message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
+    end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT"""
 _STAGE_COLUMNS = (
     "seq, fingerprint, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
     "end_line, snippet, suppressed, suppression_reason, extra"
 )
-_TEMP_TABLES = ("ad_stage", "ad_seen", "ad_paths")
+# The position of ``suppressed`` in a staged row (scanners.normalise.RowMaker builds them).
+SUPPRESSED = 13
+_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles")
+_MERGE_TABLES = ("ad_batch", "ad_seen", "ad_paths", "ad_titles")
 
 
 MERGE_WORK_MEM = "64MB"
-"""Sort memory for the merge's own transaction (PostgreSQL): a 100,000-result report's
-numbering sort then stays in memory."""
+"""Sort and hash memory for the merge's own transaction (PostgreSQL)."""
+
+
+def _load(table: str, rows: Sequence[tuple]) -> None:
+    """Rows into one of the merge's temporary tables: COPY on PostgreSQL."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * 16)
+            cursor.executemany(f"INSERT INTO {table} ({_STAGE_COLUMNS}) VALUES ({marks})", rows)
 
 
 class ScanStage:
-    """One report's normalised rows in a temporary table on this connection.
+    """A whole report's normalised rows in a temporary table on this connection, for imports
+    that parse everything before they merge (see :class:`ScanMerge`).
 
     Filling it writes nothing a user can see, so a report that fails half way through
     parsing leaves the database as it was.
@@ -50,30 +61,22 @@ class ScanStage:
 
     def __init__(self) -> None:
         self.count = 0
+        self.suppressed = 0
 
     def __enter__(self) -> ScanStage:
         _drop_temp_tables()
         with connection.cursor() as cursor:
-            cursor.execute(_STAGE_DDL)
+            cursor.execute(f"CREATE TEMPORARY TABLE ad_stage ({_ROW_COLUMNS})")
         return self
 
     def __exit__(self, *exc) -> None:
         _drop_temp_tables()
 
     def add(self, rows: Sequence[tuple]) -> None:
-        if not rows:
-            return
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f"COPY ad_stage ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * 16)
-                cursor.executemany(
-                    f"INSERT INTO ad_stage ({_STAGE_COLUMNS}) VALUES ({marks})", rows
-                )
-        self.count += len(rows)
+        if rows:
+            _load("ad_stage", rows)
+            self.count += len(rows)
+            self.suppressed += sum(1 for row in rows if row[SUPPRESSED])
 
 
 def _drop_temp_tables() -> None:
@@ -102,53 +105,90 @@ class ScanContext:
     commit: str
     branch: str
     order_at: datetime
-    scopes: tuple[tuple[str, str], ...]
-    scanned_paths: tuple[str, ...] | None
 
 
-def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
-    """Merge a staged scan into the project's findings and run the lifecycle pass.
+class ScanMerge:
+    """Merges one scan report into its project's findings, batch by batch, then runs the
+    lifecycle pass; use inside ``transaction.atomic`` as a context manager.
 
-    Must run inside ``transaction.atomic``; takes the project's row lock so two imports into
-    one project queue up instead of racing. Findings are matched by fingerprint; new ones get
-    the next human numbers; seen ones move on ``seen``/``seen_suppressed``; open-like findings
-    of the report's scopes (same tool, SARIF category and branch, and within the scanned paths
-    when the report lists them) that the report no longer contains, and that no newer report
-    has seen, move on ``missing`` with this report as the fix. Reports are placed in time by
-    ``order_at`` (commit date; arrival breaks ties), never by arrival alone: an older report
-    fills in history but cannot reopen what a newer one fixed.
+    Entering takes the project's row lock, so two imports into one project queue up instead
+    of racing. Findings are matched by fingerprint; new ones get the next human numbers in
+    report order; each batch's new findings are written as it arrives (:meth:`add`), so the
+    database inserts one batch while the caller parses the next. :meth:`finish` then moves
+    the seen ones on ``seen``/``seen_suppressed``, and the open-like findings of the report's
+    scopes (same tool, SARIF category and branch, within the scanned paths when the report
+    lists them) that the report no longer contains, and that no newer report has seen, on
+    ``missing`` with this report as the fix. Reports are placed in time by ``order_at``
+    (commit date; arrival breaks ties), never by arrival alone: an older report fills in
+    history but cannot reopen what a newer one fixed.
     """
-    ctx = context
-    project = Project.objects.select_for_update().get(pk=ctx.project.pk)
-    sql = _MergeSQL(ctx)
-    if connection.vendor == "postgresql":
-        # The new findings are numbered in report order: a sort of the whole staged report,
-        # which spills to disk under the default 4 MB. For this transaction only.
-        sql.run(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
-    counts = ScanCounts(total=stage.count)
 
-    sql.run("CREATE INDEX ad_stage_fingerprint ON ad_stage (fingerprint)")
+    def __init__(self, context: ScanContext) -> None:
+        self.ctx = context
+        self.sql = _MergeSQL(context)
+        self.counts = ScanCounts()
 
-    # The existing findings this report sees, with what it says about them now.
-    sql.run(
-        """CREATE TEMPORARY TABLE ad_seen AS
-        SELECT f.id AS finding_id, s.suppressed AS suppressed,
-               CASE WHEN f.last_seen_at <= %s THEN 1 ELSE 0 END AS newest,
-               s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity
-        FROM ad_stage s JOIN findings_finding f
-             ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
-        [sql.at, project.pk],
-    )
-    sql.run("CREATE UNIQUE INDEX ad_seen_finding ON ad_seen (finding_id)")
-    sql.analyze("ad_seen")
-
-    first_number = project.next_number
-    new_count = stage.count - sql.scalar("SELECT COUNT(*) FROM ad_seen")
-    if new_count:
-        Project.objects.filter(pk=project.pk).update(next_number=first_number + new_count)
-        jsonb = "CAST(s.extra AS jsonb)" if connection.vendor == "postgresql" else "s.extra"
+    def __enter__(self) -> ScanMerge:
+        ctx, sql = self.ctx, self.sql
+        self.project = Project.objects.select_for_update().get(pk=ctx.project.pk)
+        if connection.vendor == "postgresql":
+            # For this transaction only: sorts and hashes of a large report stay in memory;
+            # no JIT compilation (the planner, blind to the rows this transaction wrote,
+            # prices a batch high enough to compile it: most of a second each, to save
+            # nothing); and the rule-title trigger leaves this merge's inserts to _absorb.
+            sql.run(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'")
+            sql.run("SET LOCAL jit = off")
+            sql.run("SET LOCAL auditdash.merging = 'on'")
+        for table in _MERGE_TABLES:
+            sql.run(f"DROP TABLE IF EXISTS {table}")
+        sql.run(f"CREATE TEMPORARY TABLE ad_batch ({_ROW_COLUMNS})")
+        sql.run("CREATE TEMPORARY TABLE ad_titles (tool TEXT, rule_id TEXT, title TEXT)")
+        # The existing findings this report sees, with what it says about them now.
         sql.run(
-            f"""INSERT INTO findings_finding (
+            """CREATE TEMPORARY TABLE ad_seen (finding_id BIGINT PRIMARY KEY, suppressed BOOLEAN,
+            newest INTEGER, path TEXT, start_line INTEGER, end_line INTEGER, snippet TEXT,
+            title TEXT, message TEXT, severity SMALLINT)"""
+        )
+        self.first_number = self.next_number = self.project.next_number
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        # On failure the transaction's rollback takes the temporary tables with it.
+        if kind is None:
+            for table in _MERGE_TABLES:
+                self.sql.run(f"DROP TABLE IF EXISTS {table}")
+
+    def add(self, rows: Sequence[tuple]) -> None:
+        """Merge one batch of staged rows (scanners.normalise.RowMaker)."""
+        if not rows:
+            return
+        _load("ad_batch", rows)
+        self._absorb("ad_batch")
+        # Not DELETE: the dead rows would stay in the table's pages, and every later batch
+        # would read them again.
+        self.sql.run(
+            "TRUNCATE ad_batch" if connection.vendor == "postgresql" else "DELETE FROM ad_batch"
+        )
+        self.counts.total += len(rows)
+        self.counts.suppressed += sum(1 for row in rows if row[SUPPRESSED])
+
+    def add_stage(self, stage: ScanStage) -> None:
+        """Merge a whole staged report at once."""
+        if stage.count:
+            self._absorb("ad_stage")
+        self.counts.total += stage.count
+        self.counts.suppressed += stage.suppressed
+
+    def _absorb(self, source: str) -> None:
+        """Match ``source``'s rows to the project's findings by fingerprint: the known ones
+        go to ``ad_seen``, the others become findings numbered in report order, each with
+        this report's sighting."""
+        ctx, sql, project = self.ctx, self.sql, self.project
+        known = """INSERT INTO ad_seen (finding_id, suppressed, newest, path, start_line,
+                end_line, snippet, title, message, severity)
+            SELECT {id}, s.suppressed, CASE WHEN {last_seen} <= %s THEN 1 ELSE 0 END,
+                s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity"""
+        insert = """INSERT INTO findings_finding (
                 project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
                 severity, cwe, path, start_line, end_line, snippet, extra, status,
                 status_reason, status_changed_at, first_seen_report_id, last_seen_report_id,
@@ -156,191 +196,267 @@ def report_record_scan(*, context: ScanContext, stage: ScanStage) -> ScanCounts:
                 last_seen_at, created_at)
             SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1, s.fingerprint, s.tool,
                 s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
-                s.start_line, s.end_line, s.snippet, {jsonb},
+                s.start_line, s.end_line, s.snippet, {extra},
                 CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
-                %s, %s, %s, %s, %s, '', %s, %s, %s
-            FROM ad_stage s
-            WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
-                              WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
-            [
-                project.pk,
-                first_number,
-                ctx.branch,
-                sql.now,
-                ctx.report.pk,
-                ctx.report.pk,
-                ctx.commit,
-                ctx.commit,
-                sql.at,
-                sql.at,
-                sql.now,
-                project.pk,
-            ],
-        )
-    new_findings = "project_id = %s AND number >= %s"
-    new_params = [project.pk, first_number]
+                %s, %s, %s, %s, %s, '', %s, %s, %s"""
+        values = [
+            project.pk,
+            self.next_number,
+            ctx.branch,
+            sql.now,
+            ctx.report.pk,
+            ctx.report.pk,
+            ctx.commit,
+            ctx.commit,
+            sql.at,
+            sql.at,
+            sql.now,
+        ]
+        sighting = """INSERT INTO findings_sighting
+                (report_id, finding_id, path, start_line, end_line, suppressed)
+            SELECT %s, id, path, start_line, end_line,
+                CASE WHEN status = 'suppressed' THEN %s ELSE %s END"""
+        if connection.vendor == "postgresql":
+            # One statement per batch, planned the same whatever the planner believes: its
+            # statistics know nothing of the findings this transaction wrote, and taking the
+            # project for nearly empty it would scan all of them once per batch. LATERAL ...
+            # LIMIT 1 makes it one lookup per row, and ``project_id + 0`` (no index can use
+            # it) leaves finding_fingerprint, fingerprint first, the only index to look with.
+            new = sql.run(
+                f"""WITH matched AS MATERIALIZED (
+                    SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
+                    FROM {source} s LEFT JOIN LATERAL (
+                        SELECT id, last_seen_at FROM findings_finding
+                        WHERE fingerprint = s.fingerprint AND project_id + 0 = %s LIMIT 1
+                    ) f ON true),
+                known AS ({known.format(id="s.finding_id", last_seen="s.known_at")}
+                    FROM matched s WHERE s.finding_id IS NOT NULL),
+                new AS ({insert.format(extra="CAST(s.extra AS jsonb)")}
+                    FROM matched s WHERE s.finding_id IS NULL
+                    RETURNING id, path, start_line, end_line, status)
+                {sighting} FROM new""",
+                [project.pk, sql.at, *values, ctx.report.pk, True, False],
+            )
+            if new:
+                # For RuleTitle, recorded once in finish: the rule-title trigger is off in
+                # this transaction (see __enter__).
+                sql.run(
+                    "INSERT INTO ad_titles (tool, rule_id, title) "
+                    f"SELECT DISTINCT tool, rule_id, title FROM {source}"
+                )
+        else:
+            sql.run(
+                known.format(id="f.id", last_seen="f.last_seen_at")
+                + f""" FROM {source} s JOIN findings_finding f
+                    ON f.fingerprint = s.fingerprint AND f.project_id + 0 = %s""",
+                [sql.at, project.pk],
+            )
+            new = sql.run(
+                insert.format(extra="s.extra")
+                + f""" FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
+                    WHERE f.fingerprint = s.fingerprint AND f.project_id + 0 = %s)""",
+                [*values, project.pk],
+            )
+            if new:
+                sql.run(
+                    f"{sighting} FROM findings_finding "
+                    "WHERE project_id = %s AND number >= %s AND number < %s",
+                    [
+                        ctx.report.pk,
+                        True,
+                        False,
+                        project.pk,
+                        self.next_number,
+                        self.next_number + new,
+                    ],
+                )
+        self.next_number += new
 
-    # Where this report saw each finding: the existing ones from ad_seen, the new ones from
-    # their own fresh rows (no second lookup by fingerprint).
-    sighting = (
-        "INSERT INTO findings_sighting "
-        "(report_id, finding_id, path, start_line, end_line, suppressed) "
-    )
-    sql.run(
-        sighting + "SELECT %s, finding_id, path, start_line, end_line, suppressed FROM ad_seen",
-        [ctx.report.pk],
-    )
-    if new_count:
-        sql.run(
-            sighting
-            + f"""SELECT %s, id, path, start_line, end_line,
-                CASE WHEN status = 'suppressed' THEN %s ELSE %s END
-            FROM findings_finding WHERE {new_findings}""",
-            [ctx.report.pk, True, False, *new_params],
-        )
-
-    # A finding first met in a report older than the newest of its scope was already gone by
-    # the next report of that scope: it is history, recorded as fixed there.
-    for tool, category in ctx.scopes:
-        following = _next_scope_report(ctx, tool, category)
-        if following is None:
-            continue
-        fixed_by = [following.report_id, following.report.commit, sql.adapt(following.order_at)]
+    def finish(
+        self, *, scopes: tuple[tuple[str, str], ...], scanned_paths: tuple[str, ...] | None
+    ) -> ScanCounts:
+        """The lifecycle pass once every row is in; returns the report's counts."""
+        ctx, sql, project, counts = self.ctx, self.sql, self.project, self.counts
+        sql.analyze("ad_seen")
+        first_number = self.first_number
+        new_count = self.next_number - first_number
         if new_count:
-            counts.historic += sql.run(
-                f"""UPDATE findings_finding SET status = %s, fixed_in_report_id = %s,
-                    fixed_in_commit = %s, fixed_at = %s
-                WHERE {new_findings} AND tool = %s AND category = %s AND status = %s""",
-                [Status.VERIFIED, *fixed_by, *new_params, tool, category, Status.OPEN],
+            Project.objects.filter(pk=project.pk).update(next_number=self.next_number)
+        new_findings = "project_id = %s AND number >= %s"
+        new_params = [project.pk, first_number]
+        if connection.vendor == "postgresql" and new_count:
+            # The report's few distinct pairs once, instead of a trigger call per finding.
+            sql.run(
+                """INSERT INTO findings_ruletitle (project_id, tool, rule_id, title)
+                SELECT DISTINCT %s, t.tool, t.rule_id, t.title FROM ad_titles t
+                WHERE NOT EXISTS (SELECT 1 FROM findings_ruletitle r
+                    WHERE r.project_id = %s AND r.rule_id = t.rule_id AND r.tool = t.tool
+                      AND r.title = t.title)""",
+                [project.pk, project.pk],
             )
-        # ... and one seen again between its last sighting and its recorded fix was fixed later.
+
+        # Where this report saw the findings it already knew.
         sql.run(
-            """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
-                fixed_at = %s
-            WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
-              AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [*fixed_by, tool, category, sql.at],
+            """INSERT INTO findings_sighting
+                (report_id, finding_id, path, start_line, end_line, suppressed)
+            SELECT %s, finding_id, path, start_line, end_line, suppressed FROM ad_seen""",
+            [ctx.report.pk],
         )
 
-    # Seen again (newest sightings only): regressions, suppressions and un-suppressions.
-    for event, suppressed in ((LifecycleEvent.SEEN, False), (LifecycleEvent.SEEN_SUPPRESSED, True)):
-        moves = lifecycle.changes(event)
-        regressing = [before for before, after in moves.items() if after == Status.REGRESSED]
-        others = [before for before, after in moves.items() if after != Status.REGRESSED]
-        guard = []
-        if others:
-            guard.append(f"status IN {_in(others)}")
-        if regressing:
-            # Seeing it again before the fix's own date is history, not a regression.
-            guard.append(f"(status IN {_in(regressing)} AND (fixed_at IS NULL OR fixed_at <= %s))")
-        condition = (
-            "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) AND ("
-            + " OR ".join(guard)
-            + ")"
-        )
-        params = [suppressed] + ([sql.at] if regressing else [])
-        note = "reported again as suppressed" if suppressed else "reported again by a scan"
-        sql.transition(condition, params, event, moves, note)
-
-    # Where it is now: the newest sighting moves the finding's location and last-seen facts.
-    sql.run(
-        """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
-            last_seen_at = %s, path = a.path, start_line = a.start_line, end_line = a.end_line,
-            snippet = a.snippet, title = a.title, message = a.message, severity = a.severity
-        FROM ad_seen a
-        WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
-        [ctx.report.pk, ctx.commit, sql.at],
-    )
-    sql.run(
-        """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
-            first_seen_at = %s
-        WHERE id IN (SELECT finding_id FROM ad_seen WHERE newest = 0) AND first_seen_at > %s""",
-        [ctx.report.pk, ctx.commit, sql.at, sql.at],
-    )
-
-    # Gone: findings of this report's scopes that it no longer contains.
-    if ctx.scanned_paths is not None:
-        sql.run("CREATE TEMPORARY TABLE ad_paths (path TEXT PRIMARY KEY)")
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO ad_paths (path) VALUES (%s) ON CONFLICT DO NOTHING",
-                [(p,) for p in ctx.scanned_paths],
+        # A finding first met in a report older than the newest of its scope was already gone
+        # by the next report of that scope: it is history, recorded as fixed there.
+        for tool, category in scopes:
+            following = _next_scope_report(ctx, tool, category)
+            if following is None:
+                continue
+            fixed_by = [
+                following.report_id,
+                following.report.commit,
+                sql.adapt(following.order_at),
+            ]
+            if new_count:
+                counts.historic += sql.run(
+                    f"""UPDATE findings_finding SET status = %s, fixed_in_report_id = %s,
+                        fixed_in_commit = %s, fixed_at = %s
+                    WHERE {new_findings} AND tool = %s AND category = %s AND status = %s""",
+                    [Status.VERIFIED, *fixed_by, *new_params, tool, category, Status.OPEN],
+                )
+            # ... and one seen again between its last sighting and its recorded fix was fixed
+            # later.
+            sql.run(
+                """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
+                    fixed_at = %s
+                WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
+                  AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
+                [*fixed_by, tool, category, sql.at],
             )
-    in_paths = " AND path IN (SELECT path FROM ad_paths)" if ctx.scanned_paths is not None else ""
-    missing = lifecycle.changes(LifecycleEvent.MISSING)
-    for tool, category in ctx.scopes:
-        # Not in this report: neither one it saw again (ad_seen) nor one it created (numbered
-        # from first_number). Not read from this report's sightings: they were written in this
-        # transaction, so PostgreSQL's statistics know none of them and it may plan a scan of
-        # all sightings per finding (minutes at 100,000 findings).
-        scope = (
-            "project_id = %s AND tool = %s AND category = %s AND branch = %s AND number < %s "
-            "AND NOT EXISTS (SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)"
-            + in_paths
-        )
-        scope_params = [project.pk, tool, category, ctx.branch, first_number]
-        # Only what no newer report has seen: arrival breaks a tie in time.
-        gone = scope + " AND last_seen_at <= %s"
-        gone_params = [*scope_params, sql.at]
-        sql.transition(
-            gone + f" AND status IN {_in(missing)}",
-            gone_params,
-            LifecycleEvent.MISSING,
-            missing,
-            f"no longer reported by {tool}",
-            fix=True,
-        )
-        # Already closed by a newer report, but this older one shows it was gone sooner.
+
+        # Seen again (newest sightings only): regressions, suppressions and un-suppressions.
+        for event, suppressed in (
+            (LifecycleEvent.SEEN, False),
+            (LifecycleEvent.SEEN_SUPPRESSED, True),
+        ):
+            moves = lifecycle.changes(event)
+            regressing = [before for before, after in moves.items() if after == Status.REGRESSED]
+            others = [before for before, after in moves.items() if after != Status.REGRESSED]
+            guard = []
+            if others:
+                guard.append(f"status IN {_in(others)}")
+            if regressing:
+                # Seeing it again before the fix's own date is history, not a regression.
+                guard.append(
+                    f"(status IN {_in(regressing)} AND (fixed_at IS NULL OR fixed_at <= %s))"
+                )
+            condition = (
+                "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) AND ("
+                + " OR ".join(guard)
+                + ")"
+            )
+            params = [suppressed] + ([sql.at] if regressing else [])
+            note = "reported again as suppressed" if suppressed else "reported again by a scan"
+            sql.transition(condition, params, event, moves, note)
+
+        # Where it is now: the newest sighting moves the finding's location and last-seen facts.
         sql.run(
-            f"""UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
-                fixed_at = %s WHERE {gone} AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [ctx.report.pk, ctx.commit, sql.at, *gone_params, sql.at],
+            """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
+                last_seen_at = %s, path = a.path, start_line = a.start_line,
+                end_line = a.end_line, snippet = a.snippet, title = a.title,
+                message = a.message, severity = a.severity
+            FROM ad_seen a
+            WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
+            [ctx.report.pk, ctx.commit, sql.at],
         )
-        # Seen before and after this (late, older) report but not in it: it was fixed here
-        # and came back later.
-        sql.transition(
-            scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
-            [*scope_params, sql.at, sql.at, Status.OPEN],
-            LifecycleEvent.SEEN,
-            {Status.OPEN: Status.REGRESSED},
-            "absent from an older report that arrived late: it was fixed and came back",
+        sql.run(
+            """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
+                first_seen_at = %s
+            WHERE id IN (SELECT finding_id FROM ad_seen WHERE newest = 0)
+              AND first_seen_at > %s""",
+            [ctx.report.pk, ctx.commit, sql.at, sql.at],
         )
 
-    counts.fixed = sql.scalar(
-        "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND action = %s",
-        [ctx.report.pk, LifecycleEvent.MISSING],
-    )
-    counts.regressed = sql.scalar(
-        "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
-        [ctx.report.pk, Status.REGRESSED],
-    )
-    counts.suppressed = sql.scalar("SELECT COUNT(*) FROM ad_stage WHERE suppressed")
-    counts.still_open = sql.scalar(
-        "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
-        f"AND status IN {_in(lifecycle.OPEN_LIKE)}"
-    )
-    counts.new = (
-        sql.scalar(
-            f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status = %s",
-            [*new_params, Status.OPEN],
-        )
-        if new_count
-        else 0
-    )
+        # Gone: findings of this report's scopes that it no longer contains.
+        if scanned_paths is not None:
+            sql.run("CREATE TEMPORARY TABLE ad_paths (path TEXT PRIMARY KEY)")
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO ad_paths (path) VALUES (%s) ON CONFLICT DO NOTHING",
+                    [(p,) for p in scanned_paths],
+                )
+        in_paths = " AND path IN (SELECT path FROM ad_paths)" if scanned_paths is not None else ""
+        missing = lifecycle.changes(LifecycleEvent.MISSING)
+        for tool, category in scopes:
+            # Not in this report: neither one it saw again (ad_seen) nor one it created
+            # (numbered from first_number). Not read from this report's sightings: they were
+            # written in this transaction, so PostgreSQL's statistics know none of them and
+            # it may plan a scan of all sightings per finding (minutes at 100,000 findings).
+            scope = (
+                "project_id = %s AND tool = %s AND category = %s AND branch = %s AND number < %s "
+                "AND NOT EXISTS (SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)"
+                + in_paths
+            )
+            scope_params = [project.pk, tool, category, ctx.branch, first_number]
+            # Only what no newer report has seen: arrival breaks a tie in time.
+            gone = scope + " AND last_seen_at <= %s"
+            gone_params = [*scope_params, sql.at]
+            sql.transition(
+                gone + f" AND status IN {_in(missing)}",
+                gone_params,
+                LifecycleEvent.MISSING,
+                missing,
+                f"no longer reported by {tool}",
+                fix=True,
+            )
+            # Already closed by a newer report, but this older one shows it was gone sooner.
+            sql.run(
+                f"""UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
+                    fixed_at = %s
+                WHERE {gone} AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
+                [ctx.report.pk, ctx.commit, sql.at, *gone_params, sql.at],
+            )
+            # Seen before and after this (late, older) report but not in it: it was fixed here
+            # and came back later.
+            sql.transition(
+                scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
+                [*scope_params, sql.at, sql.at, Status.OPEN],
+                LifecycleEvent.SEEN,
+                {Status.OPEN: Status.REGRESSED},
+                "absent from an older report that arrived late: it was fixed and came back",
+            )
 
-    status_counts_refresh(project_id=project.pk)
-    ReportScope.objects.bulk_create(
-        ReportScope(
-            report=ctx.report,
-            project=project,
-            tool=tool,
-            category=category,
-            branch=ctx.branch,
-            order_at=ctx.order_at,
+        counts.fixed = sql.scalar(
+            "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND action = %s",
+            [ctx.report.pk, LifecycleEvent.MISSING],
         )
-        for tool, category in ctx.scopes
-    )
-    return counts
+        counts.regressed = sql.scalar(
+            "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
+            [ctx.report.pk, Status.REGRESSED],
+        )
+        counts.still_open = sql.scalar(
+            "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
+            f"AND status IN {_in(lifecycle.OPEN_LIKE)}"
+        )
+        counts.new = (
+            sql.scalar(
+                f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status = %s",
+                [*new_params, Status.OPEN],
+            )
+            if new_count
+            else 0
+        )
+
+        status_counts_refresh(project_id=project.pk)
+        ReportScope.objects.bulk_create(
+            ReportScope(
+                report=ctx.report,
+                project=project,
+                tool=tool,
+                category=category,
+                branch=ctx.branch,
+                order_at=ctx.order_at,
+            )
+            for tool, category in scopes
+        )
+        return counts
 
 
 def _in(values: Iterable[str]) -> str:

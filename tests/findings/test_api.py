@@ -366,6 +366,8 @@ def test_findings_filter_by_status_severity_and_text(client, acme, viewer_token,
         ("limit=0", "limit: 0 is out of range"),
         ("limit=abc", "limit"),
         ("after=2.x", "not a cursor"),
+        ("q=ev%00al", "q: must not contain NUL"),
+        ("path=src%00", "path: must not contain NUL"),
     ],
 )
 def test_bad_finding_queries_say_which_parameter(client, acme, viewer_token, query, words):

@@ -1,4 +1,4 @@
-"""The board's text filter: what it matches, and the PostgreSQL indexes that keep it fast."""
+"""The board's text filter: what it matches, through the project's rule titles."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, connection
 
 from findings.dashboard_selectors import BoardFilter, board_column
-from findings.models import Finding
+from findings.models import Finding, RuleTitle
 from tests.findings.test_dashboard_board import make_findings
 
 pytestmark = pytest.mark.django_db
@@ -47,17 +47,37 @@ def test_the_text_filter_counts_only_matching_cards_in_each_column(owner_client,
     assert "3 findings match" in page and "Use of eval" not in page
 
 
+def test_a_renamed_title_is_found_by_its_new_words_and_no_longer_by_the_old(acme):
+    make_findings(acme, 1, title="Weak hash")
+    Finding.objects.filter(project=acme).update(title="Broken cipher")
+    assert titles(acme, "cipher") == ["Broken cipher"]
+    assert titles(acme, "weak") == []
+
+
+def test_rule_titles_follow_findings_however_they_are_written(acme):
+    make_findings(acme, 2, title="Use of eval")
+    Finding.objects.filter(project=acme, number=1).update(rule_id="B999", tool="semgrep")
+    pairs = list(RuleTitle.objects.filter(project=acme).values_list("tool", "rule_id", "title"))
+    assert ("bandit", "B307", "Use of eval 2") in pairs
+    assert ("semgrep", "B999", "Use of eval 1") in pairs
+    assert len(pairs) == len(set(pairs))
+    assert titles(acme, "b999") == ["Use of eval 1"]
+
+
+def test_a_word_in_more_titles_than_the_cap_still_finds_every_match(acme, monkeypatch):
+    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 2)
+    make_findings(acme, 4, title="Use of eval")
+    assert len(titles(acme, "eval")) == 4
+
+
 @pytest.mark.postgres
-def test_on_postgresql_the_title_and_rule_have_trigram_indexes():
+def test_on_postgresql_the_old_trigram_indexes_are_gone():
     if connection.vendor != "postgresql":
-        pytest.skip("the trigram indexes exist on PostgreSQL only")
+        pytest.skip("the trigram indexes existed on PostgreSQL only")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'findings_finding'"
-        )
-        indexes = dict(cursor.fetchall())
-    for name in text_search.INDEXES:
-        assert "gin_trgm_ops" in indexes[name] and "upper(" in indexes[name]
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'findings_finding'")
+        indexes = {name for (name,) in cursor.fetchall()}
+    assert "finding_rule" in indexes and not indexes & set(text_search.INDEXES)
 
 
 def test_the_migration_changes_nothing_on_sqlite(capsys):
