@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -348,23 +347,15 @@ def board_choices(*, project: Project) -> dict:
     }
 
 
-# A loose index scan: one index probe per distinct tool, where DISTINCT would read every row.
-_TOOLS_SQL = """
-WITH RECURSIVE tools(tool) AS (
-    SELECT MIN(tool) FROM findings_finding WHERE project_id = %s
-    UNION ALL
-    SELECT (SELECT MIN(tool) FROM findings_finding WHERE project_id = %s AND tool > tools.tool)
-    FROM tools WHERE tools.tool IS NOT NULL
-)
-SELECT tool FROM tools WHERE tool IS NOT NULL
-"""
-
-
 def project_tools(*, project: Project) -> list[str]:
-    """The tools that reported a project's findings, in order, along the (project, tool) index."""
-    with connection.cursor() as cursor:
-        cursor.execute(_TOOLS_SQL, [project.pk, project.pk])
-        return [row[0] for row in cursor.fetchall()]
+    """The tools that reported a project's findings, in order, from its rule titles (a few
+    rows) rather than its findings."""
+    return list(
+        RuleTitle.objects.filter(project=project)
+        .values_list("tool", flat=True)
+        .distinct()
+        .order_by("tool")
+    )
 
 
 def triaged_count(*, project: Project) -> int:

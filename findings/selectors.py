@@ -20,7 +20,6 @@ from findings.models import (
     Project,
     Report,
     RoadmapItem,
-    RuleTitle,
     Severity,
     StatusCount,
 )
@@ -109,16 +108,6 @@ def status_matrix(*, project: Project) -> dict:
         "totals": [sum(cells.get((sev.value, s.value), 0) for sev in Severity) for s in statuses],
         "total": sum(cells.values()),
     }
-
-
-def project_tools(*, project: Project) -> list[str]:
-    """The tools of a project's findings, from its rule titles (not its findings)."""
-    return list(
-        RuleTitle.objects.filter(project=project)
-        .values_list("tool", flat=True)
-        .distinct()
-        .order_by("tool")
-    )
 
 
 def project_reports(*, project: Project, limit: int = 20) -> QuerySet[Report]:
