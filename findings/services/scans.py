@@ -19,7 +19,7 @@ from django.utils import timezone
 from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
-from findings.models import Project, Report, ReportScope
+from findings.models import Finding, Project, Report, ReportScope
 from findings.services.projects import status_counts_refresh
 
 _ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT,
@@ -150,6 +150,11 @@ class ScanMerge:
             title TEXT, message TEXT, severity SMALLINT)"""
         )
         self.first_number = self.next_number = self.project.next_number
+        self.empty = (
+            not Finding.objects.filter(project=self.project)
+            .values_list("number", flat=True)
+            .order_by("number")[:1]
+        )
         return self
 
     def __exit__(self, kind, *exc) -> None:
@@ -222,20 +227,28 @@ class ScanMerge:
             # project for nearly empty it would scan all of them once per batch. LATERAL ...
             # LIMIT 1 makes it one lookup per row, and ``project_id + 0`` (no index can use
             # it) leaves finding_fingerprint, fingerprint first, the only index to look with.
-            new = sql.run(
-                f"""WITH matched AS MATERIALIZED (
-                    SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
+            # A project without findings (its first report) has nothing to look up: the
+            # report's fingerprints are distinct and the project row is locked.
+            matched = (
+                "SELECT s.*, CAST(NULL AS BIGINT) AS finding_id,"
+                f" CAST(NULL AS TIMESTAMPTZ) AS known_at FROM {source} s"
+                if self.empty
+                else f"""SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
                     FROM {source} s LEFT JOIN LATERAL (
                         SELECT id, last_seen_at FROM findings_finding
                         WHERE fingerprint = s.fingerprint AND project_id + 0 = %s LIMIT 1
-                    ) f ON true),
+                    ) f ON true"""
+            )
+            new = sql.run(
+                f"""WITH matched AS MATERIALIZED ({matched}),
                 known AS ({known.format(id="s.finding_id", last_seen="s.known_at")}
                     FROM matched s WHERE s.finding_id IS NOT NULL),
                 new AS ({insert.format(extra="CAST(s.extra AS jsonb)")}
                     FROM matched s WHERE s.finding_id IS NULL
                     RETURNING id, path, start_line, end_line, status)
                 {sighting} FROM new""",
-                [project.pk, sql.at, *values, ctx.report.pk, True, False],
+                [*([] if self.empty else [project.pk]), sql.at, *values]
+                + [ctx.report.pk, True, False],
             )
             if new:
                 # For RuleTitle, recorded once in finish: the rule-title trigger is off in
@@ -244,6 +257,8 @@ class ScanMerge:
                     "INSERT INTO ad_titles (tool, rule_id, title) "
                     f"SELECT DISTINCT tool, rule_id, title FROM {source}"
                 )
+        elif self.empty:
+            new = sql.run(insert.format(extra="s.extra") + f" FROM {source} s", values)
         else:
             sql.run(
                 known.format(id="f.id", last_seen="f.last_seen_at")
@@ -257,19 +272,19 @@ class ScanMerge:
                     WHERE f.fingerprint = s.fingerprint AND f.project_id + 0 = %s)""",
                 [*values, project.pk],
             )
-            if new:
-                sql.run(
-                    f"{sighting} FROM findings_finding "
-                    "WHERE project_id = %s AND number >= %s AND number < %s",
-                    [
-                        ctx.report.pk,
-                        True,
-                        False,
-                        project.pk,
-                        self.next_number,
-                        self.next_number + new,
-                    ],
-                )
+        if new and connection.vendor != "postgresql":
+            sql.run(
+                f"{sighting} FROM findings_finding "
+                "WHERE project_id = %s AND number >= %s AND number < %s",
+                [
+                    ctx.report.pk,
+                    True,
+                    False,
+                    project.pk,
+                    self.next_number,
+                    self.next_number + new,
+                ],
+            )
         self.next_number += new
 
     def finish(
