@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -87,18 +88,23 @@ class TextMatch:
     @classmethod
     def of(cls, project: Project, q: str) -> TextMatch:
         known = RuleTitle.objects.filter(project=project)
-        rules = set(
-            known.filter(rule_id__icontains=q)
-            .values_list("rule_id", flat=True)
-            .distinct()[: TEXT_PAIRS_CAP + 1]
+        # Rows, not distinct values, are capped: the scan then stops at the cap for a common
+        # word instead of reading every title a project has (thousands per rule when a tool
+        # titles findings by their message). Past the cap the findings' own texts are read.
+        found = list(
+            known.filter(rule_id__icontains=q).values_list("rule_id", flat=True)[
+                : TEXT_PAIRS_CAP + 1
+            ]
         )
-        pairs = set(
+        if len(found) > TEXT_PAIRS_CAP:
+            return cls(too_many=True)
+        rules = set(found)
+        pairs = list(
             known.filter(title__icontains=q)
             .exclude(rule_id__in=rules)
-            .values_list("rule_id", "title")
-            .distinct()[: TEXT_PAIRS_CAP + 1]
+            .values_list("rule_id", "title")[: TEXT_PAIRS_CAP + 1]
         )
-        if len(rules) > TEXT_PAIRS_CAP or len(pairs) > TEXT_PAIRS_CAP:
+        if len(pairs) > TEXT_PAIRS_CAP:
             return cls(too_many=True)
         return cls(
             rules=tuple(sorted(rules)),
@@ -347,15 +353,24 @@ def board_choices(*, project: Project) -> dict:
     }
 
 
+# A loose index scan: one index probe per distinct tool, where DISTINCT would read every row
+# (a project's rule titles are few, unless a tool titles findings by their message).
+_TOOLS_SQL = """
+WITH RECURSIVE tools(tool) AS (
+    SELECT MIN(tool) FROM findings_ruletitle WHERE project_id = %s
+    UNION ALL
+    SELECT (SELECT MIN(tool) FROM findings_ruletitle WHERE project_id = %s AND tool > tools.tool)
+    FROM tools WHERE tools.tool IS NOT NULL
+)
+SELECT tool FROM tools WHERE tool IS NOT NULL
+"""
+
+
 def project_tools(*, project: Project) -> list[str]:
-    """The tools that reported a project's findings, in order, from its rule titles (a few
-    rows) rather than its findings."""
-    return list(
-        RuleTitle.objects.filter(project=project)
-        .values_list("tool", flat=True)
-        .distinct()
-        .order_by("tool")
-    )
+    """The tools that reported a project's findings, in order, from its rule titles."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TOOLS_SQL, [project.pk, project.pk])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def triaged_count(*, project: Project) -> int:

@@ -18,13 +18,19 @@ them again (``create_triggers``).
 """
 
 import django.db.models.deletion
+import django.db.models.functions.text
 from django.db import migrations, models
 from django.conf import settings
 
+# The probe names the indexed expression (rule_title_lookup): LEFT on PostgreSQL, SUBSTR as
+# Django writes it for SQLite.
 _NOTE = """INSERT INTO findings_ruletitle (project_id, tool, rule_id, title)
     SELECT NEW.project_id, NEW.tool, NEW.rule_id, NEW.title
     WHERE NOT EXISTS (SELECT 1 FROM findings_ruletitle r WHERE r.project_id = NEW.project_id
-        AND r.rule_id = NEW.rule_id AND r.tool = NEW.tool AND r.title = NEW.title);"""
+        AND r.rule_id = NEW.rule_id AND {cut}(r.title{args}) = {cut}(NEW.title{args})
+        AND r.tool = NEW.tool AND r.title = NEW.title);"""
+_PG_NOTE = _NOTE.format(cut="LEFT", args=", 200")
+_SQLITE_NOTE = _NOTE.format(cut="SUBSTR", args=", 1, 200")
 _CHANGED = (
     "OLD.tool IS DISTINCT FROM NEW.tool OR OLD.rule_id IS DISTINCT FROM NEW.rule_id "
     "OR OLD.title IS DISTINCT FROM NEW.title"
@@ -34,7 +40,7 @@ POSTGRESQL = [
     "DROP INDEX IF EXISTS finding_title_trgm",
     "DROP INDEX IF EXISTS finding_rule_trgm",
     f"""CREATE OR REPLACE FUNCTION findings_rule_title_note() RETURNS trigger
-    LANGUAGE plpgsql AS $$ BEGIN {_NOTE} RETURN NULL; END $$""",
+    LANGUAGE plpgsql AS $$ BEGIN {_PG_NOTE} RETURN NULL; END $$""",
     # Skipped inside the scan merge, which records its findings' pairs set-wise per batch.
     """CREATE TRIGGER finding_rule_title_insert AFTER INSERT ON findings_finding FOR EACH ROW
     WHEN (current_setting('auditdash.merging', true) IS DISTINCT FROM 'on')
@@ -45,10 +51,10 @@ POSTGRESQL = [
 ]
 SQLITE = [
     f"""CREATE TRIGGER finding_rule_title_insert AFTER INSERT ON findings_finding
-    BEGIN {_NOTE} END""",
+    BEGIN {_SQLITE_NOTE} END""",
     f"""CREATE TRIGGER finding_rule_title_update
     AFTER UPDATE OF tool, rule_id, title ON findings_finding
-    WHEN {_CHANGED.replace("IS DISTINCT FROM", "IS NOT")} BEGIN {_NOTE} END""",
+    WHEN {_CHANGED.replace("IS DISTINCT FROM", "IS NOT")} BEGIN {_SQLITE_NOTE} END""",
 ]
 BACKFILL = """INSERT INTO findings_ruletitle (project_id, tool, rule_id, title)
     SELECT DISTINCT project_id, tool, rule_id, title FROM findings_finding"""
@@ -125,7 +131,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="ruletitle",
-            index=models.Index(fields=["project", "rule_id"], name="rule_title_rule"),
+            index=models.Index(
+                models.F("project"),
+                models.F("rule_id"),
+                django.db.models.functions.text.Left("title", 200),
+                name="rule_title_lookup",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="ruletitle",
+            index=models.Index(fields=["project", "tool"], name="rule_title_tool"),
         ),
         migrations.RemoveConstraint(
             model_name="finding",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Left
 
 from findings.lifecycle import Status
 
@@ -364,7 +365,14 @@ class RuleTitle(models.Model):
     title = models.CharField(max_length=500)
 
     class Meta:
-        indexes = [models.Index(fields=["project", "rule_id"], name="rule_title_rule")]
+        indexes = [
+            # The writers' "already recorded?" probe: a rule can have thousands of titles
+            # (tools that title a finding by its message), so the title is part of the key,
+            # cut to fit a btree entry.
+            models.Index(F("project"), F("rule_id"), Left("title", 200), name="rule_title_lookup"),
+            # The board's tool menu, one probe per tool.
+            models.Index(fields=["project", "tool"], name="rule_title_tool"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.tool} {self.rule_id}: {self.title}"

@@ -305,8 +305,9 @@ class ScanMerge:
                 """INSERT INTO findings_ruletitle (project_id, tool, rule_id, title)
                 SELECT DISTINCT %s, t.tool, t.rule_id, t.title FROM ad_titles t
                 WHERE NOT EXISTS (SELECT 1 FROM findings_ruletitle r
-                    WHERE r.project_id = %s AND r.rule_id = t.rule_id AND r.tool = t.tool
-                      AND r.title = t.title)""",
+                    WHERE r.project_id = %s AND r.rule_id = t.rule_id
+                      AND LEFT(r.title, 200) = LEFT(t.title, 200)
+                      AND r.tool = t.tool AND r.title = t.title)""",
                 [project.pk, project.pk],
             )
 
