@@ -20,6 +20,7 @@ from findings.models import (
     Project,
     Report,
     RoadmapItem,
+    Rule,
     Severity,
     StatusCount,
 )
@@ -292,6 +293,53 @@ def claim_card(*, claim_id: int) -> Claim:
         )
         .get(pk=claim_id)
     )
+
+
+_DETAIL_LABELS = {
+    "rule_name": "Rule name",
+    "help_uri": "Help",
+    "help_url": "Help",
+    "security_severity": "Security severity",
+    "cwes": "CWEs",
+    "owasp": "OWASP",
+}
+
+
+def finding_details(*, finding: Finding) -> dict:
+    """What the scanner said beyond the finding's own fields, as label/text rows: about this
+    finding (its ``extra``: package versions, baseline state, ...) and about its rule (name,
+    help link, tags, precision, ..., kept once per rule: see :class:`Rule`)."""
+    rule = (
+        Rule.objects.filter(
+            project_id=finding.project_id, tool=finding.tool, rule_id=finding.rule_id
+        )
+        .values_list("details", flat=True)
+        .first()
+    )
+    return {
+        "finding_details": _detail_rows(finding.extra),
+        "rule_details": _detail_rows(rule),
+    }
+
+
+def _detail_rows(details: object) -> list[dict]:
+    if not isinstance(details, dict):
+        return []
+    rows = []
+    for key, value in details.items():
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, list | tuple):
+            text = ", ".join(str(item) for item in value)
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}: {v}" for k, v in value.items())
+        else:
+            text = str(value)
+        label = _DETAIL_LABELS.get(key) or str(key).replace("_", " ").capitalize()
+        # Only web links become links: a report is untrusted input.
+        href = text if isinstance(value, str) and text.startswith(("https://", "http://")) else ""
+        rows.append({"label": label, "text": text, "href": href})
+    return rows
 
 
 def finding_claims(*, finding: Finding) -> list[Claim]:

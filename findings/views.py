@@ -30,6 +30,7 @@ def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
             "project": project,
             "finding": finding,
             "claims": selectors.finding_claims(finding=finding),
+            **selectors.finding_details(finding=finding),
             **selectors.finding_timeline(finding=finding),
             **selectors.finding_line_history(finding=finding),
             **selectors.finding_code_context(finding=finding),

@@ -51,7 +51,9 @@ class RawFinding:
     report of the same scope. ``fingerprint`` is the tool's own stable identifier when it gives
     one. ``snippet`` is the flagged source text when the report carries it; it must already be
     free of secrets. ``extra`` holds format-specific facts worth showing (package, versions,
-    advisory ids, CWE list, help URL), JSON-serialisable.
+    advisory ids, CWE list, help URL), JSON-serialisable. ``rule_details`` is what the report
+    says of the rule itself (name, help link, tags...), the same for all of the rule's
+    findings: parsers may share one dict between them, and nobody changes it.
     """
 
     tool: str
@@ -71,6 +73,7 @@ class RawFinding:
     suppressed: bool = False
     suppression_reason: str = ""
     extra: dict = field(default_factory=dict)
+    rule_details: dict = field(default_factory=dict)
 
 
 @dataclass(slots=True)

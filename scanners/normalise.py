@@ -154,6 +154,61 @@ class SourceLines:
         return content
 
 
+_TEXT_FIELDS = (2, 3, 4, 5, 6, 8, 9, 12, 14)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(row: tuple) -> bool:
+    """Whether a row's texts can be stored as they are: a JSON string may hold a NUL (no
+    PostgreSQL text can) or half of a UTF-16 pair (not UTF-8 at all)."""
+    text = "".join([row[i] for i in _TEXT_FIELDS])
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_text(text: str) -> str:
+    """``text`` with each NUL and lone surrogate replaced by U+FFFD, the replacement
+    character, as a decoder would show them."""
+    return _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
+def _extra_json(extra: dict) -> str:
+    if not extra:
+        return "{}"
+    try:
+        text = orjson.dumps(extra, default=str).decode()
+    except orjson.JSONEncodeError:  # a lone surrogate
+        text = ""
+    # PostgreSQL's jsonb refuses the escape \u0000 too.
+    if not text or "\\u0000" in text:
+        text = orjson.dumps(_storable_json(extra), default=str).decode()
+    return text
+
+
+def _storable_json(value):
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): _storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable_json(v) for v in value]
+    return value
+
+
+def _made_storable(row: tuple) -> tuple:
+    fixed = list(row)
+    for i in _TEXT_FIELDS:
+        fixed[i] = storable_text(fixed[i])
+    return tuple(fixed)
+
+
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
     """The line-independent identity of a finding, before its ordinal among equals is added."""
     if raw.fingerprint:
@@ -185,8 +240,17 @@ class RowMaker:
         self.branch = branch
         self.reader = reader
         self.scopes: dict[tuple[str, str], None] = {}
+        # What the report says of each rule its findings name (RawFinding.rule_details).
+        self.rules: dict[tuple[str, str], dict] = {}
         self.ordinals = Ordinals()
         self.rebuild(meta)
+
+    def rule_details(self) -> tuple[tuple[str, str, dict], ...]:
+        """(tool, rule id, details) of each rule the report described, storable."""
+        return tuple(
+            (storable_text(tool), storable_text(rule), _storable_json(details))
+            for (tool, rule), details in self.rules.items()
+        )
 
     def rebuild(self, meta: ReportMeta) -> None:
         roots = [*self.roots, meta.root, *meta.base_uris.values()]
@@ -204,7 +268,9 @@ class RowMaker:
                 self.source.lines(raw.path, path, raw.start_line, raw.end_line)
             )
         self.scopes.setdefault((raw.tool, raw.scope), None)
-        return (
+        if raw.rule_details:
+            self.rules.setdefault((raw.tool[:200], raw.rule_id[:300]), raw.rule_details)
+        row = (
             seq,
             self.ordinals(base_fingerprint(raw, path=path, branch=self.branch, content=content)),
             raw.tool[:200],
@@ -220,5 +286,6 @@ class RowMaker:
             snippet,
             raw.suppressed,
             raw.suppression_reason[:2000],
-            orjson.dumps(raw.extra, default=str).decode(),
+            _extra_json(raw.extra),
         )
+        return row if _storable(row) else _made_storable(row)

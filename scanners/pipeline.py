@@ -13,6 +13,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -295,25 +296,51 @@ def _import_scan(
 def _import_streamed(
     upload: _Upload, window: ReportWindow, *, project: Project | None, on_progress
 ) -> IngestResult:
-    events = reading.read_report(window, _setting(upload, project))
+    payloads = _Payloads()
+    events = reading.with_payload(reading.read_report(window, _setting(upload, project)), payloads)
     with reading.in_background(events) as parsed:
-        first = next(parsed)
-        facts = first if isinstance(first, reading.Start) else None
-        order = _order_key(project, first.commit, first.meta)
-        tick = _Ticker(on_progress, window, upload.size)
-        with transaction.atomic():
-            report = _open_report(upload, first.commit, first.branch, order)
-            with services.ScanMerge(_context(report, order)) as merge:
-                done = first if isinstance(first, reading.Done) else None
-                for event in parsed:
-                    if isinstance(event, reading.Batch):
-                        merge.add(event.rows)
-                        tick()
-                    elif isinstance(event, reading.Done):
-                        done = event
-                if facts is not None and not _same_place(project, facts, done, order):
-                    raise _FactsMoved
-                return _finish(upload, done, report, merge)
+        try:
+            first = next(parsed)
+            facts = first if isinstance(first, reading.Start) else None
+            order = _order_key(project, first.commit, first.meta)
+            tick = _Ticker(on_progress, window, upload.size)
+            with transaction.atomic():
+                report = _open_report(upload, first.commit, first.branch, order)
+                with services.ScanMerge(_context(report, order)) as merge:
+                    payloads.bind(merge)
+                    done = first if isinstance(first, reading.Done) else None
+                    for event in parsed:
+                        if isinstance(event, reading.Batch):
+                            merge.add(event.rows, event.payload)
+                            tick()
+                        elif isinstance(event, reading.Done):
+                            done = event
+                    if facts is not None and not _same_place(project, facts, done, order):
+                        raise _FactsMoved
+                    return _finish(upload, done, report, merge)
+        finally:
+            payloads.release()
+
+
+class _Payloads:
+    """Makes each batch's load payload on the parse thread (``merge.payload``), once the
+    merge that will load it exists: until then that thread waits, a batch ahead at most.
+    ``release`` lets it go on without one (the import failed before its merge began)."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._merge: services.ScanMerge | None = None
+
+    def bind(self, merge: services.ScanMerge) -> None:
+        self._merge = merge
+        self._ready.set()
+
+    def release(self) -> None:
+        self._ready.set()
+
+    def __call__(self, rows: list[tuple]) -> bytes | None:
+        self._ready.wait()
+        return self._merge.payload(rows) if self._merge is not None else None
 
 
 def _import_staged(
@@ -409,7 +436,7 @@ def _finish(upload: _Upload, done: reading.Done, report: Report, merge) -> Inges
     report.stored_path = _store_raw(upload.stored_from, upload.sha, upload.fmt, upload.name)
     report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
     report.tool_version = meta.tool_version[:100]
-    counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned)
+    counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules)
     notes = []
     if counts.historic:
         notes.append(

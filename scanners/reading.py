@@ -38,6 +38,9 @@ class Start:
 @dataclass(frozen=True)
 class Batch:
     rows: list[tuple]
+    payload: bytes | None = None
+    """The rows as the database will load them, when made beside the parse (see
+    :func:`with_payload`)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class Done:
     scopes: tuple[tuple[str, str], ...]
     scanned: tuple[str, ...] | None
     unrooted: int
+    rules: tuple[tuple[str, str, dict], ...] = ()
+    """(tool, rule id, details) of the rules the report described."""
 
 
 Event = Start | Batch | Done
@@ -123,6 +128,7 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
         scopes=scopes,
         scanned=scanned,
         unrooted=len(rows.paths.unrooted),
+        rules=rows.rule_details(),
     )
 
 
@@ -138,6 +144,17 @@ def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
     into.errors.extend(item.errors)
     if item.scanned_paths is not None:
         into.scanned_paths = (into.scanned_paths or []) + list(item.scanned_paths)
+
+
+def with_payload(
+    events: Iterator[Event], make: Callable[[list[tuple]], bytes | None]
+) -> Iterator[Event]:
+    """``events`` with each batch's rows also made into their load payload by ``make``, on
+    whichever thread reads the events."""
+    for event in events:
+        if isinstance(event, Batch):
+            event = Batch(event.rows, make(event.rows))
+        yield event
 
 
 @dataclass(frozen=True)

@@ -378,6 +378,32 @@ class RuleTitle(models.Model):
         return f"{self.project_id} {self.tool} {self.rule_id}: {self.title}"
 
 
+class Rule(models.Model):
+    """What a scanner's report says of one of its rules (a SARIF log's ``tool.driver.rules``):
+    name, help link, tags, precision, security severity, CWEs.
+
+    One row per project, tool and rule id, from the last imported report that described the
+    rule, instead of a copy on each of the rule's findings: a SARIF log repeats nothing, and
+    neither does the database. The finding page shows it beside the finding's own details.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="rules", db_index=False
+    )
+    tool = models.CharField(max_length=200)
+    rule_id = models.CharField(max_length=300)
+    details = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "tool", "rule_id"], name="rule_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.tool} {self.rule_id}"
+
+
 class AppendOnlyError(Exception):
     pass
 

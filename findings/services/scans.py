@@ -19,16 +19,13 @@ from django.utils import timezone
 from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
-from findings.models import Finding, Project, Report, ReportScope
+from findings.models import Finding, Project, Report, ReportScope, Rule
 from findings.services.projects import status_counts_refresh
+from findings.services.scan_copy import STAGE_COLUMNS, NewFindings, stage_payload
 
 _ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT,
     title TEXT, message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
     end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT"""
-_STAGE_COLUMNS = (
-    "seq, fingerprint, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
-    "end_line, snippet, suppressed, suppression_reason, extra"
-)
 # The position of ``suppressed`` in a staged row (scanners.normalise.RowMaker builds them).
 SUPPRESSED = 13
 _TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles")
@@ -39,16 +36,20 @@ MERGE_WORK_MEM = "64MB"
 """Sort and hash memory for the merge's own transaction (PostgreSQL)."""
 
 
-def _load(table: str, rows: Sequence[tuple]) -> None:
-    """Rows into one of the merge's temporary tables: COPY on PostgreSQL."""
+def _copy(table: str, columns: str, payload: bytes) -> None:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({_STAGE_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * 16)
-            cursor.executemany(f"INSERT INTO {table} ({_STAGE_COLUMNS}) VALUES ({marks})", rows)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            copy.write(payload)
+
+
+def _load(table: str, rows: Sequence[tuple], payload: bytes | None = None) -> None:
+    """Rows into one of the merge's temporary tables: COPY on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        _copy(table, STAGE_COLUMNS, stage_payload(rows) if payload is None else payload)
+        return
+    marks = ", ".join(["%s"] * 16)
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {table} ({STAGE_COLUMNS}) VALUES ({marks})", rows)
 
 
 class ScanStage:
@@ -155,6 +156,19 @@ class ScanMerge:
             .values_list("number", flat=True)
             .order_by("number")[:1]
         )
+        # A project's first report, streamed into PostgreSQL: each batch is copied straight
+        # into findings_finding (see add), without the temporary table.
+        self.new_findings = None
+        if self.empty and connection.vendor == "postgresql":
+            self.new_findings = NewFindings(
+                project_id=self.project.pk,
+                first_number=self.first_number,
+                branch=ctx.branch,
+                report_id=ctx.report.pk,
+                commit=ctx.commit,
+                seen_at=ctx.order_at,
+                now=sql.now,
+            )
         return self
 
     def __exit__(self, kind, *exc) -> None:
@@ -163,17 +177,28 @@ class ScanMerge:
             for table in _MERGE_TABLES:
                 self.sql.run(f"DROP TABLE IF EXISTS {table}")
 
-    def add(self, rows: Sequence[tuple]) -> None:
-        """Merge one batch of staged rows (scanners.normalise.RowMaker)."""
+    def payload(self, rows: Sequence[tuple]) -> bytes:
+        """What :meth:`add` loads for ``rows`` on PostgreSQL. It touches no connection, so
+        the thread that parses can make it while this one waits on the database."""
+        if self.new_findings is not None:
+            return self.new_findings.payload(rows)
+        return stage_payload(rows)
+
+    def add(self, rows: Sequence[tuple], payload: bytes | None = None) -> None:
+        """Merge one batch of staged rows (scanners.normalise.RowMaker), in report order;
+        ``payload``, when given, is :meth:`payload` of the same rows."""
         if not rows:
             return
-        _load("ad_batch", rows)
-        self._absorb("ad_batch")
-        # Not DELETE: the dead rows would stay in the table's pages, and every later batch
-        # would read them again.
-        self.sql.run(
-            "TRUNCATE ad_batch" if connection.vendor == "postgresql" else "DELETE FROM ad_batch"
-        )
+        if self.new_findings is not None:
+            self._insert_new(rows, payload or self.payload(rows))
+        else:
+            _load("ad_batch", rows, payload)
+            self._absorb("ad_batch")
+            # Not DELETE: the dead rows would stay in the table's pages, and every later
+            # batch would read them again.
+            self.sql.run(
+                "TRUNCATE ad_batch" if connection.vendor == "postgresql" else "DELETE FROM ad_batch"
+            )
         self.counts.total += len(rows)
         self.counts.suppressed += sum(1 for row in rows if row[SUPPRESSED])
 
@@ -183,6 +208,27 @@ class ScanMerge:
             self._absorb("ad_stage")
         self.counts.total += stage.count
         self.counts.suppressed += stage.suppressed
+
+    def _insert_new(self, rows: Sequence[tuple], payload: bytes) -> None:
+        """A batch of the project's first report: every row a new finding, copied in."""
+        ctx, sql, project = self.ctx, self.sql, self.project
+        _copy("findings_finding", NewFindings.columns, payload)
+        batch = "project_id = %s AND number >= %s AND number < %s"
+        span = [project.pk, self.next_number, self.next_number + len(rows)]
+        sql.run(
+            """INSERT INTO findings_sighting
+                (report_id, finding_id, path, start_line, end_line, suppressed)
+            SELECT %s, id, path, start_line, end_line, status = 'suppressed'
+            FROM findings_finding WHERE """
+            + batch,
+            [ctx.report.pk, *span],
+        )
+        sql.run(
+            "INSERT INTO ad_titles (tool, rule_id, title) "
+            "SELECT DISTINCT tool, rule_id, title FROM findings_finding WHERE " + batch,
+            span,
+        )
+        self.next_number += len(rows)
 
     def _absorb(self, source: str) -> None:
         """Match ``source``'s rows to the project's findings by fingerprint: the known ones
@@ -199,14 +245,20 @@ class ScanMerge:
                 status_reason, status_changed_at, first_seen_report_id, last_seen_report_id,
                 first_seen_commit, last_seen_commit, fixed_in_commit, first_seen_at,
                 last_seen_at, created_at)
-            SELECT %s, %s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1, s.fingerprint, s.tool,
+            SELECT %s, {number}, s.fingerprint, s.tool,
                 s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
                 s.start_line, s.end_line, s.snippet, {extra},
                 CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
                 %s, %s, %s, %s, %s, '', %s, %s, %s"""
+        # New findings are numbered in report order. In a project's first report every row is
+        # new and ``seq`` is the row's place in the report, so the number needs no sort.
+        if self.empty:
+            number, base = "%s + s.seq", self.first_number
+        else:
+            number, base = "%s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1", self.next_number
         values = [
             project.pk,
-            self.next_number,
+            base,
             ctx.branch,
             sql.now,
             ctx.report.pk,
@@ -229,27 +281,30 @@ class ScanMerge:
             # it) leaves finding_fingerprint, fingerprint first, the only index to look with.
             # A project without findings (its first report) has nothing to look up: the
             # report's fingerprints are distinct and the project row is locked.
-            matched = (
-                "SELECT s.*, CAST(NULL AS BIGINT) AS finding_id,"
-                f" CAST(NULL AS TIMESTAMPTZ) AS known_at FROM {source} s"
-                if self.empty
-                else f"""SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
-                    FROM {source} s LEFT JOIN LATERAL (
-                        SELECT id, last_seen_at FROM findings_finding
-                        WHERE fingerprint = s.fingerprint AND project_id + 0 = %s LIMIT 1
-                    ) f ON true"""
-            )
-            new = sql.run(
-                f"""WITH matched AS MATERIALIZED ({matched}),
-                known AS ({known.format(id="s.finding_id", last_seen="s.known_at")}
-                    FROM matched s WHERE s.finding_id IS NOT NULL),
-                new AS ({insert.format(extra="CAST(s.extra AS jsonb)")}
-                    FROM matched s WHERE s.finding_id IS NULL
-                    RETURNING id, path, start_line, end_line, status)
-                {sighting} FROM new""",
-                [*([] if self.empty else [project.pk]), sql.at, *values]
-                + [ctx.report.pk, True, False],
-            )
+            sightings = [ctx.report.pk, True, False]
+            if self.empty:
+                new = sql.run(
+                    f"""WITH new AS ({insert.format(extra="CAST(s.extra AS jsonb)", number=number)}
+                    FROM {source} s RETURNING id, path, start_line, end_line, status)
+                    {sighting} FROM new""",
+                    [*values, *sightings],
+                )
+            else:
+                new = sql.run(
+                    f"""WITH matched AS MATERIALIZED (
+                        SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
+                        FROM {source} s LEFT JOIN LATERAL (
+                            SELECT id, last_seen_at FROM findings_finding
+                            WHERE fingerprint = s.fingerprint AND project_id + 0 = %s LIMIT 1
+                        ) f ON true),
+                    known AS ({known.format(id="s.finding_id", last_seen="s.known_at")}
+                        FROM matched s WHERE s.finding_id IS NOT NULL),
+                    new AS ({insert.format(extra="CAST(s.extra AS jsonb)", number=number)}
+                        FROM matched s WHERE s.finding_id IS NULL
+                        RETURNING id, path, start_line, end_line, status)
+                    {sighting} FROM new""",
+                    [project.pk, sql.at, *values, *sightings],
+                )
             if new:
                 # For RuleTitle, recorded once in finish: the rule-title trigger is off in
                 # this transaction (see __enter__).
@@ -258,7 +313,9 @@ class ScanMerge:
                     f"SELECT DISTINCT tool, rule_id, title FROM {source}"
                 )
         elif self.empty:
-            new = sql.run(insert.format(extra="s.extra") + f" FROM {source} s", values)
+            new = sql.run(
+                insert.format(extra="s.extra", number=number) + f" FROM {source} s", values
+            )
         else:
             sql.run(
                 known.format(id="f.id", last_seen="f.last_seen_at")
@@ -267,7 +324,7 @@ class ScanMerge:
                 [sql.at, project.pk],
             )
             new = sql.run(
-                insert.format(extra="s.extra")
+                insert.format(extra="s.extra", number=number)
                 + f""" FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
                     WHERE f.fingerprint = s.fingerprint AND f.project_id + 0 = %s)""",
                 [*values, project.pk],
@@ -288,10 +345,33 @@ class ScanMerge:
         self.next_number += new
 
     def finish(
-        self, *, scopes: tuple[tuple[str, str], ...], scanned_paths: tuple[str, ...] | None
+        self,
+        *,
+        scopes: tuple[tuple[str, str], ...],
+        scanned_paths: tuple[str, ...] | None,
+        rules: Sequence[tuple[str, str, dict]] = (),
     ) -> ScanCounts:
-        """The lifecycle pass once every row is in; returns the report's counts."""
+        """The lifecycle pass once every row is in; returns the report's counts. ``rules``
+        are (tool, rule id, details) as the report describes its rules: they replace what
+        an earlier report said."""
         ctx, sql, project, counts = self.ctx, self.sql, self.project, self.counts
+        if rules:
+            Rule.objects.bulk_create(
+                [
+                    Rule(
+                        project=project,
+                        tool=tool,
+                        rule_id=rule_id,
+                        details=details,
+                        updated_at=sql.now,
+                    )
+                    for tool, rule_id, details in rules
+                ],
+                batch_size=500,
+                update_conflicts=True,
+                unique_fields=["project", "tool", "rule_id"],
+                update_fields=["details", "updated_at"],
+            )
         sql.analyze("ad_seen")
         first_number = self.first_number
         new_count = self.next_number - first_number

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from findings import services
-from findings.models import Event, Finding, Project, Report, RuleTitle, Sighting
+from findings.models import Event, Finding, Project, Report, Rule, RuleTitle, Sighting
 from scanners import pipeline, reading
 from scanners.pipeline import IngestError, Options, ingest_file
 
@@ -49,7 +49,7 @@ def sarif_log(count: int, *, provenance_last: bool = False) -> bytes:
 def everything() -> list:
     return [
         list(model.objects.order_by("pk").values())
-        for model in (Project, Report, Finding, Sighting, Event, RuleTitle)
+        for model in (Project, Report, Finding, Sighting, Event, RuleTitle, Rule)
     ]
 
 
@@ -137,7 +137,7 @@ def test_the_parsing_thread_stops_when_the_merge_fails(tmp_path, monkeypatch):
     path = tmp_path / "many.sarif"
     path.write_bytes(sarif_log(3 * reading.BATCH))
 
-    def explode(self, rows):
+    def explode(self, rows, payload=None):
         raise RuntimeError("injected failure in a batch")
 
     monkeypatch.setattr(services.ScanMerge, "add", explode)
@@ -152,3 +152,98 @@ def test_the_parsing_thread_stops_when_the_merge_fails(tmp_path, monkeypatch):
     # The file is free again: the same import now succeeds.
     monkeypatch.undo()
     assert ingest_file(Path(path), project_key="FAIL").new == 3 * reading.BATCH
+
+
+def test_the_parsing_thread_stops_when_the_import_fails_before_its_merge_begins(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "early.sarif"
+    path.write_bytes(sarif_log(3 * reading.BATCH))
+
+    def refuse(self):
+        raise RuntimeError("injected failure before the merge")
+
+    monkeypatch.setattr(services.ScanMerge, "__enter__", refuse)
+    before = everything()
+    with pytest.raises(RuntimeError, match="before the merge"):
+        ingest_file(path, project_key="EARLY")
+    assert everything() == before
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name == "auditdash-parse"]
+
+
+AWKWARD = [
+    r"tab\there",
+    r"two\nlines\r\nand more",
+    r"back\\slash \\N \\t not escapes",
+    r"nul\u0000inside",
+    r"lone \ud800 surrogate",
+    "accents éß and 🦀",
+    r"\\N",
+    "",
+]
+"""JSON-escaped texts: each must come out of the database as the report meant it."""
+
+
+def awkward_log() -> bytes:
+    results = []
+    for i, text in enumerate(AWKWARD):
+        results.append(
+            f"""{{"ruleId": "r{i}", "message": {{"text": "msg {text}"}},
+            "locations": [{{"logicalLocations": [{{"name": "fn {text}"}}], "physicalLocation": {{
+                "artifactLocation": {{"uri": "src/f{i} {text}.py"}},
+                "region": {{"startLine": {i + 1}, "snippet": {{"text": "code {text}"}}}}}}}}]}}"""
+        )
+    rules = ", ".join(
+        f"""{{"id": "r{i}", "shortDescription": {{"text": "title {text}"}},
+        "helpUri": "https://example.test/r{i}", "properties": {{"tags": ["t {text}"]}}}}"""
+        for i, text in enumerate(AWKWARD)
+    )
+    return (
+        '{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Odd", '
+        f'"rules": [{rules}]}}}}, "results": [{", ".join(results)}]}}]}}'
+    ).encode()
+
+
+def stored(text: str) -> str:
+    """What the database keeps of a decoded text: NUL and lone surrogates become U+FFFD."""
+    return text.replace("\x00", "\ufffd").replace("\ud800", "\ufffd")
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first report", "later report"])
+def test_texts_with_tabs_newlines_backslashes_nul_and_broken_unicode_are_kept(tmp_path, first):
+    """A project's first report is copied straight into the findings table (PostgreSQL), a
+    later one merged through a temporary table: both keep every text as the report meant it,
+    with what no database column can hold (NUL, half a UTF-16 pair) shown as U+FFFD."""
+    if not first:
+        earlier = tmp_path / "earlier.sarif"
+        earlier.write_bytes(sarif_log(3))
+        ingest_file(earlier, project_key="ODD")
+    path = tmp_path / "odd.sarif"
+    path.write_bytes(awkward_log())
+    result = ingest_file(path, project_key="ODD")
+    assert result.new == len(AWKWARD)
+    texts = [json.loads(f'"{text}"') for text in AWKWARD]
+    offset = 0 if first else 3
+    findings = Finding.objects.filter(project__key="ODD", number__gt=offset).order_by("number")
+    assert [f.rule_id for f in findings] == [f"r{i}" for i in range(len(AWKWARD))]
+    for finding, text in zip(findings, texts, strict=True):
+        assert finding.message == stored(f"msg {text}")
+        assert finding.title == " ".join(stored(f"title {text}").split())  # one line
+        assert finding.snippet == stored(f"code {text}")
+        # Paths are normalised: a backslash is a Windows separator.
+        assert finding.path == stored(f"src/f{finding.rule_id[1:]} {text}.py").replace("\\", "/")
+        assert finding.extra == {"logical_location": stored(f"fn {text}")}
+        assert finding.status == "open"
+        sighting = Sighting.objects.get(finding=finding)
+        assert (sighting.path, sighting.start_line) == (finding.path, finding.start_line)
+    rules = {rule.rule_id: rule.details for rule in Rule.objects.filter(project__key="ODD")}
+    for i, text in enumerate(texts):
+        assert rules[f"r{i}"] == {
+            "tags": [stored(f"t {text}")],
+            "help_uri": f"https://example.test/r{i}",
+        }
+    assert set(RuleTitle.objects.filter(project__key="ODD").values_list("title", flat=True)) >= {
+        " ".join(stored(f"title {text}").split()) for text in texts
+    }

@@ -39,7 +39,8 @@ class Rule:
     level: str | None
     severity: str | None
     cwes: list[str]
-    extra: dict
+    details: dict
+    """For RawFinding.rule_details: one dict shared by the rule's findings."""
     messages: dict[str, str]
     component: Component
 
@@ -141,26 +142,26 @@ class Run:
         tags = [tag for tag in properties.get("tags") or () if isinstance(tag, str)]
         cwes = cwes_in(tags, properties.get("cwe"))
         score = properties.get("security-severity")
-        extra: dict = {}
+        details: dict = {}
         if name:
-            extra["rule_name"] = name
+            details["rule_name"] = name
         if tags:
-            extra["tags"] = tags
+            details["tags"] = tags
         if isinstance(properties.get("precision"), str):
-            extra["precision"] = properties["precision"]
+            details["precision"] = properties["precision"]
         if help_uri:
-            extra["help_uri"] = help_uri
+            details["help_uri"] = help_uri
         if score is not None and not isinstance(score, dict | list):
-            extra["security_severity"] = str(score)
+            details["security_severity"] = str(score)
         if cwes:
-            extra["cwes"] = cwes
+            details["cwes"] = cwes
         return Rule(
             id=rule_id,
             title=_one_line(short or name),
             level=level,
             severity=score_severity(score),
             cwes=cwes,
-            extra=extra,
+            details=details,
             messages=self._strings(data.get("messageStrings"), f"{where}.messageStrings"),
             component=component,
         )
@@ -293,12 +294,11 @@ class Run:
                 self._where(number),
                 "the result has neither a rule id nor a message; expected at least one",
             )
+        extra: dict = {}
         if rule is not None:
-            extra = rule.extra.copy()
             cwes = rule.cwes
             title = rule.title or rule_id
         else:
-            extra = {}
             cwes = []
             title = rule_id or _first_line(message)
         if state is not None:
@@ -336,6 +336,7 @@ class Run:
             cwe=cwes[0] if cwes else "",
             scope=self.scope,
             extra=extra,
+            rule_details=rule.details if rule is not None else {},
         )
         locations = get("locations")
         if locations:
