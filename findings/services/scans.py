@@ -213,20 +213,18 @@ class ScanMerge:
         """A batch of the project's first report: every row a new finding, copied in."""
         ctx, sql, project = self.ctx, self.sql, self.project
         _copy("findings_finding", NewFindings.columns, payload)
-        batch = "project_id = %s AND number >= %s AND number < %s"
-        span = [project.pk, self.next_number, self.next_number + len(rows)]
+        # One read of the batch's new findings gives their sightings and their rule titles.
         sql.run(
-            """INSERT INTO findings_sighting
+            """WITH batch AS MATERIALIZED (
+                SELECT id, tool, rule_id, title, path, start_line, end_line, status
+                FROM findings_finding
+                WHERE project_id = %s AND number >= %s AND number < %s),
+            sightings AS (INSERT INTO findings_sighting
                 (report_id, finding_id, path, start_line, end_line, suppressed)
-            SELECT %s, id, path, start_line, end_line, status = 'suppressed'
-            FROM findings_finding WHERE """
-            + batch,
-            [ctx.report.pk, *span],
-        )
-        sql.run(
-            "INSERT INTO ad_titles (tool, rule_id, title) "
-            "SELECT DISTINCT tool, rule_id, title FROM findings_finding WHERE " + batch,
-            span,
+                SELECT %s, id, path, start_line, end_line, status = 'suppressed' FROM batch)
+            INSERT INTO ad_titles (tool, rule_id, title)
+            SELECT DISTINCT tool, rule_id, title FROM batch""",
+            [project.pk, self.next_number, self.next_number + len(rows), ctx.report.pk],
         )
         self.next_number += len(rows)
 
