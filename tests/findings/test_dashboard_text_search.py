@@ -14,6 +14,7 @@ from tests.findings.test_dashboard_board import make_findings
 pytestmark = pytest.mark.django_db
 
 text_search = importlib.import_module("findings.migrations.0040_text_search")
+title_trigrams = importlib.import_module("findings.migrations.0044_rule_title_trigrams")
 
 
 def titles(project, q: str, status: str = "open") -> list[str]:
@@ -70,6 +71,34 @@ def test_a_word_in_more_titles_than_the_cap_still_finds_every_match(acme, monkey
     assert len(titles(acme, "eval")) == 4
 
 
+def test_past_the_cap_the_words_stay_literal_and_any_case(acme, monkeypatch):
+    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 1)
+    make_findings(acme, 2, title="Coverage AT 100% here")
+    make_findings(acme, 2, title="Coverage at 1000 there")
+    assert titles(acme, "at 100%") == ["Coverage AT 100% here 1", "Coverage AT 100% here 2"]
+    assert titles(acme, "at_1") == []
+
+
+def test_a_project_with_more_rules_than_can_be_listed_is_searched_by_rule_in_sql(acme, monkeypatch):
+    monkeypatch.setattr("findings.dashboard_selectors.RULES_CAP", 1)
+    make_findings(acme, 2, title="Use of eval")
+    Finding.objects.filter(project=acme, number=1).update(rule_id="python.eval-use")
+    Finding.objects.filter(project=acme, number=2).update(rule_id="python.exec-use")
+    assert titles(acme, "EVAL-use") == ["Use of eval 1"]
+    monkeypatch.setattr("findings.dashboard_selectors.RULES_CAP", 5000)
+    assert titles(acme, "EVAL-use") == ["Use of eval 1"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_rule_titles_carry_trigram_indexes():
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'findings_ruletitle'")
+        indexes = {name for (name,) in cursor.fetchall()}
+    assert set(title_trigrams.INDEXES) <= indexes
+
+
 @pytest.mark.postgres
 def test_on_postgresql_the_old_trigram_indexes_are_gone():
     if connection.vendor != "postgresql":
@@ -92,7 +121,8 @@ def test_the_migration_changes_nothing_on_sqlite(capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(capsys):
+@pytest.mark.parametrize("migration", [text_search, title_trigrams], ids=["findings", "rules"])
+def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(capsys, migration):
     ran: list[str] = []
 
     class Editor:
@@ -103,7 +133,7 @@ def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(c
             if "EXTENSION" in sql:
                 raise DatabaseError("permission denied to create extension pg_trgm")
 
-    text_search.create_indexes(None, Editor())
+    migration.create_indexes(None, Editor())
     out = capsys.readouterr().out
     assert "skipped the trigram indexes" in out and "permission denied" in out
     assert "still works" in out
