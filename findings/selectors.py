@@ -316,10 +316,10 @@ def finding_details(*, finding: Finding) -> dict:
         .values_list("details", flat=True)
         .first()
     )
-    return {
-        "finding_details": _detail_rows(finding.extra),
-        "rule_details": _detail_rows(rule),
-    }
+    if isinstance(rule, dict) and rule.get("rule_name") == finding.rule_id:
+        rule = {key: value for key, value in rule.items() if key != "rule_name"}
+    own = [row for row in _detail_rows(finding.extra) if row["text"] != finding.message]
+    return {"finding_details": own, "rule_details": _detail_rows(rule)}
 
 
 def _detail_rows(details: object) -> list[dict]:

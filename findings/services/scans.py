@@ -354,6 +354,7 @@ class ScanMerge:
         an earlier report said."""
         ctx, sql, project, counts = self.ctx, self.sql, self.project, self.counts
         if rules:
+            now = timezone.now()
             Rule.objects.bulk_create(
                 [
                     Rule(
@@ -361,7 +362,7 @@ class ScanMerge:
                         tool=tool,
                         rule_id=rule_id,
                         details=details,
-                        updated_at=sql.now,
+                        updated_at=now,
                     )
                     for tool, rule_id, details in rules
                 ],
