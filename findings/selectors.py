@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 import nh3
@@ -11,6 +12,7 @@ from markdown_it import MarkdownIt
 from findings.access import projects_for
 from findings.lifecycle import OPEN_LIKE, Status
 from findings.models import (
+    Check,
     Claim,
     Document,
     Finding,
@@ -345,7 +347,7 @@ def _detail_rows(details: object) -> list[dict]:
 def finding_claims(*, finding: Finding) -> list[Claim]:
     """Claims that speak about a finding (their own, or linked and not undone), newest first."""
     live = [FindingLink.State.SUGGESTED, FindingLink.State.CONFIRMED]
-    return list(
+    claims = list(
         Claim.objects.filter(Q(finding=finding) | Q(links__finding=finding, links__state__in=live))
         .distinct()
         .select_related("report", "report__document", "verification")
@@ -358,6 +360,16 @@ def finding_claims(*, finding: Finding) -> list[Claim]:
         )
         .order_by("-report__created_at", "line", "id")
     )
+    # The Checks behind each claim's newest verification, read in one query for all of them.
+    verifications = [claim.verification for claim in claims if hasattr(claim, "verification")]
+    by_run: dict = defaultdict(list)
+    if verifications:
+        for check in Check.objects.filter(run__in={v.run for v in verifications}).order_by("id"):
+            by_run[check.run].append(check)
+    for claim in claims:
+        verification = getattr(claim, "verification", None)
+        claim.checks_here = by_run.get(verification.run, []) if verification else []
+    return claims
 
 
 # --- history of a finding's lines ----------------------------------------------------------

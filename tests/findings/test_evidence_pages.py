@@ -51,3 +51,26 @@ def test_an_unchecked_claim_and_an_unlinked_project_say_so(
     assert "not checked yet" in page
     assert "No repository is linked" in page
     assert "manage.py link-repo --project LILY" in page
+
+
+def test_the_checks_of_many_claims_cost_the_page_no_query_each(
+    owner_client,
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+    django_assert_max_num_queries,
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    first = make_claim(project, commits=[fix[:7]], files=[{"path": "app.py", "lines": [[3, 3]]}])
+    claim_verify(claim=first)
+    url = f"/p/LILY/findings/{first.finding.number}/"
+    with django_assert_max_num_queries(1000) as one:
+        owner_client.get(url)
+    for _ in range(3):
+        claim = make_claim(project, commits=[fix[:7]], finding=first.finding)
+        claim_verify(claim=claim)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = owner_client.get(url).content.decode()
+    # Every claim's table of checks is there, each with its own rows.
+    assert page.count('class="grid checks"') == 4
+    assert page.count("diff_overlaps") >= 4
