@@ -318,10 +318,15 @@ def finding_details(*, finding: Finding) -> dict:
         .values_list("details", flat=True)
         .first()
     )
-    if isinstance(rule, dict) and rule.get("rule_name") == finding.rule_id:
+    rule = rule if isinstance(rule, dict) else {}
+    if rule.get("rule_name") == finding.rule_id:
         rule = {key: value for key, value in rule.items() if key != "rule_name"}
-    own = [row for row in _detail_rows(finding.extra) if row["text"] != finding.message]
-    return {"finding_details": own, "rule_details": _detail_rows(rule)}
+    # Findings imported before rules were kept apart carry a copy of their rule's metadata:
+    # shown once, with the rule.
+    extra = finding.extra if isinstance(finding.extra, dict) else {}
+    own = {key: value for key, value in extra.items() if rule.get(key, ...) != value}
+    rows = [row for row in _detail_rows(own) if row["text"] != finding.message]
+    return {"finding_details": rows, "rule_details": _detail_rows(rule)}
 
 
 def _detail_rows(details: object) -> list[dict]:

@@ -116,3 +116,16 @@ def test_a_vulnerable_dependency_shows_its_package_and_fix_versions(owner_client
     assert "3.2.5" in page and "CVE-2021-35042" in page
     # The advisory's text is the message already; it is not repeated as a detail.
     assert page.count("SQL injection in QuerySet.order_by.") == 1
+
+
+def test_a_finding_that_still_carries_a_copy_of_its_rule_shows_it_once(owner_client, tmp_path):
+    path = tmp_path / "codeql.sarif"
+    path.write_bytes(sarif([SQL_RULE], [result("py/sql-injection", 3)]))
+    ingest_file(path, project_key="DETAIL")
+    finding = Finding.objects.get(project__key="DETAIL")
+    # As imports before Rule existed left it: the rule's metadata copied onto the finding.
+    rule = Rule.objects.get(project__key="DETAIL")
+    Finding.objects.filter(pk=finding.pk).update(extra={**rule.details, "kind": "fail"})
+    page = page_of(owner_client, finding)
+    assert page.count("Security severity") == 1 and page.count("security, external/cwe") == 1
+    assert "Kind" in page
