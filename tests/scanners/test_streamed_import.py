@@ -247,3 +247,43 @@ def test_texts_with_tabs_newlines_backslashes_nul_and_broken_unicode_are_kept(tm
     assert set(RuleTitle.objects.filter(project__key="ODD").values_list("title", flat=True)) >= {
         " ".join(stored(f"title {text}").split()) for text in texts
     }
+
+
+def test_a_first_report_copied_in_stores_what_the_merge_would_store(tmp_path):
+    """The first-report shortcut (COPY straight into findings, PostgreSQL) and the merge
+    through a temporary table store the same values in every column."""
+    path = tmp_path / "log.sarif"
+    path.write_bytes(sarif_log(reading.BATCH + 7))
+    # FRESH gets the shortcut; MERGED already has a finding, so the same log is merged.
+    ingest_file(path, project_key="FRESH", options=Options(commit=COMMIT, branch="dev"))
+    services.project_get_or_create(key="MERGED")
+    seed = tmp_path / "seed.sarif"
+    seed.write_bytes(sarif_log(1).replace(b'"CodeQL"', b'"Other"'))
+    ingest_file(seed, project_key="MERGED", options=Options(commit="4" * 40, branch="dev"))
+    ingest_file(path, project_key="MERGED", options=Options(commit=COMMIT, branch="dev"))
+
+    skip = {"id", "project_id", "number", "first_seen_report_id", "last_seen_report_id"}
+    skip |= {"status_changed_at", "created_at", "first_seen_at", "last_seen_at"}
+
+    def rows(key: str) -> list[dict]:
+        found = Finding.objects.filter(project__key=key, tool="CodeQL").order_by("number")
+        return [
+            {name: value for name, value in row.items() if name not in skip}
+            for row in found.values()
+        ]
+
+    fresh, merged = rows("FRESH"), rows("MERGED")
+    assert len(fresh) == reading.BATCH + 7 and fresh == merged
+    assert fresh[0]["first_seen_commit"] == fresh[0]["last_seen_commit"] == COMMIT
+    assert fresh[0]["branch"] == "dev" and fresh[0]["fixed_in_commit"] == ""
+    for key in ("FRESH", "MERGED"):
+        report = Report.objects.get(project__key=key, commit=COMMIT)
+        found = Finding.objects.filter(project__key=key, tool="CodeQL")
+        assert set(found.values_list("first_seen_report_id", "last_seen_report_id")) == {
+            (report.pk, report.pk)
+        }
+        assert Sighting.objects.filter(report=report).count() == reading.BATCH + 7
+        numbers = list(found.order_by("number").values_list("number", flat=True))
+        assert numbers == list(range(numbers[0], numbers[0] + reading.BATCH + 7))
+        seen = set(found.values_list("first_seen_at", "last_seen_at", "created_at"))
+        assert len(seen) == 1
