@@ -307,10 +307,8 @@ _DETAIL_LABELS = {
 }
 
 
-def finding_details(*, finding: Finding) -> dict:
-    """What the scanner said beyond the finding's own fields, as label/text rows: about this
-    finding (its ``extra``: package versions, baseline state, ...) and about its rule (name,
-    help link, tags, precision, ..., kept once per rule: see :class:`Rule`)."""
+def rule_details(*, finding: Finding) -> dict:
+    """What the scanner said of the finding's rule (see :class:`Rule`); {} when nothing."""
     rule = (
         Rule.objects.filter(
             project_id=finding.project_id, tool=finding.tool, rule_id=finding.rule_id
@@ -318,7 +316,14 @@ def finding_details(*, finding: Finding) -> dict:
         .values_list("details", flat=True)
         .first()
     )
-    rule = rule if isinstance(rule, dict) else {}
+    return rule if isinstance(rule, dict) else {}
+
+
+def finding_details(*, finding: Finding) -> dict:
+    """What the scanner said beyond the finding's own fields, as label/text rows: about this
+    finding (its ``extra``: package versions, baseline state, ...) and about its rule (name,
+    help link, tags, precision, ..., kept once per rule: see :class:`Rule`)."""
+    rule = rule_details(finding=finding)
     if rule.get("rule_name") == finding.rule_id:
         rule = {key: value for key, value in rule.items() if key != "rule_name"}
     # Findings imported before rules were kept apart carry a copy of their rule's metadata:

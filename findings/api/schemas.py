@@ -134,6 +134,14 @@ class FindingDetail(FindingOut):
     message: str
     snippet: str
     status_reason: str
+    details: dict = Field(
+        description="What the scanner said of this result beyond the fields above "
+        "(package and fix versions, baseline state, logical location...)."
+    )
+    rule: dict = Field(
+        description="What the scanner said of the rule: name, help URI, tags, precision, "
+        "security severity, CWEs (from the last report that described it)."
+    )
     allowed_events: list[str] = Field(
         description="Transitions the caller may apply now (POST …/transition)."
     )

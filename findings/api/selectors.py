@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from findings.dashboard_selectors import BoardFilter, filtered_findings
 from findings.models import Finding, Project, Report, Severity
-from findings.selectors import finding_claims, finding_timeline
+from findings.selectors import finding_claims, finding_timeline, rule_details
 
 MAX_PAGE = 500
 _FINDING_CURSOR = re.compile(r"^([1-5])\.([0-9]{1,10})$")
@@ -124,6 +124,8 @@ def finding_detail(*, finding: Finding, project: Project) -> dict:
         "message": finding.message,
         "snippet": finding.snippet,
         "status_reason": finding.status_reason,
+        "details": finding.extra if isinstance(finding.extra, dict) else {},
+        "rule": rule_details(finding=finding),
         "events": [
             {
                 "at": event.created_at,

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
-from findings.models import ApiToken, Event, Finding, Report, Role
+from findings.models import ApiToken, Event, Finding, Report, Role, Rule
 from findings.services import (
     finding_transition,
     membership_remove,
@@ -387,6 +387,25 @@ def test_one_finding_comes_with_its_timeline(client, acme, developer, viewer_tok
     assert data["key"] == f"ACME-{finding.number}" and data["status"] == "claimed"
     assert [(e["action"], e["actor"]) for e in data["events"]] == [("claim", "dana")]
     assert data["allowed_events"] == []  # a viewer may only read
+
+
+def test_one_finding_says_what_the_scanner_said_of_it_and_of_its_rule(client, acme, viewer_token):
+    finding = make_finding(acme, title="SQL injection")
+    Finding.objects.filter(pk=finding.pk).update(extra={"baseline_state": "new"})
+    Rule.objects.create(
+        project=acme,
+        tool=finding.tool,
+        rule_id=finding.rule_id,
+        details={"help_uri": "https://example.test/rule", "precision": "high"},
+        updated_at=timezone.now(),
+    )
+
+    data = client.get(
+        f"/api/v1/projects/ACME/findings/{finding.number}", **bearer(viewer_token)
+    ).json()
+
+    assert data["details"] == {"baseline_state": "new"}
+    assert data["rule"] == {"help_uri": "https://example.test/rule", "precision": "high"}
 
 
 def test_a_transition_through_the_api_is_recorded_for_the_tokens_creator(
