@@ -9,6 +9,7 @@ batched inserts on SQLite).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from django.utils import timezone
 from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
-from findings.models import Finding, Project, Report, ReportScope, Rule
+from findings.models import Finding, Project, Report, ReportScope, Rule, StatusCount
 from findings.services.projects import status_counts_refresh
 from findings.services.scan_copy import STAGE_COLUMNS, NewFindings, stage_payload
 
@@ -128,6 +129,8 @@ class ScanMerge:
         self.ctx = context
         self.sql = _MergeSQL(context)
         self.counts = ScanCounts()
+        # (severity, status) of the findings a first report copies in: its status summary.
+        self.cells: Counter[tuple[int, str]] = Counter()
 
     def __enter__(self) -> ScanMerge:
         ctx, sql = self.ctx, self.sql
@@ -225,6 +228,9 @@ class ScanMerge:
             INSERT INTO ad_titles (tool, rule_id, title)
             SELECT DISTINCT tool, rule_id, title FROM batch""",
             [project.pk, self.next_number, self.next_number + len(rows), ctx.report.pk],
+        )
+        self.cells.update(
+            (row[7], Status.SUPPRESSED if row[SUPPRESSED] else Status.OPEN) for row in rows
         )
         self.next_number += len(rows)
 
@@ -530,16 +536,26 @@ class ScanMerge:
             "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
             f"AND status IN {_in(lifecycle.OPEN_LIKE)}"
         )
-        counts.new = (
-            sql.scalar(
-                f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status = %s",
-                [*new_params, Status.OPEN],
+        # A first report copied in whole, none of it history: every row is a new finding,
+        # open unless suppressed, and the rows themselves give the status summary.
+        copied = new_count and sum(self.cells.values()) == new_count and not counts.historic
+        if copied:
+            counts.new = new_count - counts.suppressed
+            StatusCount.objects.filter(project=project).delete()
+            StatusCount.objects.bulk_create(
+                StatusCount(project=project, severity=severity, status=status, n=n)
+                for (severity, status), n in self.cells.items()
             )
-            if new_count
-            else 0
-        )
-
-        status_counts_refresh(project_id=project.pk)
+        else:
+            counts.new = (
+                sql.scalar(
+                    f"SELECT COUNT(*) FROM findings_finding WHERE {new_findings} AND status = %s",
+                    [*new_params, Status.OPEN],
+                )
+                if new_count
+                else 0
+            )
+            status_counts_refresh(project_id=project.pk)
         ReportScope.objects.bulk_create(
             ReportScope(
                 report=ctx.report,

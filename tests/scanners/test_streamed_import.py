@@ -10,7 +10,16 @@ import pytest
 from django.db import connection
 
 from findings import services
-from findings.models import Event, Finding, Project, Report, Rule, RuleTitle, Sighting
+from findings.models import (
+    Event,
+    Finding,
+    Project,
+    Report,
+    Rule,
+    RuleTitle,
+    Sighting,
+    StatusCount,
+)
 from scanners import pipeline, reading
 from scanners.pipeline import IngestError, Options, ingest_file
 
@@ -287,3 +296,23 @@ def test_a_first_report_copied_in_stores_what_the_merge_would_store(tmp_path):
         assert numbers == list(range(numbers[0], numbers[0] + reading.BATCH + 7))
         seen = set(found.values_list("first_seen_at", "last_seen_at", "created_at"))
         assert len(seen) == 1
+
+
+def test_a_first_report_counts_its_suppressed_results_apart_and_sums_up_by_status(tmp_path):
+    log = json.loads(sarif_log(reading.BATCH + 3))
+    for result in log["runs"][0]["results"][:4]:
+        result["suppressions"] = [{"kind": "inSource"}]
+    path = tmp_path / "some-suppressed.sarif"
+    path.write_bytes(json.dumps(log).encode())
+    result = ingest_file(path, project_key="SUMS")
+    assert (result.new, result.suppressed) == (reading.BATCH - 1, 4)
+    project = Project.objects.get(key="SUMS")
+    summary = {
+        (cell.severity, cell.status): cell.n for cell in StatusCount.objects.filter(project=project)
+    }
+    recount = {}
+    for severity, status in Finding.objects.filter(project=project).values_list(
+        "severity", "status"
+    ):
+        recount[(severity, status)] = recount.get((severity, status), 0) + 1
+    assert summary == recount and sum(n for (_, s), n in summary.items() if s == "suppressed") == 4
