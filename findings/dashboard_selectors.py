@@ -97,9 +97,11 @@ class TextMatch:
                     : TEXT_PAIRS_CAP + 1
                 ]
             )
-            if len(found) > TEXT_PAIRS_CAP:
+            if len(found) > TEXT_PAIRS_CAP:  # the list may be cut short: read findings
                 return cls(too_many=True)
             rules = set(found)
+        if len(rules) > TEXT_PAIRS_CAP:
+            return cls(too_many=True)
         # Rows, not distinct values, are capped: the scan then stops at the cap for a common
         # word instead of reading every title a project has (thousands per rule when a tool
         # titles findings by their message). Past the cap the findings' own texts are read.

@@ -138,3 +138,11 @@ def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(c
     assert "skipped the trigram indexes" in out and "permission denied" in out
     assert "still works" in out
     assert ran == ["CREATE EXTENSION IF NOT EXISTS pg_trgm"]
+
+
+def test_words_in_more_rule_ids_than_the_cap_still_find_every_match(acme, monkeypatch):
+    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 2)
+    make_findings(acme, 3, title="Use of eval")
+    for number in (1, 2, 3):
+        Finding.objects.filter(project=acme, number=number).update(rule_id=f"eval-{number}")
+    assert titles(acme, "EVAL-") == ["Use of eval 1", "Use of eval 2", "Use of eval 3"]
