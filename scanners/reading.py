@@ -24,6 +24,8 @@ from scanners.files import IngestError, ReportWindow
 from scanners.normalise import RowMaker
 
 BATCH = 5000
+FIRST_BATCH = 1000
+"""The first batch is smaller: the database starts on it while the parser makes the next."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
     rows: RowMaker | None = None
     batch: list[tuple] = []
     count = 0
+    size = FIRST_BATCH
     for item in parser.parse(window, source=setting.name):
         if isinstance(item, ReportMeta):
             _merge_meta(meta, item)
@@ -108,9 +111,9 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
             yield Start(meta=copy.deepcopy(meta), branch=branch, commit=commit[:40])
         batch.append(rows.row(count, item, setting.name))
         count += 1
-        if len(batch) >= BATCH:
+        if len(batch) >= size:
             yield Batch(batch)
-            batch = []
+            batch, size = [], BATCH
     if batch:
         yield Batch(batch)
     branch = _branch(setting, meta)

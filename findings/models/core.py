@@ -238,9 +238,9 @@ class Finding(models.Model):
     class Meta:
         ordering = ["severity", "-first_seen_at", "number"]
         constraints = [
-            # Fingerprint first: the merge looks findings up by fingerprint alone (see
-            # ScanMerge._absorb), so this is the only index that can answer it.
-            models.UniqueConstraint(fields=["fingerprint", "project"], name="finding_fingerprint"),
+            # Project first: a project's findings sit together, so an import's inserts land
+            # in the project's own pages, not all over the index (see ScanMerge._absorb).
+            models.UniqueConstraint(fields=["project", "fingerprint"], name="finding_fingerprint"),
             models.UniqueConstraint(fields=["project", "number"], name="finding_number"),
         ]
         # Every index here is paid for on each finding an import inserts: each one has a

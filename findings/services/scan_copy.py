@@ -33,9 +33,68 @@ def _field(value) -> str:
     return value
 
 
+# Separators while a batch's lines are made: no text holds a NUL (RowMaker replaced them),
+# and a text holding \x01 sends its batch the slow way.
+_SEP, _END = "\x00", "\x01"
+
+
+def _body(rows: Sequence[tuple], lines: list[str], columns: int, end: str = "\n") -> bytes | None:
+    """Lines made with ``_SEP`` and ``_END`` as one COPY body, every text escaped at once:
+    a few passes of ``str.replace`` (loops in C) over the whole batch instead of a look at
+    each field. Each ``_END`` becomes ``end``; None if a text holds ``_END`` itself."""
+    body = "".join(lines)
+    if body.count(_END) != len(rows) or body.count(_SEP) != len(rows) * (columns - 1):
+        return None
+    for char, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
+        if char in body:
+            body = body.replace(char, escape)
+    return body.replace(_SEP, "\t").replace(_END, end).encode()
+
+
+def _fast(rows: Sequence[tuple], offset: int, yes: str, no: str, end: str) -> bytes | None:
+    """Rows as a COPY body the fast way (see _body): ``offset`` added to ``seq``, ``yes`` or
+    ``no`` for ``suppressed``, ``end`` after each row's own fields. None when a row lacks its
+    line numbers (NULL, written by the slow way) or a text holds ``_END``."""
+    if any(r[10] is None or r[11] is None for r in rows):
+        return None
+    lines = [
+        _SEP.join(
+            (
+                str(offset + r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                str(r[7]),
+                r[8],
+                r[9],
+                str(r[10]),
+                str(r[11]),
+                r[12],
+                yes if r[13] else no,
+                r[14],
+                r[15],
+            )
+        )
+        + _END
+        for r in rows
+    ]
+    return _body(rows, lines, 16, end)
+
+
 def stage_payload(rows: Sequence[tuple]) -> bytes:
     """Staged rows for ``COPY <table> (STAGE_COLUMNS)``."""
+    body = _fast(rows, 0, "t", "f", "\n")
+    if body is not None:
+        return body
     return "".join(["\t".join([_field(v) for v in row]) + "\n" for row in rows]).encode()
+
+
+def stage_titles(titles) -> bytes:
+    """(tool, rule id, title) triples for ``COPY <table> (tool, rule_id, title)``."""
+    return "".join(["\t".join([_field(v) for v in triple]) + "\n" for triple in titles]).encode()
 
 
 class NewFindings:
@@ -65,20 +124,23 @@ class NewFindings:
         # What every new finding of the report shares: the columns after ``extra``.
         shared = (
             str(project_id),
-            _field(branch),
+            branch,
             now.isoformat(),
             str(report_id),
             str(report_id),
-            _field(commit),
-            _field(commit),
+            commit,
+            commit,
             "",
             seen_at.isoformat(),
             seen_at.isoformat(),
             now.isoformat(),
         )
-        self.suffix = "\t" + "\t".join(shared) + "\n"
+        self.suffix = "\t" + "\t".join(_field(v) for v in shared) + "\n"
 
     def payload(self, rows: Sequence[tuple]) -> bytes:
+        body = _fast(rows, self.first_number, "suppressed", "open", self.suffix)
+        if body is not None:
+            return body
         first, suffix = self.first_number, self.suffix
         return "".join(
             [

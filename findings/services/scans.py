@@ -22,7 +22,7 @@ from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
 from findings.models import Finding, Project, Report, ReportScope, Rule, StatusCount
 from findings.services.projects import status_counts_refresh
-from findings.services.scan_copy import STAGE_COLUMNS, NewFindings, stage_payload
+from findings.services.scan_copy import STAGE_COLUMNS, NewFindings, stage_payload, stage_titles
 
 _ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT,
     title TEXT, message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
@@ -32,6 +32,9 @@ SUPPRESSED = 13
 _TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles")
 _MERGE_TABLES = ("ad_batch", "ad_seen", "ad_paths", "ad_titles")
 
+
+TITLES_HELD = 10_000
+"""Distinct rule titles a first report's merge holds in memory before it writes them out."""
 
 MERGE_WORK_MEM = "64MB"
 """Sort and hash memory for the merge's own transaction (PostgreSQL)."""
@@ -131,6 +134,8 @@ class ScanMerge:
         self.counts = ScanCounts()
         # (severity, status) of the findings a first report copies in: its status summary.
         self.cells: Counter[tuple[int, str]] = Counter()
+        # Their distinct (tool, rule id, title), until a flush into ad_titles.
+        self.titles: set[tuple[str, str, str]] = set()
 
     def __enter__(self) -> ScanMerge:
         ctx, sql = self.ctx, self.sql
@@ -216,23 +221,28 @@ class ScanMerge:
         """A batch of the project's first report: every row a new finding, copied in."""
         ctx, sql, project = self.ctx, self.sql, self.project
         _copy("findings_finding", NewFindings.columns, payload)
-        # One read of the batch's new findings gives their sightings and their rule titles.
+        # Their sightings, read back by number; their rule titles from the rows themselves.
         sql.run(
-            """WITH batch AS MATERIALIZED (
-                SELECT id, tool, rule_id, title, path, start_line, end_line, status
-                FROM findings_finding
-                WHERE project_id = %s AND number >= %s AND number < %s),
-            sightings AS (INSERT INTO findings_sighting
+            """INSERT INTO findings_sighting
                 (report_id, finding_id, path, start_line, end_line, suppressed)
-                SELECT %s, id, path, start_line, end_line, status = 'suppressed' FROM batch)
-            INSERT INTO ad_titles (tool, rule_id, title)
-            SELECT DISTINCT tool, rule_id, title FROM batch""",
-            [project.pk, self.next_number, self.next_number + len(rows), ctx.report.pk],
+            SELECT %s, id, path, start_line, end_line, status = 'suppressed'
+            FROM findings_finding WHERE project_id = %s AND number >= %s AND number < %s""",
+            [ctx.report.pk, project.pk, self.next_number, self.next_number + len(rows)],
         )
+        self.titles.update((row[2], row[4], row[5]) for row in rows)
+        if len(self.titles) >= TITLES_HELD:
+            self._flush_titles()
         self.cells.update(
             (row[7], Status.SUPPRESSED if row[SUPPRESSED] else Status.OPEN) for row in rows
         )
         self.next_number += len(rows)
+
+    def _flush_titles(self) -> None:
+        """The rule titles gathered from copied-in rows, into ``ad_titles`` (see finish)."""
+        if self.titles:
+            payload = stage_titles(self.titles)
+            _copy("ad_titles", "tool, rule_id, title", payload)
+            self.titles.clear()
 
     def _absorb(self, source: str) -> None:
         """Match ``source``'s rows to the project's findings by fingerprint: the known ones
@@ -281,8 +291,11 @@ class ScanMerge:
             # One statement per batch, planned the same whatever the planner believes: its
             # statistics know nothing of the findings this transaction wrote, and taking the
             # project for nearly empty it would scan all of them once per batch. LATERAL ...
-            # LIMIT 1 makes it one lookup per row, and ``project_id + 0`` (no index can use
-            # it) leaves finding_fingerprint, fingerprint first, the only index to look with.
+            # LIMIT 1 makes it one lookup per row, by both columns of the unique
+            # finding_fingerprint. The project is named as ``(SELECT %s)``, a value the
+            # planner cannot see: priced as an average project, reading the project's range
+            # of another index would be dear, whereas for the constant, stale statistics may
+            # promise that the project holds one finding, and a narrower index wins the tie.
             # A project without findings (its first report) has nothing to look up: the
             # report's fingerprints are distinct and the project row is locked.
             sightings = [ctx.report.pk, True, False]
@@ -299,7 +312,8 @@ class ScanMerge:
                         SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
                         FROM {source} s LEFT JOIN LATERAL (
                             SELECT id, last_seen_at FROM findings_finding
-                            WHERE fingerprint = s.fingerprint AND project_id + 0 = %s LIMIT 1
+                            WHERE project_id = (SELECT %s::bigint)
+                              AND fingerprint = s.fingerprint LIMIT 1
                         ) f ON true),
                     known AS ({known.format(id="s.finding_id", last_seen="s.known_at")}
                         FROM matched s WHERE s.finding_id IS NOT NULL),
@@ -324,13 +338,13 @@ class ScanMerge:
             sql.run(
                 known.format(id="f.id", last_seen="f.last_seen_at")
                 + f""" FROM {source} s JOIN findings_finding f
-                    ON f.fingerprint = s.fingerprint AND f.project_id + 0 = %s""",
+                    ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
                 [sql.at, project.pk],
             )
             new = sql.run(
                 insert.format(extra="s.extra", number=number)
                 + f""" FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
-                    WHERE f.fingerprint = s.fingerprint AND f.project_id + 0 = %s)""",
+                    WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
                 [*values, project.pk],
             )
         if new and connection.vendor != "postgresql":
@@ -387,6 +401,7 @@ class ScanMerge:
         new_findings = "project_id = %s AND number >= %s"
         new_params = [project.pk, first_number]
         if connection.vendor == "postgresql" and new_count:
+            self._flush_titles()
             # The report's few distinct pairs once, instead of a trigger call per finding.
             sql.run(
                 """INSERT INTO findings_ruletitle (project_id, tool, rule_id, title)

@@ -142,6 +142,55 @@ def test_progress_is_seen_by_other_connections_while_the_import_is_still_open(
     assert Finding.objects.filter(project=project).count() == 4 * reading.BATCH
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("taken", ["empty table", "other project only", "project with 3"])
+def test_a_rescan_looks_each_fingerprint_up_in_one_probe_whatever_the_statistics(
+    tmp_path, monkeypatch, taken
+):
+    """Statistics taken before the project had its findings (autovacuum may be late, or off)
+    must not lead the lookup to another index of the project: that would read every finding
+    of the project for each row of the report."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the streamed merge's lookup is PostgreSQL's")
+
+    def analyze():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE findings_finding")
+
+    if taken == "empty table":
+        analyze()
+    other = tmp_path / "other.sarif"
+    other.write_bytes(sarif_log(3000).replace(b"problem", b"other problem"))
+    ingest_file(other, project_key="OTHER")
+    if taken == "project with 3":
+        few = tmp_path / "few.sarif"
+        few.write_bytes(sarif_log(3))
+        ingest_file(few, project_key="STALE")
+    if taken != "empty table":
+        analyze()
+    first, again = tmp_path / "first.sarif", tmp_path / "again.sarif"
+    first.write_bytes(sarif_log(2 * reading.BATCH))
+    again.write_bytes(sarif_log(2 * reading.BATCH + 4))
+    ingest_file(first, project_key="STALE")
+    plans: list[str] = []
+    run = services.scans._MergeSQL.run
+
+    def explained(self, statement, params=()):
+        if "JOIN LATERAL" in statement:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN " + statement, params)
+                plans.append("\n".join(line for (line,) in cursor.fetchall()))
+        return run(self, statement, params)
+
+    monkeypatch.setattr(services.scans._MergeSQL, "run", explained)
+    result = ingest_file(again, project_key="STALE")
+    assert (result.new, result.still_open) == (4, 2 * reading.BATCH)
+    assert len(plans) == 3
+    for plan in plans:
+        assert "Index Scan using finding_fingerprint on findings_finding" in plan, plan
+
+
 def test_the_parsing_thread_stops_when_the_merge_fails(tmp_path, monkeypatch):
     path = tmp_path / "many.sarif"
     path.write_bytes(sarif_log(3 * reading.BATCH))
