@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from findings.dashboard_selectors import BoardFilter, filtered_findings
+from findings.lifecycle import Status
 from findings.models import Finding, Project, Report, Severity
 from findings.selectors import finding_claims, finding_timeline, rule_details
 
@@ -36,36 +38,54 @@ class FindingQuery:
 def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding], str]:
     """One page of findings, worst first then newest, and the cursor of the next ("" at the end).
 
-    The order is the board's index (project, severity, -number), so a page deep into a million
-    findings costs what the first one does.
+    Read per status along the board column index (project, status, severity, -number), each
+    status's first rows after the cursor, merged here: a page deep into a million findings
+    costs what the first one does.
     """
     qs = filtered_findings(project, query.board)
-    if query.statuses:
-        qs = qs.filter(status__in=query.statuses)
     if query.rule:
         qs = qs.filter(rule_id=query.rule)
-    qs = qs.select_related("assignee", "sprint", "phase")
-    want = query.limit + 1
+    statuses = sorted(set(query.statuses or Status.values))
+    cursor = None
     if query.after:
         match = _FINDING_CURSOR.match(query.after)
         if match is None:
             raise CursorError(
                 f"after={query.after!r} is not a cursor of this list; pass the 'next' URL as given"
             )
-        severity, number = int(match[1]), int(match[2])
-        # Two range reads along the index rather than one OR, which PostgreSQL cannot walk as
-        # a range: the rest of this severity, then the severities after it.
-        rows = list(qs.filter(severity=severity, number__lt=number).order_by("-number")[:want])
-        if len(rows) < want:
-            rows += qs.filter(severity__gt=severity).order_by("severity", "-number")[
-                : want - len(rows)
-            ]
+        cursor = int(match[1]), int(match[2])
+    want = query.limit + 1
+    parts = [part for status in statuses for part in _after(qs.filter(status=status), cursor, want)]
+    if connection.features.supports_slicing_ordering_in_compound:
+        keys = list(parts[0].union(*parts[1:], all=True))  # one round trip (PostgreSQL)
     else:
-        rows = list(qs.order_by("severity", "-number")[:want])
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
+        keys = [key for part in parts for key in part]
+    keys.sort(key=lambda key: (key[0], -key[1]))
+    more = len(keys) > query.limit
+    keys = keys[: query.limit]
+    rows = sorted(
+        Finding.objects.select_related("assignee", "sprint", "phase").filter(
+            pk__in=[pk for _, _, pk in keys]
+        ),
+        key=lambda finding: (finding.severity, -finding.number),
+    )
     cursor = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
     return rows, cursor
+
+
+def _after(qs: QuerySet[Finding], cursor: tuple[int, int] | None, want: int) -> list[QuerySet]:
+    """Queries for the (severity, number, id) of up to ``want`` findings of ``qs`` (one
+    status) in board order after ``cursor``: the rest of the cursor's severity and the
+    severities after it, as two range reads along the index rather than one OR, which
+    PostgreSQL cannot walk as a range."""
+    keys = qs.values_list("severity", "number", "pk")
+    if cursor is None:
+        return [keys.order_by("severity", "-number")[:want]]
+    severity, number = cursor
+    return [
+        keys.filter(severity=severity, number__lt=number).order_by("-number")[:want],
+        keys.filter(severity__gt=severity).order_by("severity", "-number")[:want],
+    ]
 
 
 def report_page(*, projects: QuerySet[Project], after: int | None, limit: int):

@@ -246,9 +246,8 @@ class Finding(models.Model):
         # Every index here is paid for on each finding an import inserts: each one has a
         # page or a query that needs it (docs/architecture.md, "Ingestion speed").
         indexes = [
-            # The board's order: worst first, newest first.
-            models.Index(fields=["project", "severity", "-number"], name="finding_board_order"),
             # A board column: one status, worst first, newest first (first N along the index).
+            # Lists across statuses read each status along it and merge (API finding pages).
             models.Index(
                 fields=["project", "status", "severity", "-number"], name="finding_column_order"
             ),

@@ -502,7 +502,9 @@ class ScanMerge:
                 )
         in_paths = " AND path IN (SELECT path FROM ad_paths)" if scanned_paths is not None else ""
         missing = lifecycle.changes(LifecycleEvent.MISSING)
-        for tool, category in scopes:
+        # A project that had no findings has none to lose: skipped, as the planner, blind to
+        # this transaction's rows, may read all the new ones through some project index.
+        for tool, category in () if self.empty else scopes:
             # Not in this report: neither one it saw again (ad_seen) nor one it created
             # (numbered from first_number). Not read from this report's sightings: they were
             # written in this transaction, so PostgreSQL's statistics know none of them and

@@ -324,21 +324,33 @@ def test_a_token_sees_only_its_own_project(client, dev_token, outsider):
 # --- findings --------------------------------------------------------------------------------
 
 
-def test_findings_come_worst_first_in_pages_that_chain_without_gaps(client, acme, viewer_token):
-    for number in range(1, 8):
+@pytest.mark.parametrize("statuses", ["", "open,verified"])
+def test_findings_come_worst_first_in_pages_that_chain_without_gaps(
+    client, acme, viewer_token, statuses
+):
+    # Statuses are read one by one along the column index and merged: spread the findings
+    # over four of them, and severities so that pages end inside and between severities.
+    spread = ["open", "claimed", "verified", "wont_fix"]
+    for number in range(1, 15):
         finding = make_finding(acme, title=f"Problem {number}")
-        Finding.objects.filter(pk=finding.pk).update(severity=1 + number % 3)
+        Finding.objects.filter(pk=finding.pk).update(
+            severity=1 + number % 3, status=spread[number * 7 % 4]
+        )
 
     seen, url = [], "/api/v1/projects/ACME/findings?limit=3"
+    if statuses:
+        url += f"&status={statuses}"
     while url:
         page = client.get(url, **bearer(viewer_token)).json()
         seen += [(row["severity"], row["number"]) for row in page["results"]]
         url = page["next"]
 
-    expected = sorted(
-        Finding.objects.values_list("severity", "number"), key=lambda row: (row[0], -row[1])
-    )
+    wanted = Finding.objects.all()
+    if statuses:
+        wanted = wanted.filter(status__in=statuses.split(","))
+    expected = sorted(wanted.values_list("severity", "number"), key=lambda row: (row[0], -row[1]))
     names = {1: "critical", 2: "high", 3: "medium"}
+    assert len(expected) == (14 if not statuses else 7)
     assert seen == [(names[s], n) for s, n in expected]
 
 
