@@ -262,7 +262,8 @@ class RowMaker:
             raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
         path = self.paths(raw.path, raw.uri_base_id)
         snippet = raw.snippet[:4000]
-        content = normalise_code(snippet)
+        # The content identifies a finding only when its tool gave no fingerprint.
+        content = "" if raw.fingerprint else normalise_code(snippet)
         if not content and not raw.fingerprint:
             content = normalise_code(
                 self.source.lines(raw.path, path, raw.start_line, raw.end_line)
