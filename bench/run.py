@@ -94,6 +94,73 @@ def checkpoint(url: str) -> None:
         pass
 
 
+def reference(url: str, project: str) -> tuple[float, int]:
+    """The issue's yardstick on this machine, now: the seconds PostgreSQL alone takes to load
+    ``project``'s findings, made already, into a new project by COPY into a temporary table
+    and ``INSERT ... ON CONFLICT`` (no parsing, no sightings, no lifecycle). The copy is
+    deleted again afterwards. Returns the seconds and the number of findings."""
+    import tempfile
+
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = %s ORDER BY ordinal_position",
+                ["findings_finding"],
+            )
+            if name not in ("id", "project_id")
+        ]
+        names = ", ".join(columns)
+        project_columns = [
+            name
+            for (name,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'findings_project' AND column_name NOT IN ('id', 'key')"
+            )
+        ]
+        kept = ", ".join(project_columns)
+        source = conn.execute("SELECT id FROM findings_project WHERE key = %s", [project])
+        source_id = source.fetchone()[0]
+        target_id = conn.execute(
+            f"INSERT INTO findings_project (key, {kept}) SELECT 'REF', {kept} "
+            "FROM findings_project WHERE id = %s RETURNING id",
+            [source_id],
+        ).fetchone()[0]
+        with tempfile.TemporaryFile() as rows:
+            with conn.cursor().copy(
+                f"COPY (SELECT {names} FROM findings_finding WHERE project_id = {source_id}) "
+                "TO STDOUT"
+            ) as out:
+                for chunk in out:
+                    rows.write(chunk)
+            conn.execute("CHECKPOINT")
+            rows.seek(0)
+            started = time.perf_counter()
+            with conn.transaction():
+                # As the import does: rule titles are not kept by a trigger call per row.
+                conn.execute("SET LOCAL auditdash.merging = 'on'")
+                conn.execute(
+                    f"CREATE TEMPORARY TABLE ref ON COMMIT DROP AS "
+                    f"SELECT {names} FROM findings_finding WITH NO DATA"
+                )
+                with conn.cursor().copy(f"COPY ref ({names}) FROM STDIN") as copy:
+                    while chunk := rows.read(1 << 20):
+                        copy.write(chunk)
+                loaded = conn.execute(
+                    f"INSERT INTO findings_finding (project_id, {names}) "
+                    f"SELECT {target_id}, {names} FROM ref "
+                    "ON CONFLICT (project_id, fingerprint) DO NOTHING"
+                ).rowcount
+            seconds = time.perf_counter() - started
+        conn.execute("DELETE FROM findings_finding WHERE project_id = %s", [target_id])
+        conn.execute("DELETE FROM findings_ruletitle WHERE project_id = %s", [target_id])
+        conn.execute("DELETE FROM findings_project WHERE id = %s", [target_id])
+    return seconds, loaded
+
+
 def page_latencies(env: dict, project: str, repeats: int = 15) -> dict[str, float]:
     """Median server time of the main pages, rendered in-process with the test client."""
     os.environ.update(env)
@@ -138,6 +205,7 @@ def page_latencies(env: dict, project: str, repeats: int = 15) -> dict[str, floa
 
 
 PAGES_PROJECT = "PAGES"
+REFERENCE = "reference: COPY + ON CONFLICT"
 
 # Each attribute draws on its own hash of i, so tool, status, severity, path and title are
 # independent (plain i %% n buckets would correlate them and make some filters match nothing).
@@ -398,7 +466,8 @@ def main() -> None:
     print(f"auditdash benchmark on PostgreSQL, {os.cpu_count()} cores")
     print("seconds: the import itself, file to commit (its own --json figure); process: the")
     print("whole `manage.py ingest` run, interpreter and Django start included; a CHECKPOINT")
-    print("before each step")
+    print("before each step. The reference: PostgreSQL alone loading the same findings, made")
+    print("already, by COPY + INSERT ... ON CONFLICT (issue 2's yardstick, on this machine now)")
     print(
         f"{'results':>8} {'step':<34} {'seconds':>8} {'findings/s':>11} {'process':>8} "
         f"{'peak MB':>8}  counts"
@@ -420,6 +489,7 @@ def main() -> None:
             ("10% changed (fixed + new)", changed),
         ]
         seconds: dict[str, list[float]] = {label: [] for label, _ in steps}
+        seconds[REFERENCE] = []
         for run in range(1, args.repeat + 1):
             # Each run in a project of its own: every "first ingest" meets an empty project.
             project = f"B{size}" if run == 1 else f"B{size}-{run}"
@@ -437,6 +507,10 @@ def main() -> None:
                     f"{size:>8} {label:<34} {data['seconds']:>8.2f} {rate:>11,.0f} "
                     f"{data['wall']:>8.2f} {data['peak_mb']:>8.0f}  {counts}"
                 )
+            # After the steps: the project now holds the 10%-changed log's new findings too.
+            took, rows = reference(args.database_url, project)
+            seconds[REFERENCE].append(took * size / rows)
+            print(f"{size:>8} {REFERENCE:<34} {took:>8.2f} {rows / took:>11,.0f}  {rows} rows")
             last_project = f"B{size}"
         if args.repeat > 1:
             for label, values in seconds.items():
@@ -446,6 +520,9 @@ def main() -> None:
                     f"{size / middle if middle else float('inf'):>11,.0f}  "
                     f"(of {len(values)}: {min(values):.2f}-{max(values):.2f} s)"
                 )
+        first = statistics.median(seconds["first ingest"])
+        ref = statistics.median(seconds[REFERENCE])
+        print(f"{size:>8} first ingest / reference (medians) {first / ref:>8.2f}")
     print("\npage latency, median server time (ms), project", last_project)
     for name, ms in page_latencies(env, last_project).items():
         print(f"  {name:<28} {ms:8.1f}")
