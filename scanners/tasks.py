@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from celery import shared_task
 from django.db import OperationalError
 
+from auditdash.celery import app
 from findings import services
 from findings.models import Report
 from scanners.pipeline import IngestError, Options, ingest_file
@@ -15,7 +15,7 @@ from scanners.pipeline import IngestError, Options, ingest_file
 log = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
+@app.task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
 def ingest_report(report_id: int) -> str:
     """Import a queued report. A finished report is left alone, so a redelivery is harmless."""
     report = Report.objects.select_related("project", "uploaded_by").get(pk=report_id)
@@ -54,7 +54,7 @@ def ingest_report(report_id: int) -> str:
     return Report.State.DONE
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
+@app.task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
 def scan_project_commit(project_id: int, commit: str, branch: str) -> dict:
     """Run the scanners over one commit of a linked project and import their reports.
 
@@ -82,7 +82,7 @@ def scan_project_commit(project_id: int, commit: str, branch: str) -> dict:
     return summary.as_dict()
 
 
-@shared_task
+@app.task
 def scan_branch_heads() -> int:
     """Queue a scan of the head of each linked project's default branch, unless a report
     of one of the runner's tools already exists at that commit. Returns how many were queued.
@@ -117,7 +117,7 @@ def scan_branch_heads() -> int:
 # --- Linked repositories: fetch on demand and on the beat schedule ---------------------------
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
+@app.task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
 def fetch_repository(project_id: int) -> dict:
     """Fetch one project's linked repository, read its new commits and look for regressions.
 
@@ -145,7 +145,7 @@ def fetch_repository(project_id: int) -> dict:
     }
 
 
-@shared_task
+@app.task
 def fetch_repositories() -> int:
     """Queue a fetch of every linked repository (the beat entry). Returns how many."""
     from findings.models import Repository

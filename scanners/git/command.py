@@ -28,9 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from git.exc import InvalidGitRepositoryError, NoSuchPathError
-from git.repo import Repo
-
 # Seconds for one git call when the caller does not say; long enough for a log over a large
 # history on a slow disk, short enough that a stuck worker is noticed.
 DEFAULT_TIMEOUT = 60.0
@@ -209,6 +206,11 @@ def open_repo(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> Reposito
     :class:`GitError` when the path is missing, is not a repository, or git cannot read it
     (for example a repository owned by another user that git refuses as unsafe).
     """
+    # GitPython is read here only: imported on first use, it stays out of the start-up of
+    # every process that never opens a repository (a tenth of a second).
+    from git.exc import InvalidGitRepositoryError, NoSuchPathError
+    from git.repo import Repo
+
     where = Path(path)
     try:
         repo = Repo(where, search_parent_directories=False)
