@@ -29,8 +29,8 @@ _ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT,
     end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT"""
 # The position of ``suppressed`` in a staged row (scanners.normalise.RowMaker builds them).
 SUPPRESSED = 13
-_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles")
-_MERGE_TABLES = ("ad_batch", "ad_seen", "ad_paths", "ad_titles")
+_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles", "ad_scope")
+_MERGE_TABLES = ("ad_batch", "ad_seen", "ad_paths", "ad_titles", "ad_scope")
 
 
 TITLES_HELD = 10_000
@@ -509,15 +509,24 @@ class ScanMerge:
             # (numbered from first_number). Not read from this report's sightings: they were
             # written in this transaction, so PostgreSQL's statistics know none of them and
             # it may plan a scan of all sightings per finding (minutes at 100,000 findings).
-            scope = (
-                "project_id = %s AND tool = %s AND category = %s AND branch = %s AND number < %s "
-                "AND NOT EXISTS (SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)"
-                + in_paths
+            # Read once into ad_scope (ids only) for the three passes below, which each read
+            # the project's findings of the scope before: now an unchanged rescan, where no
+            # finding is missing, reads them once and stops.
+            sql.run("DROP TABLE IF EXISTS ad_scope")
+            sql.run(
+                "CREATE TEMPORARY TABLE ad_scope AS SELECT id FROM findings_finding "
+                "WHERE project_id = %s AND tool = %s AND category = %s AND branch = %s "
+                "AND number < %s AND NOT EXISTS "
+                "(SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)" + in_paths,
+                [project.pk, tool, category, ctx.branch, first_number],
             )
-            scope_params = [project.pk, tool, category, ctx.branch, first_number]
+            if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_scope LIMIT 1) one"):
+                continue
+            sql.analyze("ad_scope")
+            scope = "id IN (SELECT id FROM ad_scope)"
             # Only what no newer report has seen: arrival breaks a tie in time.
             gone = scope + " AND last_seen_at <= %s"
-            gone_params = [*scope_params, sql.at]
+            gone_params = [sql.at]
             sql.transition(
                 gone + f" AND status IN {_in(missing)}",
                 gone_params,
@@ -537,7 +546,7 @@ class ScanMerge:
             # and came back later.
             sql.transition(
                 scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
-                [*scope_params, sql.at, sql.at, Status.OPEN],
+                [sql.at, sql.at, Status.OPEN],
                 LifecycleEvent.SEEN,
                 {Status.OPEN: Status.REGRESSED},
                 "absent from an older report that arrived late: it was fixed and came back",
