@@ -33,17 +33,18 @@ def _field(value) -> str:
     return value
 
 
-# Separators while a batch's lines are made: no text holds a NUL (RowMaker replaced them),
-# and a text holding \x01 sends its batch the slow way.
+# Separators while a batch's lines (16 fields) are made: no text holds a NUL (RowMaker
+# replaced them), and a text holding \x01 sends its batch the slow way.
 _SEP, _END = "\x00", "\x01"
 
 
-def _body(rows: Sequence[tuple], lines: list[str], columns: int, end: str = "\n") -> bytes | None:
-    """Lines made with ``_SEP`` and ``_END`` as one COPY body, every text escaped at once:
-    a few passes of ``str.replace`` (loops in C) over the whole batch instead of a look at
-    each field. Each ``_END`` becomes ``end``; None if a text holds ``_END`` itself."""
+def _body(lines: list[str], end: str) -> bytes | None:
+    """Staged rows' lines made with ``_SEP`` and ``_END`` as one COPY body, every text
+    escaped at once: a few passes of ``str.replace`` (loops in C) over the whole batch
+    instead of a look at each field. Each ``_END`` becomes ``end``; None if a text holds
+    ``_END`` itself."""
     body = "".join(lines)
-    if body.count(_END) != len(rows) or body.count(_SEP) != len(rows) * (columns - 1):
+    if body.count(_END) != len(lines) or body.count(_SEP) != len(lines) * 15:
         return None
     for char, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         if char in body:
@@ -81,20 +82,23 @@ def _fast(rows: Sequence[tuple], offset: int, yes: str, no: str, end: str) -> by
         + _END
         for r in rows
     ]
-    return _body(rows, lines, 16, end)
+    return _body(lines, end)
+
+
+def _lines(rows) -> bytes:
+    """Rows of any width as COPY text, escaped field by field."""
+    return "".join(["\t".join([_field(v) for v in row]) + "\n" for row in rows]).encode()
 
 
 def stage_payload(rows: Sequence[tuple]) -> bytes:
     """Staged rows for ``COPY <table> (STAGE_COLUMNS)``."""
     body = _fast(rows, 0, "t", "f", "\n")
-    if body is not None:
-        return body
-    return "".join(["\t".join([_field(v) for v in row]) + "\n" for row in rows]).encode()
+    return _lines(rows) if body is None else body
 
 
 def stage_titles(titles) -> bytes:
     """(tool, rule id, title) triples for ``COPY <table> (tool, rule_id, title)``."""
-    return "".join(["\t".join([_field(v) for v in triple]) + "\n" for triple in titles]).encode()
+    return _lines(titles)
 
 
 class NewFindings:
