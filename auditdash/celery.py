@@ -1,4 +1,7 @@
-"""The Celery app. With no ``CELERY_BROKER_URL`` tasks run in-process (see settings)."""
+"""The Celery app. With no ``CELERY_BROKER_URL`` tasks run in-process (see settings).
+
+The tasks are in ``findings.tasks``, found by autodiscovery over the installed apps.
+"""
 
 import os
 

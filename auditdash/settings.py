@@ -162,11 +162,11 @@ CELERY_TASK_TIME_LIMIT = int(os.environ.get("AUDITDASH_TASK_TIME_LIMIT", "3600")
 # `celery -A auditdash beat` scans the head of each linked project's default branch.
 CELERY_BEAT_SCHEDULE = {
     "scan-branch-heads": {
-        "task": "scanners.tasks.scan_branch_heads",
+        "task": "findings.tasks.scan_branch_heads",
         "schedule": float(os.environ.get("AUDITDASH_SCAN_INTERVAL", "3600")),
     },
     "fetch-repositories": {
-        "task": "scanners.tasks.fetch_repositories",
+        "task": "findings.tasks.fetch_repositories",
         "schedule": float(os.environ.get("AUDITDASH_FETCH_INTERVAL", "900")),
     },
 }

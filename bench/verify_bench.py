@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         linked = time.perf_counter() - started
         commits = project.commits.count()
         print(
-            f"link-repo: {commits} commits read and {CommitLink.objects.count()} citations "
+            f"link_repo: {commits} commits read and {CommitLink.objects.count()} citations "
             f"linked in {linked:.1f} s ({commits / linked:,.0f} commits/s), head "
             f"{repository.head_sha[:12]}"
         )

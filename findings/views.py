@@ -15,8 +15,9 @@ from findings import access, action_views, selectors, services
 from findings.access import Role
 from findings.forms import UploadForm
 from findings.models import Project, Report
+from findings.services.ingest import IngestError, Options
+from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, inflate_upload
-from scanners.pipeline import IngestError, Options, queue_upload
 
 
 @login_required

@@ -7,8 +7,6 @@ import io
 import shutil
 from pathlib import Path
 
-from django.conf import settings
-
 
 class IngestError(Exception):
     """An import that did not happen, with the message a user should read."""
@@ -26,12 +24,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def check_size(size: int, name: str) -> None:
+def check_size(size: int, name: str, *, limit: int) -> None:
+    """Refuse an empty report and one over ``limit`` bytes (the caller's setting,
+    ``AUDITDASH_MAX_REPORT_BYTES``, which the message names)."""
     if size == 0:
         raise IngestError(f"{name}: the file is empty; expected a scanner report")
-    if size > settings.MAX_REPORT_BYTES:
+    if size > limit:
         raise ReportTooLarge(
-            f"{name}: {size:,} bytes is over the limit of {settings.MAX_REPORT_BYTES:,} bytes "
+            f"{name}: {size:,} bytes is over the limit of {limit:,} bytes "
             "(AUDITDASH_MAX_REPORT_BYTES)"
         )
 

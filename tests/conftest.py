@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "scanners"
-SEEDS = ROOT.parent / "shared" / "seeds"
+# The scanner corpus and seed documents live beside the checkout; a checkout elsewhere (a
+# git worktree) names their folder with AUDITDASH_SHARED.
+SHARED = Path(os.environ.get("AUDITDASH_SHARED") or ROOT.parent / "shared")
+CORPUS = SHARED / "corpus" / "scanners"
+SEEDS = SHARED / "seeds"
 BIN = Path(sys.executable).parent
 
 

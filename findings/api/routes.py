@@ -2,8 +2,8 @@
 
 Each operation is short, like a page view: resolve the project through ``auth.project_for``
 (404 or 403), validate, call one service or a few selectors, answer. Uploads go through the
-same path as the Imports page (``scanners.pipeline.queue_upload``), so a report sent by CI is
-checked, stored and imported exactly like one uploaded by hand.
+same path as the Imports page (``findings.services.ingest.uploads.queue_upload``), so a
+report sent by CI is checked, stored and imported exactly like one uploaded by hand.
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from findings.api.selectors import (
 from findings.dashboard_selectors import BoardFilter
 from findings.lifecycle import Status
 from findings.models import Membership, Report, Role, Severity
+from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
+from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, UploadTooLarge, inflate_upload
 from scanners import registry
 from scanners.files import ReportTooLarge
-from scanners.pipeline import DOCUMENT_FORMAT, IngestError, Options, queue_upload
 
 router = Router(tags=["auditdash"])
 

@@ -4,7 +4,8 @@ merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` 
 documents: claims, links, planning and health; helped by ``document_matching`` and
 ``document_planning``), ``reviews`` (sign-off with separation of duties),
 ``members`` (per-project roles), ``planning`` (sprints; a finding's sprint, phase, assignee),
-``repositories`` (linking and fetching a git repository, reading its commits) and
+``repositories`` (linking a git repository, reading its commits), ``fetching`` (fetching
+it, then looking for regressions),
 ``evidence`` (checks of claimed fixes, evidence levels, regressions; helped by
 ``evidence_checks``) and ``tokens`` (API tokens for CI and scripts).
 """
@@ -22,6 +23,7 @@ from findings.services.evidence import (
     project_verify,
     regressions_check,
 )
+from findings.services.fetching import FetchSummary, repository_fetch
 from findings.services.findings import TransitionError, finding_transition
 from findings.services.members import membership_remove, membership_set
 from findings.services.planning import PlanningError, finding_plan, sprint_create
@@ -39,9 +41,7 @@ from findings.services.reports import (
     report_set_progress,
 )
 from findings.services.repositories import (
-    FetchSummary,
     RepositoryError,
-    repository_fetch,
     repository_link,
     repository_sync_commits,
 )

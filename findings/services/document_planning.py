@@ -4,13 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from findings.models import Finding, HealthArea, HealthReading, Phase, RoadmapItem
+from findings.models import (
+    Document,
+    Finding,
+    HealthArea,
+    HealthReading,
+    Phase,
+    Project,
+    Report,
+    RoadmapItem,
+)
 from findings.services.document_matching import normalise_text, unique_keys
 
-if TYPE_CHECKING:
-    from findings.services.documents import Recorder
+
+class PlanningCounts(Protocol):
+    """The tallies a document's planning adds to (``DocumentCounts`` has them)."""
+
+    phases: int
+    items: int
+    readings: int
+
+
+class Recording(Protocol):
+    """What the planning steps need of the document being recorded: the recorder in
+    :mod:`findings.services.documents` is one. A protocol, so that this module depends on
+    nothing of that one and the import goes one way (documents -> document_planning)."""
+
+    project: Project
+    report: Report
+    document: Document
+    identity: str
+    label: str
+    counts: PlanningCounts
+
+    def event(self, action: str, **kwargs: Any) -> None: ...
 
 
 def parse_date(value: str | None) -> date | None:
@@ -27,7 +56,7 @@ class DocumentPlanning:
     what it no longer states is removed (the Events keep that it was there).
     """
 
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recording) -> None:
         self.r = recorder
 
     def phases(self, phases: list[Mapping[str, Any]], by_key: dict[str, Finding]) -> None:

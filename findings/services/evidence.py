@@ -80,15 +80,14 @@ def claim_verify(
     proofs of anything: ValueError."""
     if claim.status not in FIX_STATUSES:
         raise ValueError(f"claim {claim.pk} says {claim.status!r}, not that something was fixed")
+    # Claims of a run share the git answers: the context's handle carries the run's cache.
     context = context or verify_context(claim.project)
-    # One memo per context: claims of a run share the git answers (see GitMemo).
-    with context.memo.active():
-        findings = _claim_findings(claim)
-        rows, fixes = claim_checks(claim, context)
-        scan_rows = scan_checks(findings, fixes, context) if fixes else []
-        level = _level(rows, scan_rows, fixes)
-        rows += scan_rows
-        return _record(claim, findings, rows, level, fixes, context, actor)
+    findings = _claim_findings(claim)
+    rows, fixes = claim_checks(claim, context)
+    scan_rows = scan_checks(findings, fixes, context) if fixes else []
+    level = _level(rows, scan_rows, fixes)
+    rows += scan_rows
+    return _record(claim, findings, rows, level, fixes, context, actor)
 
 
 def project_verify(*, project: Project, actor=None) -> list[ClaimEvidence]:
@@ -288,13 +287,12 @@ def _reintroduced_by(ctx: VerifyContext, fix: str, path: str, before: str) -> _C
     """The first commit after ``fix`` on the branch where ``before`` is in the file again."""
     try:
         head_path = git.path_at(ctx.handle, path, known_at=fix, target=ctx.head_sha) or path
-        _, out = git.run_git(
+        _, out = git.git_read(
+            ctx.handle,
             ["rev-list", "--reverse", f"--max-count={REGRESSION_SEARCH}", "--topo-order"]
             + [f"^{fix}", ctx.head_sha, "--", head_path, path],
-            git_dir=ctx.handle.git_dir,
-            timeout=ctx.handle.timeout,
             what="listing the commits after the fix",
-        )[:2]
+        )
         for sha in out.decode("ascii").split():
             text = git.file_at(ctx.handle, sha, head_path, follow_from=fix)
             if text is not None and git.code_presence(text, before):

@@ -6,15 +6,9 @@ rules (which commits are checked, how candidates are chosen) are in that module'
 
 from __future__ import annotations
 
-import contextvars
 import fnmatch
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from findings import lifecycle
@@ -29,11 +23,13 @@ from findings.services.repositories import (
     repository_open,
 )
 from scanners import git
-from scanners.git import command as git_command
+from scanners.git.cache import CACHE_BYTES
 
 CANDIDATES = 10
 """How many earlier commits per file are tried for a claim without a cited hash."""
 SCAN_CHECK = "scan_confirms"
+MEMO_BYTES = CACHE_BYTES
+"""The most git output one verification run keeps (0: none, every read runs git)."""
 
 K = git.CheckKind
 CODE_KINDS = (
@@ -63,7 +59,12 @@ class Row:
 @dataclass
 class VerifyContext:
     """What one verification run shares between claims: the opened repository, the branch
-    and its head, and caches of git answers (documents' commits, per-commit verdicts)."""
+    and its head, and caches of git answers (documents' commits, per-commit verdicts).
+
+    ``handle`` carries the run's :class:`scanners.git.GitCache`: within a run the repository
+    is taken as it was when the run began (as the head already is), so a repeated read has
+    the same answer and is not asked of git again.
+    """
 
     project: Project
     handle: git.Repository | None
@@ -73,11 +74,6 @@ class VerifyContext:
     documents: dict[int, tuple[str, str] | None] = field(default_factory=dict)
     verdicts: dict[tuple, git.ClaimVerdict] = field(default_factory=dict)
     touching: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    memo: GitMemo | None = None
-
-    def __post_init__(self) -> None:
-        if self.memo is None:
-            self.memo = GitMemo(self.handle.git_dir if self.handle else None)
 
     def verdict(self, sha: str, claimed: tuple[git.ClaimedFile, ...] = ()) -> git.ClaimVerdict:
         key = (sha, claimed)
@@ -88,12 +84,14 @@ class VerifyContext:
         return self.verdicts[key]
 
 
-def verify_context(project: Project) -> VerifyContext:
-    """Open the project's repository once for a run; a repository that cannot be opened
-    gives a context whose checks all say so."""
+def verify_context(project: Project, *, memo_bytes: int | None = None) -> VerifyContext:
+    """Open the project's repository once for a run, with a cache of up to ``memo_bytes``
+    (default :data:`MEMO_BYTES`) of git answers; a repository that cannot be opened gives a
+    context whose checks all say so."""
     branch = repository_branch(project)
     try:
-        handle = repository_open(project)
+        cache = git.GitCache(MEMO_BYTES if memo_bytes is None else memo_bytes)
+        handle = repository_open(project).cached(cache)
     except RepositoryError as error:
         return VerifyContext(project, None, branch, None, str(error))
     try:
@@ -102,127 +100,6 @@ def verify_context(project: Project) -> VerifyContext:
         return VerifyContext(project, handle, branch, None, str(error))
     sha = head.sha if head.outcome is git.ResolveOutcome.FOUND else None
     return VerifyContext(project, handle, branch, sha, "" if sha else head.reason)
-
-
-# --- the per-run memo of git answers ----------------------------------------------------------
-
-MEMO_BYTES = 64 * 1024 * 1024
-"""The most git output one run keeps; the least recently used answers are dropped first."""
-_MEMO_VERBS = frozenset(
-    {"blame", "cat-file", "diff-tree", "log", "ls-tree", "merge-base", "rev-list", "rev-parse"}
-)
-_active_memo: contextvars.ContextVar[GitMemo | None] = contextvars.ContextVar(
-    "auditdash_git_memo", default=None
-)
-_install_lock = threading.Lock()
-_installed: list = []  # [original run_git, number of active runs] while installed
-
-
-class GitMemo:
-    """The answers of read-only git commands within one verification run.
-
-    The git engine asks the same questions many times per claim (the cited hash, the branch,
-    both ends of ``is_ancestor`` and every ``file_at`` resolve their commits again; the head's
-    version of a file is read once per claim). Within a run the repository is taken as it was
-    when the run began -- as :class:`VerifyContext` already does for the head -- so the same
-    command with the same input has the same answer, and it is answered from here.
-
-    Only commands whose verb is in :data:`_MEMO_VERBS`, against this run's repository, are
-    kept; failures (timeouts, git errors) are never kept, so a retry runs git again. At most
-    :data:`MEMO_BYTES` of output are held (0: none, every read runs git). Active only inside
-    :meth:`active`, and only for the thread or task that entered it (a context variable), so
-    other git work in the same process is untouched.
-    """
-
-    def __init__(self, git_dir: Path | None, limit: int | None = None) -> None:
-        self.git_dir = git_dir
-        # Read at construction so a benchmark can set MEMO_BYTES = 0 to measure without it.
-        self.limit = MEMO_BYTES if limit is None else limit
-        self.size = 0
-        self.hits = 0
-        self.misses = 0
-        self._answers: OrderedDict[tuple, tuple[int, bytes, str]] = OrderedDict()
-
-    @contextmanager
-    def active(self) -> Iterator[GitMemo]:
-        """Answer this run's git reads from the memo while the block runs."""
-        if self.git_dir is None:
-            yield self
-            return
-        token = _active_memo.set(self)
-        _install()
-        try:
-            yield self
-        finally:
-            _uninstall()
-            _active_memo.reset(token)
-
-    def run(
-        self, original: Callable[..., tuple[int, bytes, str]], args: Sequence[str], kwargs: dict
-    ) -> tuple[int, bytes, str]:
-        stdin = kwargs.get("stdin")
-        key = (
-            tuple(args),
-            stdin,
-            tuple(kwargs.get("ok_statuses", (0,))),
-            bool(kwargs.get("allow_file_protocol")),
-        )
-        found = self._answers.get(key)
-        if found is not None:
-            self._answers.move_to_end(key)
-            self.hits += 1
-            return found
-        self.misses += 1
-        answer = original(args, **kwargs)
-        if 0 < self.limit and _weight(answer) <= self.limit:
-            self._answers[key] = answer
-            self.size += _weight(answer)
-            while self.size > self.limit:
-                _, dropped = self._answers.popitem(last=False)
-                self.size -= _weight(dropped)
-        return answer
-
-    def handles(self, args: Sequence[str], kwargs: dict) -> bool:
-        return (
-            bool(args)
-            and args[0] in _MEMO_VERBS
-            and kwargs.get("git_dir") is not None
-            and Path(kwargs["git_dir"]) == self.git_dir
-            and kwargs.get("cwd") is None
-        )
-
-
-def _weight(answer: tuple[int, bytes, str]) -> int:
-    return len(answer[1]) + len(answer[2])
-
-
-def _memo_run_git(
-    original: Callable[..., tuple[int, bytes, str]], args: Sequence[str], **kwargs
-) -> tuple[int, bytes, str]:
-    """Stands in for ``scanners.git.command.run_git`` (bound to the ``original`` it
-    replaced, so a call in flight survives the uninstall) while a memo is active."""
-    memo = _active_memo.get()
-    if memo is None or not memo.handles(args, kwargs):
-        return original(args, **kwargs)
-    return memo.run(original, args, kwargs)
-
-
-def _install() -> None:
-    # The engine's modules all reach git through command.run_git (git_read looks it up at
-    # call time), so this one seam covers every git read of a run without changing them.
-    with _install_lock:
-        if not _installed:
-            _installed[:] = [git_command.run_git, 0]
-            git_command.run_git = partial(_memo_run_git, git_command.run_git)
-        _installed[1] += 1
-
-
-def _uninstall() -> None:
-    with _install_lock:
-        _installed[1] -= 1
-        if _installed[1] == 0:
-            git_command.run_git = _installed[0]
-            _installed.clear()
 
 
 # --- the checks ---------------------------------------------------------------------

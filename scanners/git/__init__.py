@@ -5,6 +5,7 @@ Every git process goes through :func:`scanners.git.command.run_git` (time-limite
 no prompts, no outside configuration). Modules, in the order a newcomer needs them:
 
 * ``command``   -- the hardened git runner, :class:`GitError`, :func:`open_repo`;
+* ``cache``     -- :class:`GitCache`, the answers of one run's reads, carried by its handle;
 * ``remotes``   -- :func:`validate_remote`, :func:`clone`, :func:`fetch`;
 * ``history``   -- :func:`resolve`, :func:`commit_info`, :func:`iter_commits`,
   :func:`order_commits`, :func:`is_ancestor`;
@@ -15,6 +16,7 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
 
+from scanners.git.cache import GitCache
 from scanners.git.citations import Citation, cited_keys
 from scanners.git.claims import (
     Check,
@@ -26,7 +28,14 @@ from scanners.git.claims import (
     verify_claim,
 )
 from scanners.git.code import code_presence, normalise_code
-from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo, run_git
+from scanners.git.command import (
+    DEFAULT_TIMEOUT,
+    GitError,
+    Repository,
+    git_read,
+    open_repo,
+    run_git,
+)
 from scanners.git.history import (
     CommitInfo,
     FileChange,
@@ -72,6 +81,7 @@ __all__ = [
     "FetchResult",
     "FileChange",
     "FileDiff",
+    "GitCache",
     "GitError",
     "Hunk",
     "LineChange",
@@ -92,6 +102,7 @@ __all__ = [
     "diff_hunks",
     "fetch",
     "file_at",
+    "git_read",
     "is_ancestor",
     "iter_commits",
     "line_history",

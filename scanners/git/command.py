@@ -25,8 +25,10 @@ import os
 import signal
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from scanners.git.cache import GitCache
 
 # Seconds for one git call when the caller does not say; long enough for a log over a large
 # history on a slow disk, short enough that a stuck worker is noticed.
@@ -111,16 +113,23 @@ class Repository:
 
     ``work_tree`` is None for bare repositories (auditdash's own clones are bare). Reads never
     look at the work tree: everything comes from commits, so uncommitted edits are invisible.
+    ``cache``, when set, answers repeated reads through :func:`git_read` (see
+    :mod:`scanners.git.cache`); it takes no part in comparing handles.
     """
 
     git_dir: Path
     work_tree: Path | None
     timeout: float = DEFAULT_TIMEOUT
+    cache: GitCache | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:
         """How messages name this repository."""
         return str(self.work_tree or self.git_dir)
+
+    def cached(self, cache: GitCache | None) -> Repository:
+        """This repository read through ``cache`` (None: a handle that runs git every time)."""
+        return replace(self, cache=cache)
 
 
 def git_environment() -> dict[str, str]:
@@ -242,15 +251,25 @@ def git_read(
     stdin: bytes | None = None,
     ok_statuses: Sequence[int] = (0,),
 ) -> tuple[int, bytes]:
-    """Run a read-only git command against ``repo``; (status, stdout). See :func:`run_git`."""
-    status, out, _ = run_git(
-        args,
-        git_dir=repo.git_dir,
-        timeout=repo.timeout,
-        stdin=stdin,
-        ok_statuses=ok_statuses,
-        what=f"{what} in {repo.name}",
-    )
+    """Run a read-only git command against ``repo``; (status, stdout). See :func:`run_git`.
+
+    A handle with a cache answers a repeated read from it instead of starting git again.
+    """
+
+    def run() -> tuple[int, bytes, str]:
+        return run_git(
+            args,
+            git_dir=repo.git_dir,
+            timeout=repo.timeout,
+            stdin=stdin,
+            ok_statuses=ok_statuses,
+            what=f"{what} in {repo.name}",
+        )
+
+    if repo.cache is None:
+        status, out, _ = run()
+    else:
+        status, out, _ = repo.cache.answer(args, stdin=stdin, ok_statuses=ok_statuses, run=run)
     return status, out
 
 

@@ -1,14 +1,13 @@
 """Scanners auditdash runs itself: bandit, ruff, semgrep and pip-audit over one commit.
 
-Pure: this package reads a repository and runs programs; it never imports the ``findings``
-models. :mod:`scanners.runners.ingest` (imported on its own) turns a run into reports.
+Pure: this package reads a repository and runs programs; it never imports ``findings`` or
+Django. :mod:`findings.services.ingest.commit_scan` turns a run into reports.
 Modules, in the order a newcomer needs them:
 
 * ``run``      -- :func:`run_scanners`, :class:`ScanRun`, :class:`ToolRun`, :class:`ToolStatus`;
 * ``tools``    -- each scanner's command line and how its output is judged (:data:`TOOLS`);
 * ``worktree`` -- the temporary detached worktree, always removed;
-* ``process``  -- one time-limited process group, output to files;
-* ``ingest``   -- :func:`scan_commit`: resolve, run, ingest each report of the commit.
+* ``process``  -- one time-limited process group, output to files.
 """
 
 from scanners.runners.run import (

@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
 from scanners.git.command import open_repo
 from scanners.git.history import require_commit
 from scanners.runners.process import run_process, tail
@@ -115,7 +113,7 @@ def run_scanners(
     timeout_per_tool: float = DEFAULT_TIMEOUT_PER_TOOL,
     on_progress: ProgressCallback | None = None,
     on_result: ResultCallback | None = None,
-    work_root: Path | None = None,
+    work_root: Path,
 ) -> ScanRun:
     """Check ``commit`` of the repository at ``repo_path`` out into a temporary detached
     worktree, run ``tools`` over it one after the other, and remove the worktree.
@@ -126,8 +124,9 @@ def run_scanners(
     exits with an unexpected status, prints something that is not JSON or exceeds
     ``timeout_per_tool`` seconds (its whole process group is then killed) is reported, never
     raised; the other tools still run. ``on_progress`` hears "tool i of n"; ``on_result``
-    gets each run while the checkout exists. The worktree and scratch files go on success,
-    failure, timeout and KeyboardInterrupt.
+    gets each run while the checkout exists. The worktree lives in a folder of its own
+    under ``work_root``; it and the scratch files go on success, failure, timeout and
+    KeyboardInterrupt.
 
     Raises :class:`RunnerError` for an unknown tool or a non-positive timeout, and
     :class:`scanners.git.GitError` when the repository or commit cannot be read or checked out.
@@ -140,10 +139,9 @@ def run_scanners(
     sha = require_commit(repo, commit)
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
-    root = work_root or Path(settings.DATA_DIR) / "worktrees"
     total = len(chosen)
     runs: list[ToolRun] = []
-    with checked_out(repo, sha, work_root=root) as checkout:
+    with checked_out(repo, sha, work_root=work_root) as checkout:
         for index, tool in enumerate(chosen):
             if on_progress:
                 on_progress(index, total, f"running {tool.name} ({index + 1} of {total})")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from findings.models import Event, Finding, Project, Severity, Sprint
 from findings.services import project_get_or_create
-from scanners.pipeline import ingest_file
+from findings.services.ingest import ingest_file
 from tests.browser.conftest import screenshot
 from tests.conftest import SEEDS
 from tests.findings.test_dashboard_board import make_findings

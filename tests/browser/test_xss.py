@@ -23,7 +23,7 @@ from findings.services import (
     sprint_create,
     token_create,
 )
-from scanners.pipeline import Options, ingest_file
+from findings.services.ingest import Options, ingest_file
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

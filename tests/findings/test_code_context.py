@@ -6,7 +6,7 @@ import pytest
 
 from findings.models import Finding, Project
 from findings.selectors import finding_code_context
-from scanners.pipeline import Options, ingest_file
+from findings.services.ingest import Options, ingest_file
 from tests.conftest import run_tool
 
 pytestmark = pytest.mark.django_db

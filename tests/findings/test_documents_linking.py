@@ -10,7 +10,7 @@ from django.test import Client
 
 from findings.models import Claim, Event, Finding, FindingLink
 from findings.services.document_matching import document_identity
-from scanners.pipeline import Options, ingest_file
+from findings.services.ingest import Options, ingest_file
 from tests.conftest import run_tool
 
 LOADER = """import json

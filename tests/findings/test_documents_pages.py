@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from findings.models import Claim, Report
-from scanners.pipeline import Options, ingest_file
+from findings.services.ingest import Options, ingest_file
 from tests.conftest import SEEDS, run_tool
 
 pytestmark = pytest.mark.django_db

@@ -50,7 +50,7 @@ def test_an_unchecked_claim_and_an_unlinked_project_say_so(
 
     assert "not checked yet" in page
     assert "No repository is linked" in page
-    assert "manage.py link-repo --project LILY" in page
+    assert "manage.py link_repo --project LILY" in page
 
 
 def test_the_checks_of_many_claims_cost_the_page_no_query_each(

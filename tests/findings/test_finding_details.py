@@ -7,7 +7,7 @@ import json
 import pytest
 
 from findings.models import Finding, Rule
-from scanners.pipeline import ingest_file
+from findings.services.ingest import ingest_file
 
 pytestmark = pytest.mark.django_db
 

@@ -257,11 +257,9 @@ def make_claims(project: Project, shas: list[str]) -> list:
 
 def verify_all(project: Project, claims: list, *, memo: bool) -> list[list[tuple]]:
     from findings.services import claim_verify
-    from findings.services.evidence_checks import GitMemo, verify_context
+    from findings.services.evidence_checks import verify_context
 
-    context = verify_context(project)
-    if not memo:
-        context.memo = GitMemo(None)
+    context = verify_context(project) if memo else verify_context(project, memo_bytes=0)
     return [check_rows(claim_verify(claim=claim, context=context)) for claim in claims]
 
 
@@ -295,30 +293,29 @@ def test_the_memo_starts_fewer_git_processes_for_the_same_run(verified_repo, mon
     verify_all(project, claims, memo=True)
 
     assert len(started) < plain * 0.8
-    assert command.run_git is counted  # the memo is gone once the run ends
+    assert command.run_git is counted  # the engine's runner is never replaced by the memo
 
 
 def test_the_memo_answers_only_the_run_that_holds_it(verified_repo, monkeypatch):
     import threading
 
-    from findings.services.evidence_checks import GitMemo
     from scanners.git import command
 
     project, _ = verified_repo
     handle = git.open_repo(Repository.objects.get().path)
-    memo = GitMemo(handle.git_dir)
+    memo = git.GitCache()
     started = []
     real = command.run_git
     monkeypatch.setattr(
         command, "run_git", lambda args, **kw: started.append(args[0]) or real(args, **kw)
     )
-    with memo.active():
-        git.resolve(handle, "main")
-        git.resolve(handle, "main")
-        in_run = len(started)
-        other = threading.Thread(target=git.resolve, args=(handle, "main"))
-        other.start()
-        other.join()
+    run = handle.cached(memo)
+    git.resolve(run, "main")
+    git.resolve(run, "main")
+    in_run = len(started)
+    other = threading.Thread(target=git.resolve, args=(handle, "main"))
+    other.start()
+    other.join()
     git.resolve(handle, "main")
 
     assert memo.hits >= 1 and memo.misses == in_run

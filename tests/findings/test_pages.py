@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from findings.models import Finding, Project, Report
-from scanners.pipeline import Options, ingest_file
+from findings.services.ingest import Options, ingest_file
 from tests.conftest import run_tool
 
 pytestmark = pytest.mark.django_db

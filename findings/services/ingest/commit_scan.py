@@ -1,7 +1,7 @@
 """Scan one commit of a project's linked repository and import each tool's report.
 
-Not pure (it calls the ingestion pipeline, which writes findings), which is why the package
-does not import it: ``from scanners.runners.ingest import scan_commit``.
+The runners (:mod:`scanners.runners`) check the commit out and run the tools; this module
+imports what they wrote through the ingestion pipeline, while the checkout still exists.
 """
 
 from __future__ import annotations
@@ -11,9 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
+
+from findings.models import Project
+from findings.services.ingest.pipeline import ingest_file
+from findings.services.ingest.results import IngestResult, Options
+from scanners.files import IngestError
 from scanners.git.command import GitError, open_repo
 from scanners.git.history import ResolveOutcome, resolve
-from scanners.pipeline import IngestError, IngestResult, Options, ingest_file
 from scanners.runners.run import (
     DEFAULT_TIMEOUT_PER_TOOL,
     ProgressCallback,
@@ -95,7 +100,7 @@ def resolve_commit(repo_path: str, ref: str) -> str:
 
 def scan_commit(
     *,
-    project,
+    project: Project,
     commit: str = "",
     branch: str = "",
     user=None,
@@ -112,13 +117,14 @@ def scan_commit(
     so absolute paths become repo-relative and tools without snippets (ruff) get their
     flagged lines. A tool that failed, timed out or is unavailable is listed with its reason
     and imports nothing; a report the pipeline refuses is listed with the pipeline's message.
+    The checkout lives under ``work_root`` (default ``DATA_DIR/worktrees``).
     Raises :class:`ScanError` when the project has no repository or the commit is unknown,
     and :class:`scanners.runners.RunnerError` for an unknown tool.
     """
     if not project.repo_path:
         raise ScanError(
             f"project {project.key} has no linked repository: link one with "
-            f"`python manage.py link-repo --project {project.key} PATH_OR_URL`"
+            f"`python manage.py link_repo --project {project.key} PATH_OR_URL`"
         )
     # An unknown tool is refused before anything is checked out.
     total = len(select_tools(tools))
@@ -162,7 +168,7 @@ def scan_commit(
             timeout_per_tool=timeout_per_tool,
             on_progress=on_progress,
             on_result=import_report,
-            work_root=work_root,
+            work_root=work_root or Path(settings.DATA_DIR) / "worktrees",
         )
     except GitError as error:
         raise ScanError(str(error)) from None

@@ -20,8 +20,8 @@ from findings.models import (
     Sighting,
     StatusCount,
 )
-from scanners import pipeline, reading
-from scanners.pipeline import IngestError, Options, ingest_file
+from findings.services.ingest import IngestError, Options, ingest_file, scan_import
+from scanners import reading
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_progress_is_seen_by_other_connections_while_the_import_is_still_open(
 ):
     if connection.vendor != "postgresql":
         pytest.skip("imports stream inside their transaction on PostgreSQL only")
-    monkeypatch.setattr(pipeline._Ticker, "EVERY", 0.0)
+    monkeypatch.setattr(scan_import._Ticker, "EVERY", 0.0)
     path = tmp_path / "big.sarif"
     path.write_bytes(sarif_log(4 * reading.BATCH))
     project, _ = services.project_get_or_create(key="PROG")

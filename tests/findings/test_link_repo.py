@@ -1,4 +1,4 @@
-"""`manage.py link-repo`: local repositories under allowed folders, clones of URLs, hostile
+"""`manage.py link_repo`: local repositories under allowed folders, clones of URLs, hostile
 input refused with the reason, and fetching clones on demand and from the beat task."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from bench.git_repo_gen import ScratchRepo
 from findings.models import Commit, Event, Project, Repository
-from scanners.tasks import fetch_repositories, fetch_repository
+from findings.tasks import fetch_repositories, fetch_repository
 from tests.findings.test_evidence import roots  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def upstream(roots: Path) -> ScratchRepo:  # noqa: F811 - the fixture above
 
 def link(*args: str) -> dict:
     out = StringIO()
-    call_command("link-repo", *args, "--json", stdout=out)
+    call_command("link_repo", *args, "--json", stdout=out)
     return json.loads(out.getvalue())
 
 
@@ -153,7 +153,7 @@ def test_hostile_urls_are_refused_with_the_reason_and_nothing_is_stored(
 ) -> None:
     with pytest.raises(CommandError, match=why) as refused:
         # After "--", so even a leading dash reaches the command rather than argparse.
-        call_command("link-repo", "--project", "LILY", "--", url)
+        call_command("link_repo", "--project", "LILY", "--", url)
 
     assert "LILY:" in str(refused.value) and "secret" not in str(refused.value)
     assert not Repository.objects.exists()

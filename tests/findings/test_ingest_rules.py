@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from findings.models import Finding, Project, Report, Sighting
+from findings.services.ingest import IngestError, Options, ingest_file
 from scanners.base import RawFinding
-from scanners.pipeline import IngestError, Options, ingest_file
 from scanners.registry import HEAD_BYTES, detect, parser_for
 from tests.conftest import CORPUS, run_tool
 

@@ -13,8 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from findings.models import Event, Finding, Project, Report, Sighting
-from scanners import pipeline
-from scanners.pipeline import IngestError, Options, ingest_file
+from findings.services.ingest import IngestError, Options, ingest_file, scan_import
 from tests.conftest import ROOT, GitRepo, run_tool, subprocess_env
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +193,7 @@ def test_a_failure_in_the_middle_of_the_merge_leaves_the_database_unchanged(
     def explode(**kwargs):
         raise RuntimeError("injected failure after the lifecycle pass")
 
-    monkeypatch.setattr(pipeline.services, "report_finish", explode)
+    monkeypatch.setattr(scan_import.services, "report_finish", explode)
     with pytest.raises(RuntimeError, match="injected"):
         ingest_file(reports[shas[1]][0], project_key="LILY", options=Options(commit=shas[1]))
     after = [list(m.objects.order_by("pk").values()) for m in (Finding, Sighting, Event, Report)]

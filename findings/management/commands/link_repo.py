@@ -1,4 +1,4 @@
-"""python manage.py link-repo --project KEY PATH_OR_URL [--branch NAME] [--json]"""
+"""python manage.py link_repo --project KEY PATH_OR_URL [--branch NAME] [--json]"""
 
 from __future__ import annotations
 

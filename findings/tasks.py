@@ -1,4 +1,8 @@
-"""Celery tasks: thin, idempotent, loading by id and calling the pipeline."""
+"""Celery tasks: thin, idempotent, loading by id and calling a service.
+
+Found by ``celery -A auditdash worker`` through the app's autodiscovery (``findings.tasks``);
+the beat schedule in settings names them ``findings.tasks.<name>``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from django.db import OperationalError
 
 from auditdash.celery import app
 from findings import services
-from findings.models import Report
-from scanners.pipeline import IngestError, Options, ingest_file
+from findings.models import Project, Report, Repository
+from findings.services.ingest import IngestError, Options, ScanError, ingest_file, scan_commit
+from scanners.git import GitError, ResolveOutcome, open_repo, resolve
+from scanners.runners import TOOLS
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +68,6 @@ def scan_project_commit(project_id: int, commit: str, branch: str) -> dict:
     "commit", "branch", "error"}`` when the scan cannot run (no repository, unknown commit).
     A redelivery scans again; its reports are new only where the tools' output differs.
     """
-    from findings.models import Project
-    from scanners.runners.ingest import ScanError, scan_commit
-
     project = Project.objects.get(pk=project_id)
     try:
         summary = scan_commit(project=project, commit=commit, branch=branch)
@@ -89,10 +92,6 @@ def scan_branch_heads() -> int:
 
     A repository that cannot be read is logged and skipped; the others still get their scan.
     """
-    from findings.models import Project
-    from scanners.git import GitError, ResolveOutcome, open_repo, resolve
-    from scanners.runners import TOOLS
-
     queued = 0
     for project in Project.objects.exclude(repo_path="").order_by("key"):
         try:
@@ -124,8 +123,6 @@ def fetch_repository(project_id: int) -> dict:
     Returns ``{"project", "ok", "message", "head", "commits", "links", "regressed"}``. A git
     failure is recorded on the repository (and returned), not raised, so it is not retried.
     """
-    from findings.models import Project
-
     project = Project.objects.get(pk=project_id)
     try:
         summary = services.repository_fetch(project=project)
@@ -148,8 +145,6 @@ def fetch_repository(project_id: int) -> dict:
 @app.task
 def fetch_repositories() -> int:
     """Queue a fetch of every linked repository (the beat entry). Returns how many."""
-    from findings.models import Repository
-
     project_ids = list(
         Repository.objects.order_by("project__key").values_list("project_id", flat=True)
     )

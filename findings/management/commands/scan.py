@@ -7,10 +7,10 @@ import sys
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
+from findings.management.commands.ingest import Command as IngestCommand
 from findings.models import Project
-from scanners.management.commands.ingest import Command as IngestCommand
+from findings.services.ingest import ScanError, ScanSummary, ToolOutcome, scan_commit
 from scanners.runners import DEFAULT_TIMEOUT_PER_TOOL, DEFAULT_TOOLS, RunnerError
-from scanners.runners.ingest import ScanError, ScanSummary, ToolOutcome, scan_commit
 
 _BAR = 30
 

@@ -24,7 +24,7 @@ from django.core.management import call_command
 from bench.git_repo_gen import ScratchRepo
 from findings.lifecycle import Status
 from findings.models import Claim, Finding
-from scanners.pipeline import ingest_file
+from findings.services.ingest import ingest_file
 from tests.conftest import ROOT
 from tests.findings.test_evidence import roots  # noqa: F401 - the fixture
 
@@ -105,7 +105,7 @@ def test_each_seed_verifies_against_a_repository_built_to_match_its_claims(
     (repo.path / "docs").mkdir()
     (repo.path / "docs" / "handoff.md").write_bytes(data)
     added = repo.commit("Add the remediation handoff")
-    call_command("link-repo", "--project", "LILY", str(repo.path), stdout=StringIO())
+    call_command("link_repo", "--project", "LILY", str(repo.path), stdout=StringIO())
     ingest_file(repo.path / "docs" / "handoff.md", project_key="LILY")
 
     results = verify("LILY")
@@ -133,7 +133,7 @@ def test_a_seed_ingested_from_outside_the_repository_has_no_commit_to_check(
     expected = json.loads((SAMPLES / "seed_004_sprint6.json").read_text())
     claims = [f for f in expected["findings"] if f["status"] in FIX_STATUSES]
     repo, _ = build_repository(roots / "repo", claims)
-    call_command("link-repo", "--project", "LILY", str(repo.path), stdout=StringIO())
+    call_command("link_repo", "--project", "LILY", str(repo.path), stdout=StringIO())
     ingest_file(SAMPLES / "seed_004_sprint6.txt", project_key="LILY")
 
     results = verify("LILY")

@@ -22,8 +22,8 @@ from findings.models import (
     Report,
     RoadmapItem,
 )
+from findings.services.ingest import IngestError, ingest_file
 from scanners.documents import MAX_BYTES
-from scanners.pipeline import IngestError, ingest_file
 from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from findings import services
 from findings.models import Project, Role
-from scanners.pipeline import IngestError, Options, ingest_file
+from findings.services.ingest import IngestError, Options, ingest_file
 
 FIRST = {
     "app/server.py": """import os

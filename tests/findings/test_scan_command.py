@@ -9,8 +9,8 @@ import orjson
 import pytest
 from django.core.management import CommandError, call_command
 
+from findings import tasks
 from findings.models import Finding, Project, Report
-from scanners import tasks
 from tests.conftest import GitRepo
 from tests.scanners.test_runners import FIXED, VULNERABLE
 
@@ -147,7 +147,7 @@ def test_the_same_commit_scanned_twice_adds_nothing_new(shop) -> None:
 
 def test_a_project_without_a_repository_is_told_how_to_link_one(db) -> None:
     Project.objects.create(key="SHOP")
-    with pytest.raises(CommandError, match=r"manage.py link-repo --project SHOP PATH_OR_URL"):
+    with pytest.raises(CommandError, match=r"manage.py link_repo --project SHOP PATH_OR_URL"):
         scan()
 
 

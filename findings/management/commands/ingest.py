@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
-from scanners.pipeline import IngestError, IngestResult, Options, ingest_file
+from findings.services.ingest import IngestError, IngestResult, Options, ingest_file
 
 
 class Command(BaseCommand):

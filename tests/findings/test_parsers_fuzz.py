@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from findings.models import Event, Finding, Report, Sighting
-from scanners.pipeline import IngestError, Options, ingest_file
+from findings.services.ingest import IngestError, Options, ingest_file
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 REPORTS = {

@@ -1,0 +1,130 @@
+"""Ingestion: detect -> parse (streaming) -> normalise + fingerprint -> merge.
+
+A report imports whole or not at all: its rows reach the project's findings only inside one
+transaction (see :mod:`findings.services.ingest.scan_import`). The same bytes twice are one
+report (a database constraint, so two concurrent imports cannot both win). Every failure is
+an :class:`IngestError` whose text names the file, the place and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError
+
+from findings.models import PROJECT_KEY_PATTERN, Project, Report
+from findings.services.ingest.document_import import (
+    DOCUMENT_FORMAT,
+    DocumentUpload,
+    import_document,
+)
+from findings.services.ingest.results import (
+    IngestResult,
+    Options,
+    Progress,
+    ingest_result,
+    lost_race,
+)
+from findings.services.ingest.scan_import import Upload, import_scan
+from scanners import registry
+from scanners.documents import looks_like_document
+from scanners.files import (
+    IngestError,
+    ReportWindow,
+    check_size,
+    describe_head,
+    sha256_of,
+    utf8_source,
+)
+
+_NOT_DOCUMENTS = (".json", ".jsonl", ".sarif", ".xml")
+
+
+def detect_format(head: bytes, name: str) -> str:
+    """The scanner format of ``head``; text that no scanner claims is a remediation document.
+
+    A file named as machine output (``.json``, ``.sarif``...) is never read as a document: text
+    there is a tool's log or a broken report, and the user should hear that it is not one.
+    """
+    key = registry.detect(head)
+    if key is None and looks_like_document(head) and not name.lower().endswith(_NOT_DOCUMENTS):
+        return DOCUMENT_FORMAT
+    if key is None:
+        raise IngestError(
+            f"{name}: unknown report format (starts with {describe_head(head)}); expected SARIF "
+            "2.1.0, the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks, or a "
+            "Markdown remediation document"
+        )
+    return key
+
+
+def ingest_file(
+    path: Path,
+    *,
+    project_key: str,
+    options: Options | None = None,
+    filename: str = "",
+    user=None,
+    report: Report | None = None,
+    on_progress: Progress | None = None,
+) -> IngestResult:
+    """Import one scanner report or remediation document into a project (created if new);
+    see the module docstring."""
+    started = time.perf_counter()
+    options = options or Options()
+    name = filename or path.name
+    if not path.is_file():
+        raise IngestError(f"{name}: no such file")
+    size = path.stat().st_size
+    check_size(size, name, limit=settings.MAX_REPORT_BYTES)
+    sha = sha256_of(path)
+    project = Project.objects.filter(key=project_key).first()
+    if project is None and not re.match(PROJECT_KEY_PATTERN, project_key):
+        raise IngestError(
+            f"project key {project_key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
+        )
+    if project is not None:
+        existing = (
+            Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
+            .exclude(pk=getattr(report, "pk", None))
+            .first()
+        )
+        if existing is not None:
+            return ingest_result(existing, duplicate_since=started)
+
+    with tempfile.TemporaryDirectory(prefix="auditdash-") as workdir:
+        source, start = utf8_source(path, name, Path(workdir))
+        with source.open("rb") as handle:
+            window = ReportWindow(handle, start)
+            head = window.read(registry.HEAD_BYTES)
+            window.seek(0)
+            fmt = options.format or detect_format(head, name)
+            if fmt == DOCUMENT_FORMAT:
+                document = DocumentUpload(
+                    path, name, size, sha, project_key, options, user, report, started
+                )
+                return import_document(document, window, on_progress=on_progress)
+            if fmt not in registry.FORMATS:
+                raise IngestError(
+                    f"{name}: unknown format {fmt!r}; expected one of {', '.join(registry.FORMATS)}"
+                )
+            upload = Upload(
+                name=name,
+                size=size,
+                sha=sha,
+                fmt=fmt,
+                project_key=project_key,
+                options=options,
+                user=user,
+                report=report,
+                started=started,
+                stored_from=source if start == 0 else path,
+            )
+            try:
+                return import_scan(upload, window, project=project, on_progress=on_progress)
+            except IntegrityError:
+                return lost_race(project_key, sha, started)

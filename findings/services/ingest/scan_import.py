@@ -1,0 +1,241 @@
+"""Importing a scanner report: parsed (streaming), normalised, merged in one transaction.
+
+On PostgreSQL each batch is merged as soon as it is parsed, inside the one transaction;
+elsewhere the rows are staged in a temporary table and merged once parsing is over.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection, transaction
+
+from findings import services
+from findings.models import Project, Report
+from findings.services.ingest.results import IngestResult, Options, Progress, ingest_result
+from findings.services.ingest.storage import store_scan
+from findings.services.ingest.timeline import Order, file_reader, order_key
+from scanners import reading
+from scanners.files import ReportWindow
+
+
+@dataclass
+class Upload:
+    """What is known of a scanner report before it is parsed."""
+
+    name: str
+    size: int
+    sha: str
+    fmt: str
+    project_key: str
+    options: Options
+    user: object
+    report: Report | None
+    started: float
+    stored_from: Path
+
+
+class _FactsMoved(Exception):
+    """The report's commit or date, read after its first results, differ from the ones its
+    streamed rows were merged with: the import starts again, parsing before merging."""
+
+
+def import_scan(
+    upload: Upload, window: ReportWindow, *, project: Project | None, on_progress: Progress | None
+) -> IngestResult:
+    """Import a scanner report: streamed on PostgreSQL, else parsed whole, then merged.
+
+    Streaming merges each batch as soon as it is parsed, inside the one transaction, with
+    the commit and date the report had stated by its first result; should it state others
+    later (rare: a SARIF ``versionControlProvenance`` after the results), the transaction is
+    rolled back and the import runs again the other way. Either way it imports whole or not
+    at all.
+    """
+    if connection.vendor == "postgresql":
+        try:
+            return _import_streamed(upload, window, project=project, on_progress=on_progress)
+        except _FactsMoved:
+            window.seek(0)
+    return _import_staged(upload, window, project=project, on_progress=on_progress)
+
+
+def _setting(upload: Upload, project: Project | None) -> reading.Setting:
+    options = upload.options
+    return reading.Setting(
+        fmt=upload.fmt,
+        name=upload.name,
+        commit=options.commit,
+        branch=options.branch,
+        default_branch=project.default_branch if project else "main",
+        roots=(
+            options.root,
+            project.scan_root if project else "",
+            project.repo_path if project else "",
+        ),
+        reader_at=lambda commit: file_reader(project, commit),
+    )
+
+
+def _import_streamed(
+    upload: Upload, window: ReportWindow, *, project: Project | None, on_progress
+) -> IngestResult:
+    payloads = _Payloads()
+    events = reading.with_payload(reading.read_report(window, _setting(upload, project)), payloads)
+    with reading.in_background(events) as parsed:
+        try:
+            first = next(parsed)
+            facts = first if isinstance(first, reading.Start) else None
+            order = order_key(project, first.commit, first.meta)
+            tick = _Ticker(on_progress, window, upload.size)
+            with transaction.atomic():
+                report = _open_report(upload, first.commit, first.branch, order)
+                with services.ScanMerge(_context(report, order)) as merge:
+                    payloads.bind(merge)
+                    done = first if isinstance(first, reading.Done) else None
+                    for event in parsed:
+                        if isinstance(event, reading.Batch):
+                            merge.add(event.rows, event.payload)
+                            tick()
+                        elif isinstance(event, reading.Done):
+                            done = event
+                    if facts is not None and not _same_place(project, facts, done, order):
+                        raise _FactsMoved
+                    return _finish(upload, done, report, merge)
+        finally:
+            payloads.release()
+
+
+class _Payloads:
+    """Makes each batch's load payload on the parse thread (``merge.payload``), once the
+    merge that will load it exists: until then that thread waits, a batch ahead at most.
+    ``release`` lets it go on without one (the import failed before its merge began)."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._merge: services.ScanMerge | None = None
+
+    def bind(self, merge: services.ScanMerge) -> None:
+        self._merge = merge
+        self._ready.set()
+
+    def release(self) -> None:
+        self._ready.set()
+
+    def __call__(self, rows: list[tuple]) -> bytes | None:
+        self._ready.wait()
+        return self._merge.payload(rows) if self._merge is not None else None
+
+
+def _import_staged(
+    upload: Upload, window: ReportWindow, *, project: Project | None, on_progress
+) -> IngestResult:
+    tick = _Ticker(on_progress, window, upload.size)
+    with services.ScanStage() as stage:
+        for event in reading.read_report(window, _setting(upload, project)):
+            if isinstance(event, reading.Batch):
+                stage.add(event.rows)
+                tick()
+            elif isinstance(event, reading.Done):
+                done = event
+        order = order_key(project, done.commit, done.meta)
+        with transaction.atomic():
+            report = _open_report(upload, done.commit, done.branch, order)
+            with services.ScanMerge(_context(report, order)) as merge:
+                merge.add_stage(stage)
+                return _finish(upload, done, report, merge)
+
+
+class _Ticker:
+    """Calls ``on_progress`` with the share of the file read, at most every ``EVERY`` s."""
+
+    EVERY = 0.5
+
+    def __init__(self, on_progress: Progress | None, window: ReportWindow, size: int) -> None:
+        self.on_progress = on_progress
+        self.window = window
+        self.size = max(size, 1)
+        self.last = 0.0
+
+    def __call__(self) -> None:
+        if self.on_progress and time.monotonic() - self.last > self.EVERY:
+            self.last = time.monotonic()
+            self.on_progress(min(0.95, 0.95 * self.window.furthest / self.size))
+
+
+def _same_place(
+    project: Project | None, facts: reading.Start, done: reading.Done, order: Order
+) -> bool:
+    """Whether the report's final commit, branch and date are those its rows were merged
+    with. A place in time taken from arrival is the same whenever it was taken."""
+    if (done.commit, done.branch) != (facts.commit, facts.branch):
+        return False
+    final = order_key(project, done.commit, done.meta)
+    return final[1] == order[1] and (order[1] == "arrival" or final[0] == order[0])
+
+
+def _open_report(upload: Upload, commit: str, branch: str, order: Order) -> Report:
+    """The report row an import writes its findings under, in the import's transaction.
+
+    A queued report (an upload) is only written again when the import finishes: until then
+    its progress is written on a connection of its own (see report_set_progress), which
+    must not wait on this transaction's row lock.
+    """
+    project, _ = services.project_get_or_create(key=upload.project_key)
+    report = upload.report or Report(project=project, uploaded_by=upload.user)
+    report.project = project
+    report.sha256 = upload.sha
+    report.filename = upload.name[:500]
+    report.size = upload.size
+    report.format = upload.fmt
+    report.kind = Report.Kind.SCAN
+    report.tool = upload.fmt
+    report.commit = commit
+    report.branch = branch
+    report.options = upload.options.as_dict()
+    report.order_at, report.order_source = order
+    report.state = Report.State.RUNNING
+    if report.pk is None:
+        report.save()
+    return report
+
+
+def _context(report: Report, order: Order) -> services.ScanContext:
+    return services.ScanContext(
+        project=report.project,
+        report=report,
+        commit=report.commit,
+        branch=report.branch,
+        order_at=order[0],
+    )
+
+
+def _finish(
+    upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
+) -> IngestResult:
+    """The lifecycle pass, the report's own facts and counts: the end of the transaction."""
+    meta, options = done.meta, upload.options
+    project = report.project
+    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
+    report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
+    report.tool_version = meta.tool_version[:100]
+    counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules)
+    notes = []
+    if counts.historic:
+        notes.append(
+            f"{counts.historic} findings were already gone in a newer report of the same "
+            "scope: recorded as history, fixed there"
+        )
+    if report.order_source == "arrival":
+        notes.append("no commit date or report date: placed in time by arrival")
+    if done.unrooted:
+        notes.append(f"{done.unrooted} absolute paths could not be made repo-relative: give --root")
+    if meta.errors:
+        notes.append(f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3]))
+    if options.root and options.remember_root:
+        services.project_remember_root(project=project, root=options.root)
+    seconds = time.perf_counter() - upload.started
+    services.report_finish(report=report, counts=counts, seconds=seconds, note="\n".join(notes))
+    return ingest_result(report)
