@@ -127,16 +127,8 @@ def document_page(*, report: Report) -> dict:
     )
     newest = versions[-1] if versions else document
     claims = (
-        Claim.objects.filter(project=report.project, document_identity=document.identity)
-        .select_related("finding", "finding__project", "report")
-        .prefetch_related(
-            Prefetch(
-                "links",
-                queryset=FindingLink.objects.select_related(
-                    "finding", "finding__project", "decided_by"
-                ).order_by("-score", "id"),
-            )
-        )
+        _claim_cards()
+        .filter(project=report.project, document_identity=document.identity)
         .order_by("dropped", "line", "id")
     )
     phases = (
@@ -182,15 +174,12 @@ def link_for_user(*, user, pk: int) -> FindingLink | None:
 
 def claim_card(*, claim_id: int) -> Claim:
     """One claim with its links, as the document page's claim card shows it."""
-    return (
-        Claim.objects.select_related("finding", "finding__project", "report")
-        .prefetch_related(
-            Prefetch(
-                "links",
-                queryset=FindingLink.objects.select_related(
-                    "finding", "finding__project", "decided_by"
-                ).order_by("-score", "id"),
-            )
-        )
-        .get(pk=claim_id)
+    return _claim_cards().get(pk=claim_id)
+
+
+def _claim_cards() -> QuerySet[Claim]:
+    """Claims as their cards show them: finding, report, and links best first."""
+    links = FindingLink.objects.select_related("finding", "finding__project", "decided_by")
+    return Claim.objects.select_related("finding", "finding__project", "report").prefetch_related(
+        Prefetch("links", queryset=links.order_by("-score", "id"))
     )

@@ -82,23 +82,7 @@ def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
         .order_by()
     ):
         planned[row["phase_id"]][row["status"]] = row["n"]
-    starts: dict[str, date | None] = {}
-    windows: dict[str, list[Phase]] = defaultdict(list)
-    for phase in phases:
-        document = getattr(phase.report, "document", None)
-        starts.setdefault(
-            phase.document_identity,
-            (document.date if document and document.date else phase.report.created_at.date()),
-        )
-        if phase.kind == Phase.Kind.PHASE:
-            # Only phases run one after another; checklists and next steps have no window.
-            windows[phase.document_identity].append(phase)
-    due: dict[int, date | None] = {}
-    for identity, members in windows.items():
-        for phase, when in zip(
-            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
-        ):
-            due[phase.pk] = when
+    due = _due_dates(phases)
     rows = []
     for phase in phases:
         counts = dict(planned[phase.pk])
@@ -131,6 +115,28 @@ def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
             )
         )
     return rows
+
+
+def _due_dates(phases: list[Phase]) -> dict[int, date | None]:
+    """Each phase's due date by id: a document's phases run one after another from its date."""
+    starts: dict[str, date | None] = {}
+    windows: dict[str, list[Phase]] = defaultdict(list)
+    for phase in phases:
+        document = getattr(phase.report, "document", None)
+        starts.setdefault(
+            phase.document_identity,
+            (document.date if document and document.date else phase.report.created_at.date()),
+        )
+        if phase.kind == Phase.Kind.PHASE:
+            # Only phases run one after another; checklists and next steps have no window.
+            windows[phase.document_identity].append(phase)
+    due: dict[int, date | None] = {}
+    for identity, members in windows.items():
+        for phase, when in zip(
+            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
+        ):
+            due[phase.pk] = when
+    return due
 
 
 # --- sprints --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from findings.access import Role
 from findings.forms import BoardFilterForm
 from findings.models import Finding, Project
 from findings.selectors import board as selectors
-from findings.views.helpers import finding_or_404, mutation_response
+from findings.views.helpers import event_role, finding_or_404, mutation_response
 
 MOVE_LABELS = {
     lifecycle.Event.CLAIM: "Claim fixed",
@@ -141,10 +141,7 @@ def board_move(request: HttpRequest, key: str, number: int) -> HttpResponse:
     project = access.require(request, key, Role.VIEWER)
     finding = finding_or_404(project, number)
     event = request.POST.get("event", "")
-    needed = access.minimum_role_for_event(event)
-    if needed is not None:
-        access.require(request, project, needed)
-    role = access.role_for(request.user, project)
+    role = event_role(request, project, event)
     allowed = {move["event"] for move in _moves(role, finding.status)}
     error = ""
     if event not in allowed:

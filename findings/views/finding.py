@@ -20,7 +20,12 @@ from findings.forms import ReviewForm, TransitionForm
 from findings.models import Finding
 from findings.selectors import finding as selectors
 from findings.selectors.reviews import finding_reviews
-from findings.views.helpers import finding_or_404, form_errors, mutation_response
+from findings.views.helpers import (
+    event_role,
+    finding_or_404,
+    form_errors,
+    mutation_response,
+)
 
 
 @login_required
@@ -91,12 +96,7 @@ def actions_response(
 def finding_transition(request: HttpRequest, key: str, number: int) -> HttpResponse:
     project = access.require(request, key, Role.VIEWER)
     finding = finding_or_404(project, number)
-    event = request.POST.get("event", "")
-    needed = access.minimum_role_for_event(event)
-    if needed is not None:
-        # A visible project but too low a role is a 403, not a form error.
-        access.require(request, project, needed)
-    role = access.role_for(request.user, project)
+    role = event_role(request, project, request.POST.get("event", ""))
     form = TransitionForm(
         request.POST, events=access.events_for(role, lifecycle.allowed_events(finding.status))
     )

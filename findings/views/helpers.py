@@ -1,6 +1,6 @@
-"""What every view ends or starts with, written once: the finding or a 404, a form's errors as
-one message, and the answer to a mutation (the updated partial for htmx, else a redirect
-with a message).
+"""What every view ends or starts with, written once: the finding or a 404, the role a
+lifecycle event needs, a form's errors as one message, and the answer to a mutation (the
+updated partial for htmx, else a redirect with a message).
 
 The API imports :func:`finding_or_404` too: Django Ninja answers its ``Http404`` the same way.
 """
@@ -15,7 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
 
-from findings.models import Finding, Project
+from findings import access
+from findings.models import Finding, Project, Role
 from findings.selectors.finding import finding_by_number
 
 CHANGED = "finding-changed"
@@ -28,6 +29,16 @@ def finding_or_404(project: Project, number: int) -> Finding:
     if finding is None:
         raise Http404("No such finding.")
     return finding
+
+
+def event_role(request: HttpRequest, project: Project, event: str) -> Role | None:
+    """The user's role in ``project``, once it is checked to suffice for the lifecycle
+    ``event``: a visible project but too low a role is a 403 (``PermissionDenied``), not a
+    form error. An unknown event is left to the form or the table to refuse."""
+    needed = access.minimum_role_for_event(event)
+    if needed is not None:
+        access.require(request, project, needed)
+    return access.role_for(request.user, project)
 
 
 def form_errors(form: forms.Form) -> str:
