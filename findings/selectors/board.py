@@ -34,7 +34,8 @@ from findings.selectors.health import area_finding_ids
 BOARD_COLUMNS = [Status.OPEN, Status.REGRESSED, Status.CLAIMED, Status.VERIFIED, Status.SIGNED_OFF]
 """The lifecycle, left to right; regressed sits next to open because it is open work again."""
 
-TRIAGED_COLUMNS = [Status.ACCEPTED_RISK, Status.FALSE_POSITIVE, Status.WONT_FIX, Status.SUPPRESSED]
+TRIAGED_COLUMNS = [status for status in Status if status in TRIAGED]
+"""The triage ends, behind the board's toggle, in the lifecycle's order."""
 
 COLUMN_CAP = 500
 """Filtered column counts stop here ("500+"): counting further costs without informing."""
