@@ -60,6 +60,14 @@ FIXED_LIKE = frozenset({S.CLAIMED, S.VERIFIED, S.SIGNED_OFF})
 """Statuses that say "fixed": seeing the finding again after one of these is a regression."""
 
 TRIAGED = frozenset({S.ACCEPTED_RISK, S.FALSE_POSITIVE, S.WONT_FIX, S.SUPPRESSED})
+"""Statuses behind the board's triage toggle: triaged away by a person, or by the tool."""
+
+DONE = frozenset({S.VERIFIED, S.SIGNED_OFF}) | TRIAGED
+"""Statuses whose problem needs no more work (planning progress, burn-down); a claim is not."""
+
+REVIEWABLE = (S.VERIFIED, S.CLAIMED)
+"""Statuses a reviewer may sign off or reject, strongest first (a scan's silence beats a
+claim): not before a fix is claimed, and not after sign-off."""
 
 _TRIAGE_EXITS = {
     E.ACCEPT_RISK: S.ACCEPTED_RISK,

@@ -21,8 +21,7 @@ from ninja import Query, Router
 from ninja import Status as Reply
 from ninja.errors import HttpError
 
-from findings import access, lifecycle, selectors, services
-from findings.action_views import get_finding
+from findings import access, lifecycle, services
 from findings.api import schemas
 from findings.api.auth import Caller, project_for, role_of, visible_projects
 from findings.api.selectors import (
@@ -35,12 +34,14 @@ from findings.api.selectors import (
     report_out,
     report_page,
 )
-from findings.dashboard_selectors import BoardFilter
 from findings.lifecycle import Status
 from findings.models import Membership, Report, Role, Severity
+from findings.selectors.board import BoardFilter
+from findings.selectors.metrics import project_overview
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
 from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, UploadTooLarge, inflate_upload
+from findings.views.helpers import finding_or_404
 from scanners import registry
 from scanners.files import ReportTooLarge
 
@@ -75,7 +76,7 @@ _UPLOAD_BODY = {
 @router.get("/projects", response=list[schemas.ProjectOut], summary="Projects you may see")
 def projects(request: HttpRequest):
     caller: Caller = request.auth
-    rows = selectors.project_overview(projects=visible_projects(request))
+    rows = project_overview(projects=visible_projects(request))
     roles = _roles(caller)
     return [
         {
@@ -210,7 +211,7 @@ def findings(
 def finding(request: HttpRequest, key: str, number: int):
     """One finding with its timeline: events, sightings, claims with evidence, reviews."""
     project = project_for(request, key)
-    found = get_finding(project, number)
+    found = finding_or_404(project, number)
     return {
         **finding_detail(finding=found, project=project),
         "allowed_events": _allowed(request, found),
@@ -227,7 +228,7 @@ def transition(request: HttpRequest, key: str, number: int, body: schemas.Transi
     Sign-off and rejection are reviews, made on the finding page by a reviewer, never here.
     """
     project = project_for(request, key)
-    found = get_finding(project, number)
+    found = finding_or_404(project, number)
     event = body.event.strip()
     if event in access.REVIEW_EVENTS:
         raise HttpError(

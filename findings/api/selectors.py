@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from findings.dashboard_selectors import BoardFilter, filtered_findings
 from findings.lifecycle import Status
 from findings.models import Finding, Project, Report, Severity
-from findings.selectors import finding_claims, finding_timeline, rule_details
+from findings.selectors.board import BoardFilter, filtered_findings
+from findings.selectors.finding import finding_claims, finding_timeline, rule_details
 
 MAX_PAGE = 500
 _FINDING_CURSOR = re.compile(r"^([1-5])\.([0-9]{1,10})$")

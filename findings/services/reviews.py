@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from findings import access, lifecycle
-from findings.lifecycle import Status
+from findings.lifecycle import REVIEWABLE, Status
 from findings.models import (
     Claim,
     ClaimEvidence,
@@ -38,9 +38,6 @@ class ReviewError(ValueError):
 class SeparationOfDutiesError(ReviewError):
     """The reviewer claimed or authored the fix they were about to approve."""
 
-
-REVIEWABLE = frozenset({Status.CLAIMED, Status.VERIFIED})
-"""A fix can be reviewed while it is claimed or verified, not before and not after sign-off."""
 
 _VERDICT_EVENTS = {
     Review.Verdict.APPROVE: lifecycle.Event.SIGN_OFF,

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import Client
 
-from findings import access, selectors
+from findings import access
 from findings.models import Claim, Event, Finding, FindingLink, Membership, Report, Role
+from findings.selectors.metrics import project_overview
 from tests.conftest import make_document, make_finding
 
 pytestmark = pytest.mark.django_db
@@ -204,8 +205,7 @@ def test_counts_only_cover_the_projects_a_user_may_see(world, outsider):
     other, _ = project_get_or_create(key="OTHER")
     make_finding(other, title="Other project's only finding")
     rows = {
-        row["project"].key: row
-        for row in selectors.project_overview(projects=access.projects_for(outsider))
+        row["project"].key: row for row in project_overview(projects=access.projects_for(outsider))
     }
     assert list(rows) == ["OTHER"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from findings.models import Finding, Project
-from findings.selectors import finding_code_context
+from findings.selectors.finding import finding_code_context
 from findings.services.ingest import Options, ingest_file
 from tests.conftest import run_tool
 

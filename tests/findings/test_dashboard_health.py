@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from findings import dashboard_health as health
-from findings.dashboard_selectors import sla_days
 from findings.models import Claim, HealthArea, HealthReading, Report, Severity
+from findings.rules import health
+from findings.selectors.metrics import sla_days
 from findings.templatetags.dashboard_extras import age, sparkline
 from tests.findings.test_dashboard_board import make_findings
 

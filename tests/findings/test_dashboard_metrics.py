@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from findings import dashboard_charts as charts
 from findings.models import ClaimEvidence, Finding, Severity
+from findings.rules import charts
 from tests.findings.test_dashboard_board import make_findings
 from tests.findings.test_dashboard_health import claim
 

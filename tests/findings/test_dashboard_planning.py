@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from findings import dashboard_planning as plan
 from findings.models import Document, Event, Finding, Phase, Report, RoadmapItem, Severity, Sprint
+from findings.rules import planning as plan
 from tests.findings.test_dashboard_board import make_findings
 
 # --- the rules, pure -----------------------------------------------------------------------

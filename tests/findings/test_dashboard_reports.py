@@ -76,7 +76,7 @@ def test_an_outsider_gets_no_report(client_for, acme, outsider):
 
 
 def test_the_markdown_lists_the_first_fixes_in_report_order_across_statuses(owner_client, acme):
-    from findings.dashboard_report import MARKDOWN_FIXES
+    from findings.selectors.reports import MARKDOWN_FIXES
 
     cache.clear()
     make_findings(acme, 120, severity=Severity.HIGH, status="verified")

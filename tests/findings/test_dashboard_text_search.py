@@ -7,8 +7,8 @@ import importlib
 import pytest
 from django.db import DatabaseError, connection
 
-from findings.dashboard_selectors import BoardFilter, board_column
 from findings.models import Finding, RuleTitle
+from findings.selectors.board import BoardFilter, board_column
 from tests.findings.test_dashboard_board import make_findings
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +66,13 @@ def test_rule_titles_follow_findings_however_they_are_written(acme):
 
 
 def test_a_word_in_more_titles_than_the_cap_still_finds_every_match(acme, monkeypatch):
-    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 2)
+    monkeypatch.setattr("findings.selectors.board.TEXT_PAIRS_CAP", 2)
     make_findings(acme, 4, title="Use of eval")
     assert len(titles(acme, "eval")) == 4
 
 
 def test_past_the_cap_the_words_stay_literal_and_any_case(acme, monkeypatch):
-    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 1)
+    monkeypatch.setattr("findings.selectors.board.TEXT_PAIRS_CAP", 1)
     make_findings(acme, 2, title="Coverage AT 100% here")
     make_findings(acme, 2, title="Coverage at 1000 there")
     assert titles(acme, "at 100%") == ["Coverage AT 100% here 1", "Coverage AT 100% here 2"]
@@ -80,12 +80,12 @@ def test_past_the_cap_the_words_stay_literal_and_any_case(acme, monkeypatch):
 
 
 def test_a_project_with_more_rules_than_can_be_listed_is_searched_by_rule_in_sql(acme, monkeypatch):
-    monkeypatch.setattr("findings.dashboard_selectors.RULES_CAP", 1)
+    monkeypatch.setattr("findings.selectors.board.RULES_CAP", 1)
     make_findings(acme, 2, title="Use of eval")
     Finding.objects.filter(project=acme, number=1).update(rule_id="python.eval-use")
     Finding.objects.filter(project=acme, number=2).update(rule_id="python.exec-use")
     assert titles(acme, "EVAL-use") == ["Use of eval 1"]
-    monkeypatch.setattr("findings.dashboard_selectors.RULES_CAP", 5000)
+    monkeypatch.setattr("findings.selectors.board.RULES_CAP", 5000)
     assert titles(acme, "EVAL-use") == ["Use of eval 1"]
 
 
@@ -141,7 +141,7 @@ def test_without_the_right_to_create_pg_trgm_the_migration_says_so_and_goes_on(c
 
 
 def test_words_in_more_rule_ids_than_the_cap_still_find_every_match(acme, monkeypatch):
-    monkeypatch.setattr("findings.dashboard_selectors.TEXT_PAIRS_CAP", 2)
+    monkeypatch.setattr("findings.selectors.board.TEXT_PAIRS_CAP", 2)
     make_findings(acme, 3, title="Use of eval")
     for number in (1, 2, 3):
         Finding.objects.filter(project=acme, number=number).update(rule_id=f"eval-{number}")

@@ -10,8 +10,8 @@ import pytest
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
-from findings import selectors
 from findings.models import Finding, Project, Repository
+from findings.selectors import finding as selectors
 from findings.services import repository_link
 from scanners import git
 from tests.conftest import GitRepo, make_finding

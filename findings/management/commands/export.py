@@ -8,22 +8,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError
 
 from findings.models import Project
-from findings.selectors import export_rows
-
-COLUMNS = (
-    "key",
-    "fingerprint",
-    "tool",
-    "rule",
-    "severity",
-    "status",
-    "path",
-    "start_line",
-    "end_line",
-    "first_seen_commit",
-    "last_seen_commit",
-    "fixed_in_commit",
-)
+from findings.selectors.reports import EXPORT_COLUMNS, export_rows
 
 
 class Command(BaseCommand):
@@ -43,7 +28,7 @@ class Command(BaseCommand):
         try:
             rows = export_rows(project=project)
             if opts["fmt"] == "csv":
-                writer = csv.DictWriter(out, fieldnames=COLUMNS)
+                writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
                 writer.writeheader()
                 for row in rows:
                     writer.writerow(row)

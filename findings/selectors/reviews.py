@@ -1,17 +1,14 @@
-"""Evidence levels for cards and the review queue: claimed and verified fixes awaiting sign-off.
-
-A finding's evidence level is the strongest level the git evidence checks gave any live claim
-about it (``ClaimEvidence``, through the claim's own finding or a confirmed link);
-``unverified`` when none was checked. One query for any number of findings.
-"""
+"""The review queue's reads: claimed and verified fixes awaiting sign-off, strongest evidence
+first, and the reviews already given on one finding."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from findings.lifecycle import Status
+from django.db.models import QuerySet
+
+from findings.lifecycle import REVIEWABLE
 from findings.models import (
     ClaimEvidence,
     Event,
@@ -19,40 +16,11 @@ from findings.models import (
     Finding,
     FindingLink,
     Project,
+    Review,
     Severity,
     StatusCount,
 )
-
-REVIEWABLE = (Status.VERIFIED, Status.CLAIMED)
-"""What the queue holds, strongest status first (a scan's silence beats a claim)."""
-
-
-def evidence_levels(finding_ids: Iterable[int]) -> dict[int, str]:
-    """The strongest checked evidence level of each finding's live claims (absent: none).
-
-    Two queries, whatever the number of findings.
-    """
-    ids = list(finding_ids)
-    if not ids:
-        return {}
-    levels: dict[int, str] = {}
-    own = ClaimEvidence.objects.filter(claim__finding_id__in=ids, claim__dropped=False)
-    linked = FindingLink.objects.filter(
-        finding_id__in=ids,
-        state=FindingLink.State.CONFIRMED,
-        claim__dropped=False,
-        claim__verification__isnull=False,
-    )
-    # Two plain lookups: one OR across the claim and link joins would scan both tables.
-    pairs = list(own.values_list("claim__finding_id", "level")) + list(
-        linked.values_list("finding_id", "claim__verification__level")
-    )
-    for finding_id, level in pairs:
-        if EvidenceLevel.rank(level) > EvidenceLevel.rank(
-            levels.get(finding_id, EvidenceLevel.UNVERIFIED)
-        ):
-            levels[finding_id] = level
-    return levels
+from findings.selectors.cards import CARD_FIELDS, cards, evidence_levels
 
 
 @dataclass
@@ -70,18 +38,9 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
     """Up to ``size`` fixes awaiting sign-off, strongest evidence first, then worst, newest.
 
     Checked evidence comes first (it is rare: only documented claims have it), then verified
-    findings, then claimed ones, each along the board's column index. Seven queries.
+    findings, then claimed ones, each along the board's column index. Seven queries (eight
+    when some are assigned).
     """
-    fields = (
-        "pk",
-        "number",
-        "title",
-        "severity",
-        "status",
-        "path",
-        "start_line",
-        "status_changed_at",
-    )
     base = Finding.objects.filter(project=project)
     if severity:
         base = base.filter(severity=Severity.from_name(severity))
@@ -95,10 +54,8 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
         claim__verification__isnull=False,
         state=FindingLink.State.CONFIRMED,
     ).values_list("finding_id", flat=True)
-    rows: dict[int, dict] = {
-        row["pk"]: row
-        for row in base.filter(pk__in=set(own) | set(linked), status__in=REVIEWABLE).values(*fields)
-    }
+    checked = base.filter(pk__in=set(own) | set(linked), status__in=REVIEWABLE)
+    rows: dict[int, dict] = {row["pk"]: row for row in checked.values(*CARD_FIELDS)}
     checked_ids = list(rows)
     for status in REVIEWABLE:
         if len(rows) >= size:
@@ -107,7 +64,7 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
             base.filter(status=status)
             .exclude(pk__in=checked_ids)
             .order_by("severity", "-number")
-            .values(*fields)[: size - len(rows)]
+            .values(*CARD_FIELDS)[: size - len(rows)]
         ):
             rows[row["pk"]] = row
     levels = evidence_levels(rows)
@@ -116,13 +73,14 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
         finding_id__in=list(rows), action="claim"
     ).values_list("finding_id", "actor__username", "report__uploaded_by__username"):
         authors[finding_id].update(name for name in (actor, uploader) if name)
-    queue = []
-    for pk, row in rows.items():
-        row["key"] = f"{project.key}-{row['number']}"
-        row["severity_name"] = Severity(row["severity"]).label
-        queue.append(
-            QueueRow(row, levels.get(pk, EvidenceLevel.UNVERIFIED), sorted(authors.get(pk, ())))
+    queue = [
+        QueueRow(
+            row,
+            levels.get(row["pk"], EvidenceLevel.UNVERIFIED),
+            sorted(authors.get(row["pk"], ())),
         )
+        for row in cards(list(rows.values()), project)
+    ]
     queue.sort(
         key=lambda item: (
             -item.rank,
@@ -136,3 +94,10 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
         summary = summary.filter(severity=Severity.from_name(severity))
     waiting = sum(summary.values_list("n", flat=True))
     return {"queue": queue, "waiting": waiting}
+
+
+def finding_reviews(*, finding: Finding, limit: int = 100) -> QuerySet[Review]:
+    """The reviews given on one finding, newest first, with their reviewer and claim."""
+    return finding.reviews.select_related("reviewer", "claim").order_by("-created_at", "-id")[
+        :limit
+    ]

@@ -1,12 +1,14 @@
-"""The reads of the planning pages: the roadmap and sprint planning (backlog, burn-down).
+"""The planning pages' reads: the roadmap and sprint planning (backlog, sprints, burn-down).
 
 Fixed numbers of queries whatever the rows shown; the backlog follows the board's column
-index (project, status, severity, -number) one (status, severity) slice at a time.
+index (project, status, severity, -number) one (status, severity) slice at a time. The
+arithmetic (due dates, progress, burn-down) is :mod:`findings.rules.planning`.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,9 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
-from findings import dashboard_planning as plan
-from findings.dashboard_selectors import BoardFilter, add_assignees, filtered_findings, resolve
-from findings.lifecycle import OPEN_LIKE
+from findings.lifecycle import DONE, OPEN_LIKE
 from findings.models import (
     Finding,
     Membership,
@@ -27,6 +27,9 @@ from findings.models import (
     Severity,
     Sprint,
 )
+from findings.rules import planning as plan
+from findings.selectors.board import BoardFilter, filtered_findings, resolve
+from findings.selectors.cards import CARD_FIELDS, cards
 
 
 @dataclass
@@ -79,23 +82,7 @@ def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
         .order_by()
     ):
         planned[row["phase_id"]][row["status"]] = row["n"]
-    starts: dict[str, date | None] = {}
-    windows: dict[str, list[Phase]] = defaultdict(list)
-    for phase in phases:
-        document = getattr(phase.report, "document", None)
-        starts.setdefault(
-            phase.document_identity,
-            (document.date if document and document.date else phase.report.created_at.date()),
-        )
-        if phase.kind == Phase.Kind.PHASE:
-            # Only phases run one after another; checklists and next steps have no window.
-            windows[phase.document_identity].append(phase)
-    due: dict[int, date | None] = {}
-    for identity, members in windows.items():
-        for phase, when in zip(
-            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
-        ):
-            due[phase.pk] = when
+    due = _due_dates(phases)
     rows = []
     for phase in phases:
         counts = dict(planned[phase.pk])
@@ -105,7 +92,7 @@ def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
                 if getattr(finding, "phase_id", None) != phase.pk:
                     counts[finding.status] = counts.get(finding.status, 0) + 1
         total = sum(counts.values())
-        done = sum(n for status, n in counts.items() if status in plan.DONE_STATUSES)
+        done = sum(n for status, n in counts.items() if status in DONE)
         open_now = sum(n for status, n in counts.items() if status in OPEN_LIKE)
         items_done = sum(1 for item in items if item.done)
         checked = [item for item in items if item.done is not None]
@@ -130,28 +117,29 @@ def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
     return rows
 
 
+def _due_dates(phases: list[Phase]) -> dict[int, date | None]:
+    """Each phase's due date by id: a document's phases run one after another from its date."""
+    starts: dict[str, date | None] = {}
+    windows: dict[str, list[Phase]] = defaultdict(list)
+    for phase in phases:
+        document = getattr(phase.report, "document", None)
+        starts.setdefault(
+            phase.document_identity,
+            (document.date if document and document.date else phase.report.created_at.date()),
+        )
+        if phase.kind == Phase.Kind.PHASE:
+            # Only phases run one after another; checklists and next steps have no window.
+            windows[phase.document_identity].append(phase)
+    due: dict[int, date | None] = {}
+    for identity, members in windows.items():
+        for phase, when in zip(
+            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
+        ):
+            due[phase.pk] = when
+    return due
+
+
 # --- sprints --------------------------------------------------------------------------------
-
-_BACKLOG_FIELDS = (
-    "pk",
-    "number",
-    "title",
-    "severity",
-    "status",
-    "path",
-    "start_line",
-    "first_seen_at",
-    "sprint_id",
-    "phase_id",
-    "assignee_id",
-)
-
-
-def _decorate(row: dict, key: str, now) -> dict:
-    row["key"] = f"{key}-{row['number']}"
-    row["severity_name"] = Severity(row["severity"]).label
-    row["age_days"] = max(0, (now - row["first_seen_at"]).days)
-    return row
 
 
 def backlog(*, project: Project, filters: BoardFilter, limit: int = 50) -> list[dict]:
@@ -171,18 +159,11 @@ def backlog(*, project: Project, filters: BoardFilter, limit: int = 50) -> list[
             rows = list(
                 base.filter(status=status, severity=severity)
                 .order_by("number")
-                .values(*_BACKLOG_FIELDS)[:limit]
+                .values(*CARD_FIELDS)[:limit]
             )
             slices.append(rows)
     merged = heapq.merge(*slices, key=lambda row: (row["severity"], row["number"]))
-    now = timezone.now()
-    result = []
-    for row in merged:
-        if len(result) == limit:
-            break
-        result.append(_decorate(row, project.key, now))
-    add_assignees(result)
-    return result
+    return cards(list(itertools.islice(merged, limit)), project)
 
 
 def sprint_findings(*, sprint: Sprint, limit: int = 200) -> list[dict]:
@@ -190,12 +171,9 @@ def sprint_findings(*, sprint: Sprint, limit: int = 200) -> list[dict]:
     rows = list(
         Finding.objects.filter(sprint=sprint)
         .order_by("severity", "number")
-        .values(*_BACKLOG_FIELDS)[:limit]
+        .values(*CARD_FIELDS)[:limit]
     )
-    now = timezone.now()
-    rows = [_decorate(row, sprint.project.key, now) for row in rows]
-    add_assignees(rows)
-    return rows
+    return cards(rows, sprint.project)
 
 
 @dataclass
@@ -240,7 +218,7 @@ def sprint_summary(*, sprint: Sprint, today: date | None = None) -> SprintSummar
         "status", "status_changed_at", "fixed_at"
     ):
         scope += 1
-        if status in plan.DONE_STATUSES:
+        if status in DONE:
             done_on.append(timezone.localdate(fixed or changed))
     burn = plan.burndown(
         start=sprint.start, end=sprint.end, today=today, scope=scope, done_on=done_on
@@ -279,8 +257,24 @@ def planning_choices(*, project: Project) -> dict:
     }
 
 
+def project_sprint(*, project: Project, pk: int | str | None) -> Sprint | None:
+    """The project's sprint ``pk`` (an id, or its text from a form or URL); None when there
+    is none, or ``pk`` is empty or not a number."""
+    try:
+        pk = int(pk or 0)
+    except ValueError:
+        return None
+    if not pk:
+        return None
+    return Sprint.objects.filter(project=project, pk=pk).select_related("project").first()
+
+
+def project_phase(*, project: Project, pk: int | None) -> Phase | None:
+    """The project's phase ``pk``; None when there is none or ``pk`` is empty."""
+    return Phase.objects.filter(project=project, pk=pk).first() if pk else None
+
+
 def row_for(*, finding: Finding) -> dict:
     """One finding as a backlog row, after an inline plan changed it."""
-    row = Finding.objects.filter(pk=finding.pk).values(*_BACKLOG_FIELDS).get()
-    add_assignees([row])
-    return _decorate(row, finding.project.key, timezone.now())
+    row = Finding.objects.filter(pk=finding.pk).values(*CARD_FIELDS).get()
+    return cards([row], finding.project)[0]

@@ -1,5 +1,6 @@
-"""The metrics page's numbers: open by severity over time, fixes per week, time to fix, SLA
-aging and the evidence levels of claimed fixes.
+"""The numbers of the metrics page (open by severity over time, fixes per week, time to fix,
+SLA aging and the evidence levels of claimed fixes) and of the overview (open by severity,
+the week's changes, SLA breaches, per project).
 
 History comes from the findings' own dates: a finding is open at a moment when it was first
 seen before it and not fixed (``fixed_at``, set when a scan stops reporting it) by then.
@@ -15,7 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import (
     Avg,
     Case,
@@ -24,15 +27,26 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Q,
+    QuerySet,
+    Sum,
     When,
 )
 from django.db.models import Value as V
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from findings.dashboard_selectors import sla_days
 from findings.lifecycle import OPEN_LIKE
-from findings.models import ClaimEvidence, Event, EvidenceLevel, Finding, Project, Report, Severity
+from findings.models import (
+    ClaimEvidence,
+    Event,
+    EvidenceLevel,
+    Finding,
+    Project,
+    Report,
+    Severity,
+    StatusCount,
+)
 
 WEEKS = 12
 AGING_BUCKETS = ["within SLA", "up to 30 days late", "31-90 days late", "over 90 days late"]
@@ -169,3 +183,124 @@ def _evidence(project: Project) -> list[tuple[str, int]]:
         .values_list("level", "n")
     )
     return [(level.label, counts.get(level.value, 0)) for level in EvidenceLevel]
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
+    """Per project: open findings by severity, from the status summary."""
+    counts: dict[tuple[int, int], int] = {}
+    for row in StatusCount.objects.filter(project__in=projects, status__in=OPEN_LIKE).values(
+        "project_id", "severity", "n"
+    ):
+        key = (row["project_id"], row["severity"])
+        counts[key] = counts.get(key, 0) + row["n"]
+    rows = []
+    for project in projects:
+        open_counts = [(sev.label, counts.get((project.pk, sev.value), 0)) for sev in Severity]
+        rows.append(
+            {
+                "project": project,
+                "open": open_counts,
+                "open_total": sum(n for _, n in open_counts),
+            }
+        )
+    return rows
+
+
+DEFAULT_SLA_DAYS = "critical=7,high=30,medium=90,low=180"
+
+
+def sla_days() -> dict[int, int]:
+    """Days an open finding may stay open, per severity, from ``AUDITDASH_SLA_DAYS``.
+
+    The setting reads ``"critical=7,high=30,medium=90,low=180"``; a severity it leaves out has
+    no SLA. Raises ImproperlyConfigured naming the setting and the bad part otherwise.
+    """
+    raw = str(getattr(settings, "AUDITDASH_SLA_DAYS", DEFAULT_SLA_DAYS) or "")
+    days: dict[int, int] = {}
+    for part in filter(None, (piece.strip() for piece in raw.split(","))):
+        name, _, value = part.partition("=")
+        try:
+            days[Severity.from_name(name.strip().lower())] = int(value)
+        except (KeyError, ValueError):
+            raise ImproperlyConfigured(
+                f"AUDITDASH_SLA_DAYS: {part!r} is not <severity>=<days> "
+                f"(severities: {', '.join(Severity.labels)})"
+            ) from None
+        if days[Severity.from_name(name.strip().lower())] < 0:
+            raise ImproperlyConfigured(f"AUDITDASH_SLA_DAYS: {part!r} has negative days")
+    return days
+
+
+def sla_breaches(*, projects, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Per project id, open-like findings older than their severity's SLA, by severity.
+
+    Counting them reads every open finding (a second at a million), so the answer is cached
+    per hour until the projects change: a new import or audit-log entry changes the key.
+    """
+    now = now or timezone.now()
+    ids = sorted(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
+    latest_event = Event.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
+    latest_report = Report.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
+    key = "auditdash:sla:{}:{}:{}:{}:{}".format(
+        hash(tuple(ids)),
+        latest_event[0]["id"] if latest_event else 0,
+        latest_report[0]["id"] if latest_report else 0,
+        now.strftime("%Y%m%d%H"),
+        getattr(settings, "AUDITDASH_SLA_DAYS", DEFAULT_SLA_DAYS),
+    )
+    cached = cache.get(key)
+    if cached is None:
+        cached = _sla_breaches(ids, now)
+        cache.set(key, cached, 3600)
+    return cached
+
+
+def _sla_breaches(ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
+    limits = sla_days()
+    if not limits:
+        return {}
+    late = Q()
+    for severity, days in limits.items():
+        late |= Q(severity=severity, first_seen_at__lt=now - timedelta(days=days))
+    result: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (
+        Finding.objects.filter(project__in=ids, status__in=OPEN_LIKE)
+        .filter(late)
+        .values("project_id", "severity")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        result[row["project_id"]][Severity(row["severity"]).label] = row["n"]
+    return dict(result)
+
+
+def recent_changes(*, projects, days: int = 7, now: datetime | None = None) -> dict[int, dict]:
+    """Per project id, new, fixed and regressed findings of the last ``days`` days.
+
+    From the counts finished imports recorded, plus hand-made sign-offs from the audit log;
+    both tables are small next to the findings.
+    """
+    since = (now or timezone.now()) - timedelta(days=days)
+    result: dict[int, dict] = defaultdict(
+        lambda: {"new": 0, "fixed": 0, "regressed": 0, "signed_off": 0}
+    )
+    for row in (
+        Report.objects.filter(project__in=projects, state=Report.State.DONE, finished_at__gte=since)
+        .values("project_id")
+        .annotate(new=Sum("new"), fixed=Sum("fixed"), regressed=Sum("regressed"))
+        .order_by()
+    ):
+        result[row["project_id"]].update(
+            new=row["new"] or 0, fixed=row["fixed"] or 0, regressed=row["regressed"] or 0
+        )
+    for row in (
+        Event.objects.filter(project__in=projects, action="sign_off", created_at__gte=since)
+        .values("project_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        result[row["project_id"]]["signed_off"] = row["n"]
+    return dict(result)

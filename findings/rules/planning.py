@@ -8,8 +8,8 @@ each lasting the upper bound of its window ("1-2 weeks" lasts 2 weeks, "3 days" 
 A phase is **late** when its due date has passed and its work is not done: some linked
 finding is still open-like, or (with no findings linked) some checklist item is unchecked.
 
-**Done** for a finding means the problem no longer needs work: verified, signed off, or
-triaged away (accepted risk, false positive, won't fix, suppressed). A claim is not done.
+**Done** for a finding means the problem no longer needs work: ``lifecycle.DONE`` (verified,
+signed off, or triaged away). A claim is not done.
 """
 
 from __future__ import annotations
@@ -18,10 +18,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-DONE_STATUSES = frozenset(
-    {"verified", "signed_off", "accepted_risk", "false_positive", "wont_fix", "suppressed"}
-)
 
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "sprint": 14}
 _WINDOW = re.compile(

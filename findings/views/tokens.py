@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from findings import access, services
 from findings.forms import TokenForm
-from findings.models import ApiToken, Role
+from findings.models import Role
+from findings.selectors import tokens as selectors
 
 
 @login_required
@@ -46,9 +47,7 @@ def tokens(request: HttpRequest, key: str) -> HttpResponse:
             "form": form,
             # Rendered into this response only: never stored, never redirected through a message.
             "issued": issued,
-            "tokens": ApiToken.objects.filter(project=project).select_related(
-                "created_by", "revoked_by"
-            ),
+            "tokens": selectors.project_tokens(project=project),
         },
         status=status,
     )
@@ -58,7 +57,7 @@ def tokens(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
     project = access.require(request, key, access.ACTION_ROLES["members"])
-    token = ApiToken.objects.filter(project=project, pk=pk).first()
+    token = selectors.project_token(project=project, pk=pk)
     if token is None:
         raise Http404("No such token.")
     if services.token_revoke(token=token, actor=request.user):

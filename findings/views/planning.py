@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
 
 from findings import access, services
-from findings import dashboard_plan_selectors as planning
 from findings.access import Role
-from findings.dashboard_views import _board_filters, _query
 from findings.forms import PlanForm, SprintForm
-from findings.models import Finding, Phase, Project, Sprint
+from findings.models import Finding, Project
+from findings.selectors import planning as selectors
+from findings.views.board import board_filters, board_query
+from findings.views.helpers import finding_or_404, form_errors, mutation_response
 
 
 @login_required
@@ -32,30 +32,21 @@ def roadmap(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "findings/roadmap.html",
-        {"project": project, "phases": planning.roadmap(project=project)},
+        {"project": project, "phases": selectors.roadmap(project=project)},
     )
 
 
-def _selected_sprint(project: Project, raw: str | None) -> Sprint | None:
-    if raw:
-        try:
-            return (
-                Sprint.objects.filter(project=project, pk=int(raw))
-                .select_related("project")
-                .first()
-            )
-        except ValueError:
-            return None
-    return planning.current_sprint(project=project)
-
-
 def _sprint_context(request: HttpRequest, project: Project) -> dict:
-    sprint = _selected_sprint(project, request.GET.get("sprint_id"))
+    raw = request.GET.get("sprint_id")
+    if raw:
+        sprint = selectors.project_sprint(project=project, pk=raw)
+    else:
+        sprint = selectors.current_sprint(project=project)
     return {
         "project": project,
         "sprint": sprint,
-        "summary": planning.sprint_summary(sprint=sprint) if sprint else None,
-        "sprint_rows": planning.sprint_findings(sprint=sprint) if sprint else [],
+        "summary": selectors.sprint_summary(sprint=sprint) if sprint else None,
+        "sprint_rows": selectors.sprint_findings(sprint=sprint) if sprint else [],
     }
 
 
@@ -82,18 +73,18 @@ def sprints(request: HttpRequest, key: str) -> HttpResponse:
                     reverse("findings:sprints", args=[project.key]) + f"?sprint_id={sprint.pk}"
                 )
         else:
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+            messages.error(request, form_errors(form))
     context = _sprint_context(request, project)
     if request.htmx and request.GET.get("panel") == "sprint":
         return render(request, "findings/sprints.html#sprint-panel", context)
-    filter_form, filters = _board_filters(project, request.GET)
+    filter_form, filters = board_filters(request.GET)
     context.update(
         form=form,
         filter_form=filter_form,
         may_plan=may_plan,
-        query=_query(request.GET),
-        backlog=planning.backlog(project=project, filters=filters),
-        **planning.planning_choices(project=project),
+        query=board_query(request.GET),
+        backlog=selectors.backlog(project=project, filters=filters),
+        **selectors.planning_choices(project=project),
     )
     if request.htmx:
         return render(request, "findings/sprints.html#backlog", context)
@@ -106,49 +97,51 @@ def sprints(request: HttpRequest, key: str) -> HttpResponse:
 def finding_plan(request: HttpRequest, key: str, number: int) -> HttpResponse:
     """Set one finding's sprint, phase and assignee from its inline form."""
     project = access.require(request, key, access.ACTION_ROLES["plan"])
-    finding = Finding.objects.filter(project=project, number=number).first()
-    if finding is None:
-        raise Http404("No such finding.")
+    finding = finding_or_404(project, number)
     form = PlanForm(request.POST)
-    error = ""
-    if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    else:
-        data = form.cleaned_data
-        sprint = Sprint.objects.filter(project=project, pk=data["sprint"]).first()
-        phase = Phase.objects.filter(project=project, pk=data["phase"]).first()
-        if data["sprint"] and sprint is None:
-            error = f"{project.key} has no such sprint."
-        elif data["phase"] and phase is None:
-            error = f"{project.key} has no such phase."
-        else:
-            try:
-                finding = services.finding_plan(
-                    finding=finding,
-                    actor=request.user,
-                    sprint=sprint,
-                    phase=phase,
-                    assignee_username=data["assignee"].strip() or None,
-                )
-            except services.PlanningError as failure:
-                error = str(failure)
+    error = form_errors(form) if not form.is_valid() else ""
+    if not error:
+        finding, error = _plan(request, project, finding, form.cleaned_data)
     text = error or f"{project.key}-{number} planned."
-    if request.htmx:
-        row = planning.row_for(finding=finding)
-        response = render(
-            request,
-            "findings/sprints.html#plan-row",
-            {
-                "project": project,
-                "row": row,
-                "notice": text,
-                "notice_failed": bool(error),
-                "may_plan": True,
-                **planning.planning_choices(project=project),
-            },
+
+    def context() -> dict:
+        return {
+            "project": project,
+            "row": selectors.row_for(finding=finding),
+            "notice": text,
+            "notice_failed": bool(error),
+            "may_plan": True,
+            **selectors.planning_choices(project=project),
+        }
+
+    return mutation_response(
+        request,
+        text=text,
+        failed=bool(error),
+        partial="findings/sprints.html#plan-row",
+        context=context,
+        target=reverse("findings:sprints", args=[project.key]),
+    )
+
+
+def _plan(
+    request: HttpRequest, project: Project, finding: Finding, data: dict
+) -> tuple[Finding, str]:
+    """Apply a valid plan form: the finding as planned (or unchanged) and an error or ""."""
+    sprint = selectors.project_sprint(project=project, pk=data["sprint"])
+    phase = selectors.project_phase(project=project, pk=data["phase"])
+    if data["sprint"] and sprint is None:
+        return finding, f"{project.key} has no such sprint."
+    if data["phase"] and phase is None:
+        return finding, f"{project.key} has no such phase."
+    try:
+        planned = services.finding_plan(
+            finding=finding,
+            actor=request.user,
+            sprint=sprint,
+            phase=phase,
+            assignee_username=data["assignee"].strip() or None,
         )
-        if not error:
-            trigger_client_event(response, "finding-changed")
-        return response
-    (messages.error if error else messages.success)(request, text)
-    return redirect("findings:sprints", project.key)
+    except services.PlanningError as failure:
+        return finding, str(failure)
+    return planned, ""

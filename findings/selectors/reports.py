@@ -1,4 +1,5 @@
-"""Reports out: a project's (or one sprint's) status as Markdown and as CSV.
+"""Reports out: a project's (or one sprint's) status as Markdown and as CSV, and the export of
+every finding (``manage.py export``).
 
 The Markdown follows the handoff documents' shape (title, date, status line, sections per
 subject, one bullet per fix) but says for each claimed fix what evidence backs it: the
@@ -17,11 +18,12 @@ from itertools import islice
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from findings import dashboard_plan_selectors as planning
-from findings import dashboard_selectors as dash
-from findings.dashboard_review import evidence_levels
-from findings.lifecycle import FIXED_LIKE, Status
+from findings.lifecycle import FIXED_LIKE, OPEN_LIKE, Status
 from findings.models import Claim, Finding, Project, Review, Severity, Sprint, StatusCount
+from findings.selectors import planning
+from findings.selectors.cards import evidence_levels
+from findings.selectors.health import health_panels
+from findings.selectors.metrics import recent_changes, sla_breaches
 
 CSV_FIELDS = [
     "key",
@@ -148,10 +150,10 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
     ):
         counts[Severity(severity).label][status] += n
     open_total = sum(
-        n for row in counts.values() for status, n in row.items() if status in dash.OPEN_LIKE
+        n for row in counts.values() for status, n in row.items() if status in OPEN_LIKE
     )
-    changes = dash.recent_changes(projects=[project.pk]).get(project.pk, {})
-    breaches = dash.sla_breaches(projects=[project.pk]).get(project.pk, {})
+    changes = recent_changes(projects=[project.pk]).get(project.pk, {})
+    breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
     scope = f"sprint {sprint.name} ({sprint.start} to {sprint.end})" if sprint else "project"
     lines = [
         f"# {project.key} status report: {scope}",
@@ -174,7 +176,7 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
             f"{row.get('verified', 0)} | {row.get('signed_off', 0)} | {row.get('regressed', 0)} | "
             f"{breaches.get(severity.label, 0)} |"
         )
-    panels = dash.health_panels(projects=[project.pk]).get(project.pk, [])
+    panels = health_panels(projects=[project.pk]).get(project.pk, [])
     if panels:
         lines += ["", "## System health", ""]
         for panel in panels:
@@ -215,3 +217,38 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
     elif listed == MARKDOWN_FIXES:
         lines.append(f"\nThe first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them.")
     return "\n".join(lines) + "\n"
+
+
+# --- export ------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = {
+    "key": "number",
+    "fingerprint": "fingerprint",
+    "tool": "tool",
+    "rule": "rule_id",
+    "severity": "severity",
+    "status": "status",
+    "path": "path",
+    "start_line": "start_line",
+    "end_line": "end_line",
+    "first_seen_commit": "first_seen_commit",
+    "last_seen_commit": "last_seen_commit",
+    "fixed_in_commit": "fixed_in_commit",
+}
+"""The export's columns, in order, each with the finding field it comes from (the key is
+``<project>-<number>`` and the severity its name)."""
+
+
+def export_rows(*, project: Project) -> Iterator[dict]:
+    """Every finding of a project as flat dicts keyed by :data:`EXPORT_COLUMNS`, streamed in
+    key order."""
+    for values in (
+        Finding.objects.filter(project=project)
+        .order_by("number")
+        .values_list(*EXPORT_COLUMNS.values())
+        .iterator(chunk_size=5000)
+    ):
+        row = dict(zip(EXPORT_COLUMNS, values, strict=True))
+        row["key"] = f"{project.key}-{row['key']}"
+        row["severity"] = Severity(row["severity"]).label
+        yield row

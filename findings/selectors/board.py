@@ -1,71 +1,44 @@
-"""The reads of the dashboard pages: the status board, health panels, the overview.
+"""The status board's reads: its filters, columns of cards, counts and choices.
 
 Every function issues a fixed number of queries whatever the number of rows it returns, and
 every list follows an index so that the first cards cost the same at a million findings as at
 a hundred. Counts come from the status summary (``StatusCount``) whenever the filters allow,
-else they are counted up to a cap and shown as "500+".
+else they are counted up to a cap and shown as "500+". Cards have the one shape of
+:mod:`findings.selectors.cards`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import StrIndex, Upper
 from django.db.models.lookups import GreaterThan
-from django.urls import reverse
-from django.utils import timezone
 
-from findings import dashboard_health as health
-from findings.dashboard_review import evidence_levels
-from findings.lifecycle import OPEN_LIKE, TRIAGED, Status
+from findings.lifecycle import TRIAGED, Status
 from findings.models import (
-    Claim,
-    Event,
-    EvidenceLevel,
     Finding,
-    FindingLink,
     HealthArea,
-    HealthReading,
     Phase,
     Project,
-    Report,
     RoadmapItem,
     RuleTitle,
     Severity,
     Sprint,
     StatusCount,
 )
+from findings.selectors.cards import CARD_FIELDS, add_evidence, cards
+from findings.selectors.health import area_finding_ids
 
 BOARD_COLUMNS = [Status.OPEN, Status.REGRESSED, Status.CLAIMED, Status.VERIFIED, Status.SIGNED_OFF]
 """The lifecycle, left to right; regressed sits next to open because it is open work again."""
 
-TRIAGED_COLUMNS = [Status.ACCEPTED_RISK, Status.FALSE_POSITIVE, Status.WONT_FIX, Status.SUPPRESSED]
+TRIAGED_COLUMNS = [status for status in Status if status in TRIAGED]
+"""The triage ends, behind the board's toggle, in the lifecycle's order."""
 
 COLUMN_CAP = 500
 """Filtered column counts stop here ("500+"): counting further costs without informing."""
-
-_CARD_FIELDS = (
-    "pk",
-    "number",
-    "title",
-    "severity",
-    "status",
-    "path",
-    "start_line",
-    "tool",
-    "rule_id",
-    "first_seen_at",
-    "project_id",
-    "assignee_id",
-)
 
 
 TEXT_PAIRS_CAP = 1000
@@ -202,41 +175,6 @@ class Column:
         return bool(self.after)
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _card(row: dict, key: str, now: datetime, base: str) -> dict:
-    # Cards are many per page: their text is cut here, not by template filters, which cost
-    # more than the queries at a hundred cards.
-    row["key"] = f"{key}-{row['number']}"
-    row["url"] = f"{base}{row['number']}/"
-    row["title_short"] = _short(row["title"], 110)
-    row["path_short"] = _short(row["path"] or "(no file)", 60)
-    row["severity_name"] = Severity(row["severity"]).label
-    row["age_days"] = max(0, (now - row["first_seen_at"]).days)
-    row["evidence"] = EvidenceLevel.UNVERIFIED.value
-    return row
-
-
-def add_assignees(rows: list[dict]) -> None:
-    """Each row's ``assignee`` username (from its ``assignee_id``), one query for all rows.
-
-    Read apart from the rows on purpose: with a join to the users table, PostgreSQL whose
-    statistics lag a large import (it then expects a handful of rows per status) hash-joins
-    the whole column and sorts it, seconds at 500,000 findings, instead of walking the
-    column's index to the first cards.
-    """
-    ids = {row["assignee_id"] for row in rows if row.get("assignee_id")}
-    names = (
-        dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "username"))
-        if ids
-        else {}
-    )
-    for row in rows:
-        row["assignee"] = names.get(row.pop("assignee_id", None), "")
-
-
 def filtered_findings(project: Project, filters: BoardFilter) -> QuerySet[Finding]:
     """A project's findings narrowed by the board's filters (any status)."""
     qs = Finding.objects.filter(project=project)
@@ -306,7 +244,7 @@ def _column_rows(qs: QuerySet[Finding], after: str, limit: int) -> list[dict]:
     After a cursor, the rest of its severity and the worse-numbered severities are read as
     two index ranges: one OR across them would make PostgreSQL filter instead of seek.
     """
-    ordered = qs.order_by("severity", "-number").values(*_CARD_FIELDS)
+    ordered = qs.order_by("severity", "-number").values(*CARD_FIELDS)
     cursor = _cursor(after)
     if cursor is None:
         return list(ordered[:limit])
@@ -328,13 +266,6 @@ def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding]:
     return ordered.values("pk")[: COLUMN_CAP + 1]
 
 
-def _add_evidence(cards: list[dict]) -> None:
-    """Each card's checked evidence level, in one query for all of them."""
-    levels = evidence_levels(card["pk"] for card in cards)
-    for card in cards:
-        card["evidence"] = levels.get(card["pk"], card["evidence"])
-
-
 def board_column(
     *,
     project: Project,
@@ -347,14 +278,12 @@ def board_column(
     """One column of the board: its first ``size`` cards (after a cursor) and its count."""
     qs = filtered_findings(project, filters).filter(status=status)
     rows = _column_rows(qs, after, size + 1)
-    now = timezone.now()
-    # One reverse for the column; each card's link is that prefix and its number.
-    base = reverse("findings:detail", args=[project.key, 1])[: -len("1/")]
-    cards = [_card(row, project.key, now, base) for row in rows[:size]]
-    add_assignees(cards)
+    column_cards = cards(rows[:size], project)
     if with_evidence:
-        _add_evidence(cards)
-    cursor = f"{cards[-1]['severity']}-{cards[-1]['number']}" if len(rows) > size else ""
+        add_evidence(column_cards)
+    cursor = (
+        f"{column_cards[-1]['severity']}-{column_cards[-1]['number']}" if len(rows) > size else ""
+    )
     if filters.narrowed:
         count = _capped(qs, text=bool(filters.q)).count()
     else:
@@ -363,7 +292,7 @@ def board_column(
             summary = summary.filter(severity=Severity.from_name(filters.severity))
         count = summary.aggregate(n=Sum("n"))["n"] or 0
     capped = count > COLUMN_CAP
-    return Column(Status(status), cards, min(count, COLUMN_CAP), capped, cursor)
+    return Column(Status(status), column_cards, min(count, COLUMN_CAP), capped, cursor)
 
 
 def board_columns(
@@ -378,7 +307,7 @@ def board_columns(
         )
         for status in statuses
     ]
-    _add_evidence([card for column in columns for card in column.cards])
+    add_evidence([card for column in columns for card in column.cards])
     return columns
 
 
@@ -422,231 +351,26 @@ def triaged_count(*, project: Project) -> int:
     return summary.aggregate(n=Sum("n"))["n"] or 0
 
 
-# --- health ---------------------------------------------------------------------------------
-
-
-def _claim_rows(projects) -> list[dict]:
-    """Live claims with the text that ties them to areas and the findings they speak for."""
-    claims = list(
-        Claim.objects.filter(project__in=projects, dropped=False).values(
-            "id",
-            "project_id",
-            "title",
-            "problem",
-            "impact",
-            "fix",
-            "section",
-            "files",
-            "finding_id",
-            "finding__status",
-            "finding__severity",
+def status_matrix(*, project: Project) -> dict:
+    """Counts by severity x status, for the board's header table (from the status summary)."""
+    cells = {
+        (row["severity"], row["status"]): row["n"]
+        for row in StatusCount.objects.filter(project=project, n__gt=0).values(
+            "severity", "status", "n"
         )
-    )
-    linked = defaultdict(list)
-    for link in FindingLink.objects.filter(
-        claim__project__in=projects, claim__dropped=False, state=FindingLink.State.CONFIRMED
-    ).values("claim_id", "finding_id", "finding__status", "finding__severity"):
-        linked[link["claim_id"]].append(link)
-    rows = []
-    for claim in claims:
-        text = " ".join(
-            [claim["title"], claim["problem"], claim["impact"], claim["fix"]]
-            + [str(part) for part in claim["section"] or []]
-            + [str(ref.get("path") or "") for ref in claim["files"] or []]
-        )
-        findings = [(claim["finding_id"], claim["finding__status"], claim["finding__severity"])]
-        findings += [
-            (link["finding_id"], link["finding__status"], link["finding__severity"])
-            for link in linked[claim["id"]]
-        ]
-        rows.append(
-            {"project_id": claim["project_id"], "words": health.words(text), "findings": findings}
-        )
-    return rows
-
-
-def area_finding_ids(*, project: Project, area_id: int) -> list[int]:
-    """Ids of the findings that belong to one health area (see ``dashboard_health``)."""
-    area = HealthArea.objects.filter(project=project, pk=area_id).first()
-    if area is None:
-        return []
-    vocabulary = health.area_words(area.name)
-    return sorted(
-        {
-            finding_id
-            for row in _claim_rows([project.pk])
-            if health.belongs(row["words"], vocabulary)
-            for finding_id, _, _ in row["findings"]
-        }
-    )
-
-
-@dataclass
-class HealthPanel:
-    area: HealthArea
-    declared: str | None
-    declared_raw: str
-    declared_on: date | None
-    implied: str
-    open_by_severity: dict[str, int]
-    trend: list[tuple[date | None, str]] = field(default_factory=list)
-
-    @property
-    def disagrees(self) -> bool:
-        return health.disagrees(self.declared, self.implied)
-
-    @property
-    def open_summary(self) -> str:
-        """Open findings tied to the area, as "2 critical, 1 high open", or a "none" sentence."""
-        parts = [f"{n} {name}" for name, n in self.open_by_severity.items() if n]
-        return f"{', '.join(parts)} open" if parts else "no open findings tied to it"
-
-    @property
-    def trend_levels(self) -> list[int]:
-        """The declared trend as numbers, healthy (0) to at risk (2); unknown readings left out."""
-        return [
-            level
-            for _, status in self.trend
-            if (level := health.declared_level(status)) is not None
-        ]
-
-
-def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
-    """Per project id, one panel per health area: declared vs implied status and the trend.
-
-    Three queries whatever the number of areas, readings and claims.
-    """
-    areas = list(HealthArea.objects.filter(project__in=projects).order_by("project_id", "name"))
-    readings = defaultdict(list)
-    for reading in (
-        HealthReading.objects.filter(area__in=areas)
-        .order_by("date", "id")
-        .values("area_id", "status", "raw", "date")
-    ):
-        readings[reading["area_id"]].append(reading)
-    claims = _claim_rows(projects) if areas else []
-    panels: dict[int, list[HealthPanel]] = defaultdict(list)
-    for area in areas:
-        vocabulary = health.area_words(area.name)
-        seen: dict[int, int] = {}
-        for row in claims:
-            if row["project_id"] == area.project_id and health.belongs(row["words"], vocabulary):
-                for finding_id, status, severity in row["findings"]:
-                    if status in OPEN_LIKE:
-                        seen[finding_id] = severity
-        by_severity = {sev.label: 0 for sev in Severity}
-        for severity in seen.values():
-            by_severity[Severity(severity).label] += 1
-        history = readings[area.pk]
-        latest = history[-1] if history else None
-        panels[area.project_id].append(
-            HealthPanel(
-                area=area,
-                declared=latest["status"] if latest else None,
-                declared_raw=latest["raw"] if latest else "",
-                declared_on=latest["date"] if latest else None,
-                implied=health.implied_status(seen.values()),
-                open_by_severity=by_severity,
-                trend=[(reading["date"], reading["status"]) for reading in history],
-            )
-        )
-    return dict(panels)
-
-
-# --- overview -------------------------------------------------------------------------------
-
-DEFAULT_SLA_DAYS = "critical=7,high=30,medium=90,low=180"
-
-
-def sla_days() -> dict[int, int]:
-    """Days an open finding may stay open, per severity, from ``AUDITDASH_SLA_DAYS``.
-
-    The setting reads ``"critical=7,high=30,medium=90,low=180"``; a severity it leaves out has
-    no SLA. Raises ImproperlyConfigured naming the setting and the bad part otherwise.
-    """
-    raw = str(getattr(settings, "AUDITDASH_SLA_DAYS", DEFAULT_SLA_DAYS) or "")
-    days: dict[int, int] = {}
-    for part in filter(None, (piece.strip() for piece in raw.split(","))):
-        name, _, value = part.partition("=")
-        try:
-            days[Severity.from_name(name.strip().lower())] = int(value)
-        except (KeyError, ValueError):
-            raise ImproperlyConfigured(
-                f"AUDITDASH_SLA_DAYS: {part!r} is not <severity>=<days> "
-                f"(severities: {', '.join(Severity.labels)})"
-            ) from None
-        if days[Severity.from_name(name.strip().lower())] < 0:
-            raise ImproperlyConfigured(f"AUDITDASH_SLA_DAYS: {part!r} has negative days")
-    return days
-
-
-def sla_breaches(*, projects, now: datetime | None = None) -> dict[int, dict[str, int]]:
-    """Per project id, open-like findings older than their severity's SLA, by severity.
-
-    Counting them reads every open finding (a second at a million), so the answer is cached
-    per hour until the projects change: a new import or audit-log entry changes the key.
-    """
-    now = now or timezone.now()
-    ids = sorted(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
-    latest_event = Event.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
-    latest_report = Report.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
-    key = "auditdash:sla:{}:{}:{}:{}:{}".format(
-        hash(tuple(ids)),
-        latest_event[0]["id"] if latest_event else 0,
-        latest_report[0]["id"] if latest_report else 0,
-        now.strftime("%Y%m%d%H"),
-        getattr(settings, "AUDITDASH_SLA_DAYS", DEFAULT_SLA_DAYS),
-    )
-    cached = cache.get(key)
-    if cached is None:
-        cached = _sla_breaches(ids, now)
-        cache.set(key, cached, 3600)
-    return cached
-
-
-def _sla_breaches(ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
-    limits = sla_days()
-    if not limits:
-        return {}
-    late = Q()
-    for severity, days in limits.items():
-        late |= Q(severity=severity, first_seen_at__lt=now - timedelta(days=days))
-    result: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Finding.objects.filter(project__in=ids, status__in=OPEN_LIKE)
-        .filter(late)
-        .values("project_id", "severity")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        result[row["project_id"]][Severity(row["severity"]).label] = row["n"]
-    return dict(result)
-
-
-def recent_changes(*, projects, days: int = 7, now: datetime | None = None) -> dict[int, dict]:
-    """Per project id, new, fixed and regressed findings of the last ``days`` days.
-
-    From the counts finished imports recorded, plus hand-made sign-offs from the audit log;
-    both tables are small next to the findings.
-    """
-    since = (now or timezone.now()) - timedelta(days=days)
-    result: dict[int, dict] = defaultdict(
-        lambda: {"new": 0, "fixed": 0, "regressed": 0, "signed_off": 0}
-    )
-    for row in (
-        Report.objects.filter(project__in=projects, state=Report.State.DONE, finished_at__gte=since)
-        .values("project_id")
-        .annotate(new=Sum("new"), fixed=Sum("fixed"), regressed=Sum("regressed"))
-        .order_by()
-    ):
-        result[row["project_id"]].update(
-            new=row["new"] or 0, fixed=row["fixed"] or 0, regressed=row["regressed"] or 0
-        )
-    for row in (
-        Event.objects.filter(project__in=projects, action="sign_off", created_at__gte=since)
-        .values("project_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        result[row["project_id"]]["signed_off"] = row["n"]
-    return dict(result)
+    }
+    statuses = [s for s in Status if any(cells.get((sev.value, s.value)) for sev in Severity)]
+    statuses = statuses or [Status.OPEN]
+    return {
+        "statuses": statuses,
+        "rows": [
+            {
+                "severity": sev.label,
+                "cells": [cells.get((sev.value, s.value), 0) for s in statuses],
+                "total": sum(cells.get((sev.value, s.value), 0) for s in Status),
+            }
+            for sev in Severity
+        ],
+        "totals": [sum(cells.get((sev.value, s.value), 0) for sev in Severity) for s in statuses],
+        "total": sum(cells.values()),
+    }

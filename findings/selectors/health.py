@@ -1,0 +1,140 @@
+"""The health panels' reads: each health area's declared status, what its open findings imply,
+and the trend. The rule tying findings to areas is :mod:`findings.rules.health`; here its
+plain rows are read, in a fixed number of queries whatever the areas, readings and claims.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from findings.lifecycle import OPEN_LIKE
+from findings.models import Claim, FindingLink, HealthArea, HealthReading, Project, Severity
+from findings.rules import health as rules
+
+
+def _claim_rows(projects) -> list[dict]:
+    """Live claims with the text that ties them to areas and the findings they speak for."""
+    claims = list(
+        Claim.objects.filter(project__in=projects, dropped=False).values(
+            "id",
+            "project_id",
+            "title",
+            "problem",
+            "impact",
+            "fix",
+            "section",
+            "files",
+            "finding_id",
+            "finding__status",
+            "finding__severity",
+        )
+    )
+    linked = defaultdict(list)
+    for link in FindingLink.objects.filter(
+        claim__project__in=projects, claim__dropped=False, state=FindingLink.State.CONFIRMED
+    ).values("claim_id", "finding_id", "finding__status", "finding__severity"):
+        linked[link["claim_id"]].append(link)
+    rows = []
+    for claim in claims:
+        text = " ".join(
+            [claim["title"], claim["problem"], claim["impact"], claim["fix"]]
+            + [str(part) for part in claim["section"] or []]
+            + [str(ref.get("path") or "") for ref in claim["files"] or []]
+        )
+        findings = [(claim["finding_id"], claim["finding__status"], claim["finding__severity"])]
+        findings += [
+            (link["finding_id"], link["finding__status"], link["finding__severity"])
+            for link in linked[claim["id"]]
+        ]
+        rows.append(
+            {"project_id": claim["project_id"], "words": rules.words(text), "findings": findings}
+        )
+    return rows
+
+
+def area_finding_ids(*, project: Project, area_id: int) -> list[int]:
+    """Ids of the findings that belong to one health area (see :mod:`findings.rules.health`)."""
+    area = HealthArea.objects.filter(project=project, pk=area_id).first()
+    if area is None:
+        return []
+    vocabulary = rules.area_words(area.name)
+    return sorted(
+        {
+            finding_id
+            for row in _claim_rows([project.pk])
+            if rules.belongs(row["words"], vocabulary)
+            for finding_id, _, _ in row["findings"]
+        }
+    )
+
+
+@dataclass
+class HealthPanel:
+    area: HealthArea
+    declared: str | None
+    declared_raw: str
+    declared_on: date | None
+    implied: str
+    open_by_severity: dict[str, int]
+    trend: list[tuple[date | None, str]] = field(default_factory=list)
+
+    @property
+    def disagrees(self) -> bool:
+        return rules.disagrees(self.declared, self.implied)
+
+    @property
+    def open_summary(self) -> str:
+        """Open findings tied to the area, as "2 critical, 1 high open", or a "none" sentence."""
+        parts = [f"{n} {name}" for name, n in self.open_by_severity.items() if n]
+        return f"{', '.join(parts)} open" if parts else "no open findings tied to it"
+
+    @property
+    def trend_levels(self) -> list[int]:
+        """The declared trend as numbers, healthy (0) to at risk (2); unknown readings left out."""
+        return [
+            level for _, status in self.trend if (level := rules.declared_level(status)) is not None
+        ]
+
+
+def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
+    """Per project id, one panel per health area: declared vs implied status and the trend.
+
+    Three queries whatever the number of areas, readings and claims.
+    """
+    areas = list(HealthArea.objects.filter(project__in=projects).order_by("project_id", "name"))
+    readings = defaultdict(list)
+    for reading in (
+        HealthReading.objects.filter(area__in=areas)
+        .order_by("date", "id")
+        .values("area_id", "status", "raw", "date")
+    ):
+        readings[reading["area_id"]].append(reading)
+    claims = _claim_rows(projects) if areas else []
+    panels: dict[int, list[HealthPanel]] = defaultdict(list)
+    for area in areas:
+        vocabulary = rules.area_words(area.name)
+        seen: dict[int, int] = {}
+        for row in claims:
+            if row["project_id"] == area.project_id and rules.belongs(row["words"], vocabulary):
+                for finding_id, status, severity in row["findings"]:
+                    if status in OPEN_LIKE:
+                        seen[finding_id] = severity
+        by_severity = {sev.label: 0 for sev in Severity}
+        for severity in seen.values():
+            by_severity[Severity(severity).label] += 1
+        history = readings[area.pk]
+        latest = history[-1] if history else None
+        panels[area.project_id].append(
+            HealthPanel(
+                area=area,
+                declared=latest["status"] if latest else None,
+                declared_raw=latest["raw"] if latest else "",
+                declared_on=latest["date"] if latest else None,
+                implied=rules.implied_status(seen.values()),
+                open_by_severity=by_severity,
+                trend=[(reading["date"], reading["status"]) for reading in history],
+            )
+        )
+    return dict(panels)

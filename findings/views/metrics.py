@@ -1,0 +1,59 @@
+"""The overview of every project a user may see, and a project's metrics as charts."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from findings import access
+from findings.access import Role
+from findings.models import Severity
+from findings.rules import charts
+from findings.selectors import metrics as selectors
+from findings.selectors.health import health_panels
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """Every project the user may see: open by severity, the week's changes, SLA, health."""
+    projects = access.projects_for(request.user)
+    rows = selectors.project_overview(projects=projects)
+    changes = selectors.recent_changes(projects=projects)
+    breaches = selectors.sla_breaches(projects=projects)
+    panels = health_panels(projects=projects)
+    for row in rows:
+        pk = row["project"].pk
+        row["changes"] = changes.get(pk, {"new": 0, "fixed": 0, "regressed": 0, "signed_off": 0})
+        row["breaches"] = breaches.get(pk, {})
+        row["breach_total"] = sum(row["breaches"].values())
+        row["panels"] = panels.get(pk, [])
+    return render(
+        request,
+        "findings/overview.html",
+        {"rows": rows, "sla": {Severity(k).label: v for k, v in selectors.sla_days().items()}},
+    )
+
+
+@login_required
+@require_GET
+def metrics(request: HttpRequest, key: str) -> HttpResponse:
+    """Charts of the project's remediation over time, each with its numbers as a table."""
+    project = access.require(request, key, Role.VIEWER)
+    data = selectors.project_metrics(project=project)
+    past_sla = [(row["severity"], sum(row["buckets"][1:])) for row in data["aging"]]
+    return render(
+        request,
+        "findings/metrics.html",
+        {
+            "project": project,
+            "data": data,
+            "aging_labels": selectors.AGING_BUCKETS,
+            "open_chart": charts.line_chart(data["open_series"], data["labels"]),
+            "fixed_chart": charts.bar_chart(data["fixed_per_week"]),
+            "mttf_chart": charts.bar_chart(data["mttf"], patterned=True, unit=" d"),
+            "sla_chart": charts.bar_chart(past_sla, patterned=True),
+            "evidence_chart": charts.bar_chart(data["evidence"], patterned=True),
+        },
+    )
