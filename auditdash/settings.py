@@ -7,6 +7,9 @@ DEBUG              "1"/"true" to enable; default off
 ALLOWED_HOSTS      comma-separated; default "localhost,127.0.0.1" (plus testserver when DEBUG)
 AUDITDASH_DATA_DIR where uploads, caches and clones live; default var/
 AUDITDASH_MAX_REPORT_BYTES  largest report accepted; default 512 MB
+
+A variable read as a whole number that holds anything else stops start-up with
+ImproperlyConfigured, naming the variable and the value.
 """
 
 import os
@@ -30,8 +33,8 @@ def _env_bool(name: str, default: bool = False) -> bool:
 def _env_int(name: str, default: int) -> int:
     """The integer in environment variable ``name``, or ``default`` when it is unset.
 
-    Raises ImproperlyConfigured naming the variable and its value when that is not an integer:
-    a typo stops start-up here rather than surfacing later as an odd error far away.
+    Raises ImproperlyConfigured naming the variable and its value when that is not an integer,
+    so the operator reads which setting is wrong, not a bare ValueError from ``int()``.
     """
     value = os.environ.get(name)
     if value is None:
