@@ -7,6 +7,9 @@ DEBUG              "1"/"true" to enable; default off
 ALLOWED_HOSTS      comma-separated; default "localhost,127.0.0.1" (plus testserver when DEBUG)
 AUDITDASH_DATA_DIR where uploads, caches and clones live; default var/
 AUDITDASH_MAX_REPORT_BYTES  largest report accepted; default 512 MB
+
+A variable read as a whole number that holds anything else stops start-up with
+ImproperlyConfigured, naming the variable and the value.
 """
 
 import os
@@ -15,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,6 +28,21 @@ def _env_bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    """The integer in environment variable ``name``, or ``default`` when it is unset.
+
+    Raises ImproperlyConfigured naming the variable and its value when that is not an integer,
+    so the operator reads which setting is wrong, not a bare ValueError from ``int()``.
+    """
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -106,7 +125,7 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'auditdash.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=_env_int("DB_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -147,7 +166,7 @@ LOGIN_REDIRECT_URL = "findings:overview"
 LOGOUT_REDIRECT_URL = "login"
 
 UPLOAD_DIR = DATA_DIR / "uploads"
-MAX_REPORT_BYTES = int(os.environ.get("AUDITDASH_MAX_REPORT_BYTES", str(512 * 1024 * 1024)))
+MAX_REPORT_BYTES = _env_int("AUDITDASH_MAX_REPORT_BYTES", 512 * 1024 * 1024)
 # Uploads larger than this go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -199,7 +218,7 @@ CACHES = {
 # A session ends at browser close, or after SESSION_COOKIE_AGE without a request (each
 # request renews it), whichever comes first.
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_COOKIE_AGE = _env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
@@ -210,7 +229,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT")
 if _env_bool("SECURE_PROXY_SSL_HEADER"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = _env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
 if not DEBUG:
@@ -240,8 +259,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_FAILURE_LIMIT = _env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

@@ -126,12 +126,13 @@ def require(request_or_user, project_or_key: Project | str, minimum: Role = Role
     project but with a lower role.
     """
     user = _user(request_or_user)
+    project: Project | None
     if isinstance(project_or_key, Project):
         project = project_or_key
     else:
         project = Project.objects.filter(key=str(project_or_key)).first()
     role = role_for(user, project) if project is not None else None
-    if role is None:
+    if project is None or role is None:
         raise Http404("No such project, or you may not see it.")
     if role < minimum:
         raise PermissionDenied(

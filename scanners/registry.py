@@ -28,7 +28,7 @@ HEAD_BYTES = 64 * 1024
 @cache
 def parser_for(key: str) -> Parser:
     """The parser module for a format key; ``KeyError`` for an unknown key."""
-    return importlib.import_module(FORMATS[key])  # type: ignore[return-value]
+    return importlib.import_module(FORMATS[key])
 
 
 def detect(head: bytes) -> str | None:

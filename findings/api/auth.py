@@ -72,6 +72,13 @@ class Session(APIKeyCookie):
 AUTH = [BearerToken(), Session()]
 
 
+def caller_of(request: HttpRequest) -> Caller:
+    """Who is calling: what the operation's authenticator returned."""
+    # django-ninja sets ``request.auth`` once an authenticator accepts the call; Django's
+    # HttpRequest does not declare it.
+    return request.auth  # type: ignore[attr-defined]
+
+
 def role_of(caller: Caller, project: Project) -> Role | None:
     """The caller's role in ``project``; None when they may not see it."""
     if caller.token is not None:
@@ -83,10 +90,10 @@ def role_of(caller: Caller, project: Project) -> Role | None:
 
 def project_for(request: HttpRequest, key: str, minimum: Role = Role.VIEWER) -> Project:
     """The project ``key`` when the caller holds at least ``minimum``; 404 or 403 otherwise."""
-    caller: Caller = request.auth
+    caller = caller_of(request)
     project = Project.objects.filter(key=key).first()
     role = role_of(caller, project) if project is not None else None
-    if role is None:
+    if project is None or role is None:
         raise Http404(f"No project {key} that you may see.")
     if role < minimum:
         raise PermissionDenied(
@@ -98,7 +105,7 @@ def project_for(request: HttpRequest, key: str, minimum: Role = Role.VIEWER) -> 
 
 def visible_projects(request: HttpRequest):
     """The projects the caller may see: the token's own, or the user's."""
-    caller: Caller = request.auth
+    caller = caller_of(request)
     if caller.token is not None:
         return Project.objects.filter(pk=caller.token.project_id)
     return access.projects_for(caller.user)

@@ -138,7 +138,9 @@ class FindingDetail(FindingOut):
         description="What the scanner said of this result beyond the fields above "
         "(package and fix versions, baseline state, logical location...)."
     )
-    rule: dict = Field(
+    # The detail replaces the list's rule id with what the scanner said of the rule: a change
+    # of type pydantic accepts and the API schema documents, but a subclass may not make.
+    rule: dict = Field(  # type: ignore[assignment]
         description="What the scanner said of the rule: name, help URI, tags, precision, "
         "security severity, CWEs (from the last report that described it)."
     )

@@ -24,7 +24,8 @@ class Severity(models.IntegerChoices):
 
     @classmethod
     def from_name(cls, name: str) -> Severity:
-        return {label: value for value, label in cls.choices}[name]
+        """The severity labelled ``name`` ("high"); KeyError for an unknown name."""
+        return {member.label: member for member in cls}[name]
 
 
 class Project(models.Model):

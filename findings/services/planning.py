@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
+from typing import Final, Literal
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -44,16 +46,22 @@ def sprint_create(
     return sprint
 
 
-_UNSET = object()
+class _Unset(Enum):
+    """The type of ``_UNSET``: an argument left out, as distinct from None (clear it)."""
+
+    UNSET = "unset"
+
+
+_UNSET: Final = _Unset.UNSET
 
 
 def finding_plan(
     *,
     finding: Finding,
     actor,
-    sprint: Sprint | None | object = _UNSET,
-    phase: Phase | None | object = _UNSET,
-    assignee_username: str | None | object = _UNSET,
+    sprint: Sprint | None | Literal[_Unset.UNSET] = _UNSET,
+    phase: Phase | None | Literal[_Unset.UNSET] = _UNSET,
+    assignee_username: str | None | Literal[_Unset.UNSET] = _UNSET,
 ) -> Finding:
     """Set (or clear, with None) a finding's sprint, phase and assignee; one Event per change.
 

@@ -24,7 +24,7 @@ from scanners.documents.model import (
     HealthReading,
     Unparsed,
 )
-from scanners.documents.reader import STATUS_LABEL_RE, Reader
+from scanners.documents.reader import Reader
 from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
 from scanners.documents.text import decode
 
@@ -174,7 +174,7 @@ def _fill_facts(doc: DocumentFacts, facts: list[Fact], claims: list[tuple[int, s
 
 
 def _is_status_label(label: str) -> bool:
-    return bool(STATUS_LABEL_RE.search(label))
+    return bool(S.STATUS_LABEL_RE.search(label))
 
 
 def _commits(lines: list[str], code_lines: set[int]) -> list[str]:

@@ -30,24 +30,6 @@ from scanners.documents.statements import (
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
 
-_HEALTH_RE = re.compile(
-    r"\bhealth\b|gesundheit|santé|system ?zustand|system state|état du système", re.I
-)
-_FILES_RE = re.compile(
-    r"\bfiles? (?:modified|changed|touched|updated|affected)|(?:modified|changed|touched|"
-    r"updated|affected) files|geänderte dateien|fichiers modifiés",
-    re.I,
-)
-STATUS_LABEL_RE = re.compile(
-    r"\b(?:status|results?|outcome|readiness|verdict|compilation|ergebnis(?:se)?|résultats?|"
-    r"statut|bilan)\b",
-    re.I,
-)
-_SUMMARY_RE = re.compile(
-    r"summary|overview|zusammenfassung|überblick|résumé|synthèse|tl;?dr|introduction|"
-    r"background|hintergrund|contexte",
-    re.I,
-)
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
@@ -114,7 +96,7 @@ class Reader:
         if head and head.labelled:
             self.finding(sec, head)
             return
-        if _SUMMARY_RE.search(plain) and not head:
+        if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
             return
         band = is_band(title)
@@ -125,17 +107,17 @@ class Reader:
         if kind:
             self.planning(sec, kind)
             return
-        if _HEALTH_RE.search(plain):
+        if S.HEALTH_HEADING_RE.search(plain):
             self.health_section(sec)
             return
         reading = reading_from(title, strong_only=True)
         if reading:
             self.reading(sec, reading)
             return
-        if _FILES_RE.search(plain):
+        if S.FILES_LABEL_RE.search(plain):
             self.files_section(sec)
             return
-        if STATUS_LABEL_RE.search(plain):
+        if S.STATUS_LABEL_RE.search(plain):
             self.status_section(sec)
             return
         if head:
@@ -206,7 +188,15 @@ class Reader:
             self.head(sec)
 
     def reading(self, sec: Section, reading: tuple[str, str, str]) -> None:
-        notes = []
+        notes = self._notes(sec)
+        area, raw, status = reading
+        self.readings.append((area, status, raw, notes, sec.line or 0))
+        self.head(sec)
+
+    def _notes(self, sec: Section) -> list[str]:
+        """The text under a heading that is itself one item (a reading, a phase item), line
+        by line and undecorated, code blocks whole; every block is accounted for."""
+        notes: list[str] = []
         for block in sec.all_blocks()[1:]:
             if block.kind == "code":
                 notes.append(block.code.rstrip("\n"))
@@ -215,9 +205,7 @@ class Reader:
                     W.strip_decoration(strip_marker(ln.text)) for ln in content_lines(block)
                 )
             self.account([block])
-        area, raw, status = reading
-        self.readings.append((area, status, raw, notes, sec.line or 0))
-        self.head(sec)
+        return notes
 
     def planning(self, sec: Section, kind: str) -> None:
         before = self._size()
@@ -246,15 +234,7 @@ class Reader:
             self.head(sec)
 
     def heading_item(self, sec: Section, head: Heading) -> PhaseItem:
-        details: list[str] = []
-        for block in sec.all_blocks()[1:]:
-            if block.kind == "code":
-                details.append(block.code.rstrip("\n"))
-            elif block.kind != "hr":
-                details.extend(
-                    W.strip_decoration(strip_marker(ln.text)) for ln in content_lines(block)
-                )
-            self.account([block])
+        details = self._notes(sec)
         self.head(sec)
         done = {S.FIXED: True, S.IDENTIFIED: False}.get(head.status or "")
         return PhaseItem(
@@ -322,7 +302,7 @@ class Reader:
         if kind in ("date", "author", "repository") and value:
             self.facts.append(Fact(label=label, value=value, line=ln.number))
             self.accounted.add(ln.number)
-        elif STATUS_LABEL_RE.search(label) and value:
+        elif S.STATUS_LABEL_RE.search(label) and value:
             self.claim(ln.number, value)
         elif plan and value:
             self.phases.append(
@@ -336,7 +316,7 @@ class Reader:
                 )
             )
             self.accounted.add(ln.number)
-        elif (kind == "files" or _FILES_RE.search(label)) and value:
+        elif (kind == "files" or S.FILES_LABEL_RE.search(label)) and value:
             paths = F.field_paths(value)
             for path in paths:
                 self.files.setdefault(path, [])
@@ -345,9 +325,9 @@ class Reader:
         elif not value:
             if plan:
                 return ("plan:" + plan, label, ln)
-            if STATUS_LABEL_RE.search(label):
+            if S.STATUS_LABEL_RE.search(label):
                 return ("status", label, ln)
-            if kind == "files" or _FILES_RE.search(label):
+            if kind == "files" or S.FILES_LABEL_RE.search(label):
                 return ("files", label, ln)
             return ("other", label, ln)
         else:
@@ -368,10 +348,25 @@ class Reader:
         health: bool,
         phase: Phase | None,
     ) -> None:
+        """Read a list: as its introducing line (``intro``, from :meth:`line`) says, else as
+        its section says (status, phase, issues, checklist), else item by item."""
         role = intro[0] if intro else None
         items = block.items
-        if role and role.startswith("plan:"):
-            assert intro is not None
+        if intro is not None and role != "other":
+            self._introduced_list(intro, items, sec)
+        elif status:
+            self._status_items(items, intro, every=False)
+        elif role is not None or not self._section_list(
+            block, sec, collection=collection, phase=phase
+        ):
+            self._list_items(items, readings=health or role is None, health=health)
+
+    def _introduced_list(
+        self, intro: tuple[str, str, Line], items: list[Item], sec: Section
+    ) -> None:
+        """A list under a line that says what it is: a plan, modified files or a status."""
+        role = intro[0]
+        if role.startswith("plan:"):
             self.phases.append(
                 Phase(
                     name=W.strip_decoration(intro[1]),
@@ -383,28 +378,36 @@ class Reader:
                 )
             )
             self._use(items, intro)
-            return
-        if role == "files":
+        elif role == "files":
             for item in items:
                 for path, lines in F.paths_in(" ".join(ln.text for ln in item.lines)):
                     self.files.setdefault(path, []).extend(lines)
                     self._use([item], intro)
-            return
-        if role == "status" or (status and role in (None, "other")):
-            for item in items:
-                if role == "status" or P.item_state(item.first.text):
-                    self.claim(item.first.number, P.item_text(item.first.text))
-                    self._use([item], intro)
-            return
-        if phase is not None and role is None:
+        elif role == "status":
+            self._status_items(items, intro, every=True)
+
+    def _status_items(
+        self, items: list[Item], intro: tuple[str, str, Line] | None, *, every: bool
+    ) -> None:
+        """Each item a claim; unless ``every``, only the items that state a status."""
+        for item in items:
+            if every or P.item_state(item.first.text):
+                self.claim(item.first.number, P.item_text(item.first.text))
+                self._use([item], intro)
+
+    def _section_list(
+        self, block: Block, sec: Section, *, collection: bool, phase: Phase | None
+    ) -> bool:
+        """A list with no introducing line, read as its section says: a phase's items, a
+        set of issues, or a checklist. False when the section says none of these."""
+        items = block.items
+        if phase is not None:
             phase.items.extend(P.make_item(i) for i in items)
             self._use(items, None)
-            return
-        if collection and role is None:
+        elif collection:
             for item in items:
                 self.item_finding(sec, item)
-            return
-        if role is None and any(i.checked is not None for i in items):
+        elif any(i.checked is not None for i in items):
             plain = W.strip_decoration(sec.title) or "Checklist"
             name, window = W.split_window(plain)
             self.phases.append(
@@ -418,29 +421,32 @@ class Reader:
                 )
             )
             self._use(items, None)
-            return
+        else:
+            return False
+        return True
+
+    def _list_items(self, items: list[Item], *, readings: bool, health: bool) -> None:
+        """Item by item: health readings when ``readings`` (strong ones only unless
+        ``health``), then status fields and modified files."""
         for item in items:
-            if health or role is None:
-                reading = reading_from(item.first.text, strong_only=not health)
-                if reading:
-                    self.readings.append(
-                        (
-                            *reading_tuple(reading),
-                            [strip_marker(ln.text) for ln in item.rest],
-                            item.first.number,
-                        )
+            reading = reading_from(item.first.text, strong_only=not health) if readings else None
+            if reading:
+                self.readings.append(
+                    (
+                        *reading_tuple(reading),
+                        [strip_marker(ln.text) for ln in item.rest],
+                        item.first.number,
                     )
-                    self._use([item], None)
-                    continue
+                )
+                self._use([item], None)
+                continue
             parsed = F.parse_field(item.first.text)
-            if parsed and STATUS_LABEL_RE.search(parsed[0]) and parsed[1]:
+            if parsed and S.STATUS_LABEL_RE.search(parsed[0]) and parsed[1]:
                 self.claim(item.first.number, parsed[1])
             elif parsed and F.label_kind(parsed[0]) == "files":
                 for path in F.field_paths(parsed[1]):
                     self.files.setdefault(path, [])
                     self.accounted.add(item.first.number)
-            elif collection and role is None:
-                self.item_finding(sec, item)
 
     def _use(self, items: list[Item], intro: tuple[str, str, Line] | None) -> None:
         for item in items:

@@ -210,3 +210,25 @@ def health_status(text: str, *, strong_only: bool = False) -> str | None:
         if rx.search(text):
             return status
     return None
+
+
+# --- what a heading or a field label says a part of a document is -------------------------
+
+HEALTH_HEADING_RE = re.compile(
+    r"\bhealth\b|gesundheit|santé|system ?zustand|system state|état du système", re.I
+)
+FILES_LABEL_RE = re.compile(
+    r"\bfiles? (?:modified|changed|touched|updated|affected)|(?:modified|changed|touched|"
+    r"updated|affected) files|geänderte dateien|fichiers modifiés",
+    re.I,
+)
+STATUS_LABEL_RE = re.compile(
+    r"\b(?:status|results?|outcome|readiness|verdict|compilation|ergebnis(?:se)?|résultats?|"
+    r"statut|bilan)\b",
+    re.I,
+)
+SUMMARY_HEADING_RE = re.compile(
+    r"summary|overview|zusammenfassung|überblick|résumé|synthèse|tl;?dr|introduction|"
+    r"background|hintergrund|contexte",
+    re.I,
+)

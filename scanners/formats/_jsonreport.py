@@ -19,7 +19,7 @@ import codecs
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, overload
 
 import ijson
 
@@ -323,6 +323,10 @@ class Fields:
             raise self.fail(key, f"`{key}` should be text, found {describe(value)}")
         return value
 
+    @overload
+    def whole(self, key: str, *, required: Literal[True]) -> int: ...
+    @overload
+    def whole(self, key: str, *, required: bool = False) -> int | None: ...
     def whole(self, key: str, *, required: bool = False) -> int | None:
         """A whole number (not a boolean) from 0 to MAX_POSITION; None when absent or null
         (unless required)."""

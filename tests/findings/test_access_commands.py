@@ -1,4 +1,4 @@
-"""The account commands: createuser (password never on the command line) and set_role."""
+"""The account commands: create_user (password never on the command line) and set_role."""
 
 from __future__ import annotations
 
@@ -15,19 +15,19 @@ from findings.models import Event, Membership, Role
 pytestmark = pytest.mark.django_db
 
 
-def _createuser(*args: str, stdin: str = "") -> str:
+def _create_user(*args: str, stdin: str = "") -> str:
     out = io.StringIO()
     saved = sys.stdin
     sys.stdin = io.StringIO(stdin)
     try:
-        call_command("createuser", *args, stdout=out)
+        call_command("create_user", *args, stdout=out)
     finally:
         sys.stdin = saved
     return out.getvalue()
 
 
-def test_createuser_reads_the_password_from_stdin_and_the_user_can_sign_in(client):
-    output = _createuser(
+def test_create_user_reads_the_password_from_stdin_and_the_user_can_sign_in(client):
+    output = _create_user(
         "nina",
         "--email",
         "nina@example.com",
@@ -43,26 +43,26 @@ def test_createuser_reads_the_password_from_stdin_and_the_user_can_sign_in(clien
     assert response.status_code == 302
 
 
-def test_createuser_makes_a_site_admin_on_request():
-    _createuser("root2", "--superuser", "--password-stdin", stdin="another-long-passphrase\n")
+def test_create_user_makes_a_site_admin_on_request():
+    _create_user("root2", "--superuser", "--password-stdin", stdin="another-long-passphrase\n")
     assert access.is_site_admin(get_user_model().objects.get(username="root2"))
 
 
-def test_createuser_has_no_password_argument_and_refuses_weak_or_missing_ones():
+def test_create_user_has_no_password_argument_and_refuses_weak_or_missing_ones():
     with pytest.raises(CommandError, match="unrecognized arguments"):
-        _createuser("eve", "--password", "hunter2hunter2")
+        _create_user("eve", "--password", "hunter2hunter2")
     with pytest.raises(CommandError, match="the password is refused"):
-        _createuser("eve", "--password-stdin", stdin="password\n")
+        _create_user("eve", "--password-stdin", stdin="password\n")
     with pytest.raises(CommandError, match="held no password"):
-        _createuser("eve", "--password-stdin", stdin="")
+        _create_user("eve", "--password-stdin", stdin="")
     with pytest.raises(CommandError, match="no terminal to prompt on"):
-        _createuser("eve", stdin="")
+        _create_user("eve", stdin="")
     assert not get_user_model().objects.filter(username="eve").exists()
 
 
-def test_createuser_refuses_an_existing_name(viewer):
+def test_create_user_refuses_an_existing_name(viewer):
     with pytest.raises(CommandError, match="exists already"):
-        _createuser(viewer.username, "--password-stdin", stdin="a-long-unusual-passphrase\n")
+        _create_user(viewer.username, "--password-stdin", stdin="a-long-unusual-passphrase\n")
 
 
 def test_set_role_gives_changes_and_removes_a_role(acme, django_user_model):

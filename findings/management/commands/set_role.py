@@ -28,7 +28,7 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(
-                f"there is no user {options['user']!r}; create one with `createuser`"
+                f"there is no user {options['user']!r}; create one with `create_user`"
             )
         if options["remove"]:
             removed = services.membership_remove(project=project, user=user)

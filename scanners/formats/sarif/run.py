@@ -243,52 +243,13 @@ class Run:
             raise self.check.wrong(self._where(number), result, "a result object")
         get = result.get
         kind = get("kind")
-        if kind is not None and kind != "fail":
-            if kind not in KINDS:
-                raise self.check.wrong(
-                    self._where(number, ".kind"), kind, "one of " + ", ".join(KINDS)
-                )
-            if kind in NOT_FINDINGS:
-                return None
         state = get("baselineState")
-        if state is not None:
-            if state == "absent":
-                return None
-            if state not in BASELINE_STATES:
-                raise self.check.wrong(
-                    self._where(number, ".baselineState"),
-                    state,
-                    "one of " + ", ".join(BASELINE_STATES),
-                )
-        rule_id = get("ruleId")
-        index = get("ruleIndex")
-        rules = self.driver.rules
-        reference = get("rule")
-        if (
-            type(reference) is dict
-            and index is None
-            and rule_id is None
-            and "toolComponent" not in reference
+        if ((kind is not None and kind != "fail") or state is not None) and not self._is_finding(
+            kind, state, number
         ):
-            index = reference.get("index")
-            rule_id = reference.get("id")
-        elif reference is not None and (
-            type(reference) is not dict or "toolComponent" in reference
-        ):
-            index = -2  # resolved below, through the referenced tool component
-        if type(index) is int and 0 <= index < len(rules) and type(rule_id) is str:
-            rule = rules[index]
-        else:
-            rule_id, rule = self.rule_for(result, self._where(number))
-        message = get("message")
-        if (
-            type(message) is dict
-            and type(message.get("text")) is str
-            and "arguments" not in message
-        ):
-            message = message["text"]
-        else:
-            message = self._message(message, rule, self._where(number, ".message"))
+            return None
+        rule_id, rule = self._result_rule(result, number)
+        message = self._result_message(get("message"), rule, number)
         if not rule_id and not message:
             raise self.check.fail(
                 self._where(number),
@@ -311,27 +272,11 @@ class Run:
             if more:
                 cwes = cwes_in(cwes, more)
                 extra["cwes"] = cwes
-        # Severity: see the table in the package docstring.
-        if kind == "informational":
-            severity = "info"
-        else:
-            severity = None
-            if type(properties) is dict and "security-severity" in properties:
-                severity = score_severity(properties["security-severity"])
-            if severity is None:
-                severity = rule.severity if rule is not None else None
-            if severity is None:
-                level = get("level")
-                if level is None:
-                    level = rule.level if rule is not None else None
-                elif type(level) is not str or level not in LEVEL_SEVERITY:
-                    self.check.level(level, self._where(number, ".level"))
-                severity = LEVEL_SEVERITY[level or "warning"]
         finding = RawFinding(
             tool=self.tool,
             rule_id=rule_id,
             title=title,
-            severity=severity,
+            severity=self._severity(result, kind, rule, number),
             message=message,
             cwe=cwes[0] if cwes else "",
             scope=self.scope,
@@ -343,19 +288,97 @@ class Run:
             self._locate(finding, locations, number)
         fingerprints = get("fingerprints") or get("partialFingerprints")
         if fingerprints:
-            if type(fingerprints) is dict:
-                try:
-                    finding.fingerprint = ";".join(
-                        [key + "=" + fingerprints[key] for key in sorted(fingerprints)]
-                    )
-                except TypeError:  # a value that is not a string: flatten it
-                    finding.fingerprint = self._fingerprint(fingerprints)
-            else:
-                self.check.obj(fingerprints, self._where(number, ".fingerprints"))
+            self._set_fingerprint(finding, fingerprints, number)
         suppressions = get("suppressions")
         if suppressions:
             self._suppress(finding, suppressions, self._where(number, ".suppressions"))
         return finding
+
+    def _is_finding(self, kind: Any, state: Any, number: int) -> bool:
+        """False for a result that is no finding (kind pass / notApplicable, baselineState
+        absent); fails on a kind or baselineState SARIF does not define."""
+        if kind is not None and kind != "fail":
+            if kind not in KINDS:
+                raise self.check.wrong(
+                    self._where(number, ".kind"), kind, "one of " + ", ".join(KINDS)
+                )
+            if kind in NOT_FINDINGS:
+                return False
+        if state is not None:
+            if state == "absent":
+                return False
+            if state not in BASELINE_STATES:
+                raise self.check.wrong(
+                    self._where(number, ".baselineState"),
+                    state,
+                    "one of " + ", ".join(BASELINE_STATES),
+                )
+        return True
+
+    def _result_rule(self, result: dict, number: int) -> tuple[str, Rule | None]:
+        """The result's rule id and rule. The usual shape (a driver rule named by index and
+        id) is resolved inline; anything else goes through :meth:`rule_for`."""
+        get = result.get
+        rule_id = get("ruleId")
+        index = get("ruleIndex")
+        rules = self.driver.rules
+        reference = get("rule")
+        if (
+            type(reference) is dict
+            and index is None
+            and rule_id is None
+            and "toolComponent" not in reference
+        ):
+            index = reference.get("index")
+            rule_id = reference.get("id")
+        elif reference is not None and (
+            type(reference) is not dict or "toolComponent" in reference
+        ):
+            index = -2  # resolved by rule_for, through the referenced tool component
+        if type(index) is int and 0 <= index < len(rules) and type(rule_id) is str:
+            return rule_id, rules[index]
+        return self.rule_for(result, self._where(number))
+
+    def _result_message(self, message: Any, rule: Rule | None, number: int) -> str:
+        """The result's message text: a plain ``text`` inline, anything else (ids,
+        arguments, markdown, odd values) through :meth:`_message`."""
+        if (
+            type(message) is dict
+            and type(message.get("text")) is str
+            and "arguments" not in message
+        ):
+            return message["text"]
+        return self._message(message, rule, self._where(number, ".message"))
+
+    def _severity(self, result: dict, kind: Any, rule: Rule | None, number: int) -> str:
+        """The result's severity: see the table in the package docstring."""
+        if kind == "informational":
+            return "info"
+        properties = result.get("properties")
+        if type(properties) is dict and "security-severity" in properties:
+            severity = score_severity(properties["security-severity"])
+            if severity is not None:
+                return severity
+        if rule is not None and rule.severity is not None:
+            return rule.severity
+        level = result.get("level")
+        if level is None:
+            level = rule.level if rule is not None else None
+        elif type(level) is not str or level not in LEVEL_SEVERITY:
+            self.check.level(level, self._where(number, ".level"))
+        return LEVEL_SEVERITY[level or "warning"]
+
+    def _set_fingerprint(self, finding: RawFinding, fingerprints: Any, number: int) -> None:
+        """The tool's own fingerprints, as ``key=value`` pairs in key order."""
+        if type(fingerprints) is not dict:
+            self.check.obj(fingerprints, self._where(number, ".fingerprints"))
+            return
+        try:
+            finding.fingerprint = ";".join(
+                [key + "=" + fingerprints[key] for key in sorted(fingerprints)]
+            )
+        except TypeError:  # a value that is not a string: flatten it
+            finding.fingerprint = self._fingerprint(fingerprints)
 
     def _where(self, number: int, suffix: str = "") -> str:
         return f"{self.where}.results[{number}]{suffix}"

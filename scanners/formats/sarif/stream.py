@@ -126,7 +126,9 @@ class JsonReader:
 
     def _peek_or_end(self) -> int:
         while True:
-            self._pos = _WS.match(self._buf, self._pos).end()
+            blanks = _WS.match(self._buf, self._pos)
+            assert blanks is not None  # the pattern matches the empty string too
+            self._pos = blanks.end()
             if self._pos < len(self._buf):
                 return self._buf[self._pos]
             if not self._ensure(1):

@@ -1,4 +1,4 @@
-"""python manage.py createuser USERNAME [--email ADDRESS] [--superuser] [--password-stdin]
+"""python manage.py create_user USERNAME [--email ADDRESS] [--superuser] [--password-stdin]
 
 The password is read from a prompt (twice) or, with ``--password-stdin``, from the first line
 of standard input; never from the command line, where other users and shell history see it.
