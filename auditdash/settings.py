@@ -30,19 +30,28 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_number(name: str, default: float, kind: type[int] | type[float], what: str) -> float:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be {what}, not {value!r}") from None
+
+
 def _env_int(name: str, default: int) -> int:
     """The integer in environment variable ``name``, or ``default`` when it is unset.
 
     Raises ImproperlyConfigured naming the variable and its value when that is not an integer,
     so the operator reads which setting is wrong, not a bare ValueError from ``int()``.
     """
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+    return int(_env_number(name, default, int, "an integer"))
+
+
+def _env_float(name: str, default: float) -> float:
+    """Like :func:`_env_int`, for a number of seconds that may have a fraction."""
+    return float(_env_number(name, default, float, "a number"))
 
 
 def _env_list(name: str, default: str) -> list[str]:
@@ -177,16 +186,16 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = int(os.environ.get("AUDITDASH_TASK_TIME_LIMIT", "3600"))
+CELERY_TASK_TIME_LIMIT = _env_int("AUDITDASH_TASK_TIME_LIMIT", 3600)
 # `celery -A auditdash beat` scans the head of each linked project's default branch.
 CELERY_BEAT_SCHEDULE = {
     "scan-branch-heads": {
         "task": "findings.tasks.scan_branch_heads",
-        "schedule": float(os.environ.get("AUDITDASH_SCAN_INTERVAL", "3600")),
+        "schedule": _env_float("AUDITDASH_SCAN_INTERVAL", 3600),
     },
     "fetch-repositories": {
         "task": "findings.tasks.fetch_repositories",
-        "schedule": float(os.environ.get("AUDITDASH_FETCH_INTERVAL", "900")),
+        "schedule": _env_float("AUDITDASH_FETCH_INTERVAL", 900),
     },
 }
 
@@ -196,7 +205,7 @@ AUDITDASH_SLA_DAYS = os.environ.get("AUDITDASH_SLA_DAYS", "critical=7,high=30,me
 # Git: local repositories may be linked in place only under these folders (colon-separated);
 # every git call is killed after the timeout (seconds).
 AUDITDASH_REPO_ROOTS = os.environ.get("AUDITDASH_REPO_ROOTS", str(DATA_DIR))
-AUDITDASH_GIT_TIMEOUT = float(os.environ.get("AUDITDASH_GIT_TIMEOUT", "120"))
+AUDITDASH_GIT_TIMEOUT = _env_float("AUDITDASH_GIT_TIMEOUT", 120)
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
 CACHES = {

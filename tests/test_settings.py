@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from auditdash.settings import _env_int
+from auditdash.settings import _env_float, _env_int
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,3 +44,12 @@ def test_a_bad_integer_in_the_environment_stops_start_up(tmp_path):
     assert "ImproperlyConfigured: AXES_FAILURE_LIMIT must be an integer, not 'five'" in (
         result.stderr
     )
+
+
+def test_a_bad_number_of_seconds_names_the_variable(monkeypatch):
+    monkeypatch.setenv("AUDITDASH_GIT_TIMEOUT", "two minutes")
+    with pytest.raises(ImproperlyConfigured) as error:
+        _env_float("AUDITDASH_GIT_TIMEOUT", 120)
+    assert str(error.value) == "AUDITDASH_GIT_TIMEOUT must be a number, not 'two minutes'"
+    monkeypatch.setenv("AUDITDASH_GIT_TIMEOUT", "2.5")
+    assert _env_float("AUDITDASH_GIT_TIMEOUT", 120) == 2.5
