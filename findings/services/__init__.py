@@ -1,12 +1,12 @@
 """Every write to the domain goes through this package: ``<noun>_<verb>`` functions, each
-atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
-merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` (remediation
-documents: claims, links, planning and health; helped by ``document_matching`` and
-``document_planning``), ``reviews`` (sign-off with separation of duties),
-``members`` (per-project roles), ``planning`` (sprints; a finding's sprint, phase, assignee),
-``repositories`` (linking and fetching a git repository, reading its commits) and
-``evidence`` (checks of claimed fixes, evidence levels, regressions; helped by
-``evidence_checks``) and ``tokens`` (API tokens for CI and scripts).
+atomic and each appending Events. Modules: ``projects``, ``reports``, ``counts`` (what an
+import did), ``scan`` (a package: the bulk merge of a scanner report), ``findings``
+(hand-made transitions), ``documents`` (remediation documents: claims, links, planning and
+health; helped by ``document_matching`` and ``document_planning``), ``reviews`` (sign-off
+with separation of duties), ``members`` (per-project roles), ``planning`` (sprints; a
+finding's sprint, phase, assignee), ``repositories`` (linking and fetching a git
+repository, reading its commits) and ``evidence`` (checks of claimed fixes, evidence levels,
+regressions; helped by ``evidence_checks``) and ``tokens`` (API tokens for CI and scripts).
 """
 
 from findings.services.documents import (
@@ -51,7 +51,7 @@ from findings.services.reviews import (
     fix_authors,
     review_record,
 )
-from findings.services.scans import ScanContext, ScanCounts, ScanMerge, ScanStage
+from findings.services.scan import ScanContext, ScanCounts, ScanMerge, ScanStage
 from findings.services.tokens import (
     IssuedToken,
     TokenError,
