@@ -125,7 +125,7 @@ def history_pass(m: Merged, scopes: Scopes) -> None:
                 fixed_at = %s
             WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
               AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [*fixed_by, tool, category, m.sql.at],
+            [*fixed_by, tool, category, sql.at],
         )
 
 
