@@ -191,17 +191,22 @@ def page_latencies(env: dict, project: str, repeats: int = 15) -> dict[str, floa
         "finding detail": f"/p/{project}/findings/{number}/",
         "imports": "/imports/",
     }
-    result = {}
-    for name, url in pages.items():
-        headers = {"HTTP_HX_REQUEST": "true"} if "htmx" in name else {}
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            response = client.get(url, **headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        result[name] = statistics.median(times)
-    return result
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    return {
+        name: median_ms(client, url, htmx if "htmx" in name else {}, repeats)
+        for name, url in pages.items()
+    }
+
+
+def median_ms(client, url: str, headers: dict, repeats: int) -> float:
+    """The median server time (ms) of ``repeats`` GETs of ``url``, each answered 200."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        response = client.get(url, **headers)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times)
 
 
 PAGES_PROJECT = "PAGES"
@@ -240,26 +245,27 @@ LATERAL (SELECT abs(hashint4(i)) AS tool, abs(hashint4(i + 7)) AS status,
 
 def seed_pages_project(n: int) -> None:
     """One project with ``n`` findings, plus sprints, phases, health areas and claims."""
-    from datetime import timedelta
-
     from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
-    from django.utils import timezone
 
-    from findings.models import (
-        Claim,
-        Document,
-        Finding,
-        HealthArea,
-        HealthReading,
-        Phase,
-        Report,
-        RoadmapItem,
-        Sprint,
-    )
-    from findings.services import project_get_or_create, status_counts_refresh
+    from findings.services import project_get_or_create
 
     project, _ = project_get_or_create(key=PAGES_PROJECT)
+    _seed_findings(project, n)
+    report = _seed_document(project)
+    findings = _seed_claims(project, report)
+    _seed_planning(project, report, findings)
+    user, _ = get_user_model().objects.get_or_create(username="bench-admin")
+    user.is_superuser = True
+    user.save()
+
+
+def _seed_findings(project, n: int) -> None:
+    """``n`` findings made by PostgreSQL itself (_FINDINGS_SQL), their rule titles and
+    status counts."""
+    from django.db import connection, transaction
+
+    from findings.services import status_counts_refresh
+
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         # As the scan merge does: the rule titles set-wise, not by a trigger call per row.
@@ -279,6 +285,16 @@ def seed_pages_project(n: int) -> None:
         cursor.execute("ANALYZE findings_ruletitle")
     status_counts_refresh(project_id=project.pk)
     print(f"created {n:,} findings in {time.perf_counter() - started:.1f} s")
+
+
+def _seed_document(project):
+    """A document report with four health areas, each read over four weeks; returns it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings.models import Document, HealthArea, HealthReading, Report
+
     today = timezone.localdate()
     report = Report.objects.create(
         project=project, sha256="bench-doc", kind="document", filename="handoff.md", state="done"
@@ -298,6 +314,13 @@ def seed_pages_project(n: int) -> None:
                 report=report,
                 document_identity=f"handoff-{week}",
             )
+    return report
+
+
+def _seed_claims(project, report) -> list:
+    """A claim of the document on each of the project's first 400 findings; returns them."""
+    from findings.models import Claim, Finding
+
     words = ["N+1 query on endpoint", "Celery task retries", "Template render slow", "Webhook sync"]
     findings = list(Finding.objects.filter(project=project).order_by("number")[:400])
     Claim.objects.bulk_create(
@@ -314,6 +337,18 @@ def seed_pages_project(n: int) -> None:
         )
         for i, finding in enumerate(findings)
     )
+    return findings
+
+
+def _seed_planning(project, report, findings: list) -> None:
+    """Two phases of five roadmap items and two sprints, over ``findings``."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from findings.models import Finding, Phase, RoadmapItem, Sprint
+
+    today = timezone.localdate()
     for order, (name, window) in enumerate(
         [("Phase 1: Quick Wins", "1-2 weeks"), ("Phase 2: Hardening", "2-4 weeks")]
     ):
@@ -340,9 +375,6 @@ def seed_pages_project(n: int) -> None:
         Finding.objects.filter(pk__in=[f.pk for f in findings[200 + k * 50 : 250 + k * 50]]).update(
             sprint=sprint
         )
-    user, _ = get_user_model().objects.get_or_create(username="bench-admin")
-    user.is_superuser = True
-    user.save()
 
 
 def dashboard_latencies(number: int, repeats: int = 15) -> dict[str, float]:
@@ -392,16 +424,9 @@ def dashboard_latencies(number: int, repeats: int = 15) -> dict[str, float]:
         ),
         "api: one finding": (f"/api/v1/projects/{key}/findings/{max(1, number // 2)}", {}),
     }
-    result = {}
-    for name, (url, headers) in pages.items():
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            response = client.get(url, **headers)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        result[name] = statistics.median(times)
-    return result
+    return {
+        name: median_ms(client, url, headers, repeats) for name, (url, headers) in pages.items()
+    }
 
 
 def pages_only(env: dict, findings: int, *, seed: bool = True) -> None:
@@ -417,7 +442,7 @@ def pages_only(env: dict, findings: int, *, seed: bool = True) -> None:
         print(f"  {name:<30} {ms:8.1f}")
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,500000")
     parser.add_argument(
@@ -441,14 +466,14 @@ def main() -> None:
         action="store_true",
         help="with --pages-only: time the pages on the project an earlier run created",
     )
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    OUT.mkdir(parents=True, exist_ok=True)
-    if not (args.pages_only and args.keep_data):
-        ensure_database(args.database_url)
+    return parser.parse_args()
+
+
+def _environment(database_url: str) -> dict:
+    """The child processes' environment, with the database migrated."""
     env = {
         **os.environ,
-        "DATABASE_URL": args.database_url,
+        "DATABASE_URL": database_url,
         "AUDITDASH_DATA_DIR": str(OUT / "data"),
         "DJANGO_SETTINGS_MODULE": "auditdash.settings",
         "ALLOWED_HOSTS": "testserver,localhost",
@@ -460,9 +485,10 @@ def main() -> None:
         cwd=ROOT,
         check=True,
     )
-    if args.pages_only:
-        pages_only(env, args.findings, seed=not args.keep_data)
-        return
+    return env
+
+
+def _print_header() -> None:
     print(f"auditdash benchmark on PostgreSQL, {os.cpu_count()} cores")
     print("seconds: the import itself, file to commit (its own --json figure); process: the")
     print("whole `manage.py ingest` run, interpreter and Django start included; a CHECKPOINT")
@@ -472,57 +498,80 @@ def main() -> None:
         f"{'results':>8} {'step':<34} {'seconds':>8} {'findings/s':>11} {'process':>8} "
         f"{'peak MB':>8}  counts"
     )
+
+
+def _steps(size: int) -> list[tuple[str, Path]]:
+    """The ingest steps of one size, with their logs (generated once, cached in OUT)."""
+    log = OUT / f"sarif-{size}.sarif"
+    changed = OUT / f"sarif-{size}-changed10.sarif"
+    if not log.exists():
+        write_sarif(log, size, seed=1)
+    if not changed.exists():
+        write_sarif(changed, size, seed=1, changed_fraction=0.1)
+    rescan = OUT / f"sarif-{size}-rescan.sarif"
+    rescan.write_bytes(log.read_bytes() + b"\n")
+    return [
+        ("first ingest", log),
+        ("same bytes again (dedupe)", log),
+        ("unchanged rescan (new bytes)", rescan),
+        ("10% changed (fixed + new)", changed),
+    ]
+
+
+def bench_size(env: dict, database_url: str, size: int, repeat: int) -> None:
+    """Every step of one size, ``repeat`` times, each line printed as it ends."""
+    steps = _steps(size)
+    seconds: dict[str, list[float]] = {label: [] for label, _ in steps}
+    seconds[REFERENCE] = []
+    for run in range(1, repeat + 1):
+        # Each run in a project of its own: every "first ingest" meets an empty project.
+        project = f"B{size}" if run == 1 else f"B{size}-{run}"
+        for label, path in steps:
+            checkpoint(database_url)
+            data = ingest(env, path, project)
+            seconds[label].append(data["seconds"])
+            rate = size / data["seconds"] if data["seconds"] else float("inf")
+            counts = (
+                "duplicate"
+                if data["duplicate"]
+                else f"new {data['new']}, open {data['still_open']}, fixed {data['fixed']}"
+            )
+            print(
+                f"{size:>8} {label:<34} {data['seconds']:>8.2f} {rate:>11,.0f} "
+                f"{data['wall']:>8.2f} {data['peak_mb']:>8.0f}  {counts}"
+            )
+        # After the steps: the project now holds the 10%-changed log's new findings too.
+        took, rows = reference(database_url, project)
+        seconds[REFERENCE].append(took * size / rows)
+        print(f"{size:>8} {REFERENCE:<34} {took:>8.2f} {rows / took:>11,.0f}  {rows} rows")
+    if repeat > 1:
+        for label, values in seconds.items():
+            middle = statistics.median(values)
+            print(
+                f"{size:>8} {'median: ' + label:<34} {middle:>8.2f} "
+                f"{size / middle if middle else float('inf'):>11,.0f}  "
+                f"(of {len(values)}: {min(values):.2f}-{max(values):.2f} s)"
+            )
+    first = statistics.median(seconds["first ingest"])
+    ref = statistics.median(seconds[REFERENCE])
+    print(f"{size:>8} first ingest / reference (medians) {first / ref:>8.2f}")
+
+
+def main() -> None:
+    args = _arguments()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not (args.pages_only and args.keep_data):
+        ensure_database(args.database_url)
+    env = _environment(args.database_url)
+    if args.pages_only:
+        pages_only(env, args.findings, seed=not args.keep_data)
+        return
+    _print_header()
     last_project = ""
     for size in sizes:
-        log = OUT / f"sarif-{size}.sarif"
-        changed = OUT / f"sarif-{size}-changed10.sarif"
-        if not log.exists():
-            write_sarif(log, size, seed=1)
-        if not changed.exists():
-            write_sarif(changed, size, seed=1, changed_fraction=0.1)
-        rescan = OUT / f"sarif-{size}-rescan.sarif"
-        rescan.write_bytes(log.read_bytes() + b"\n")
-        steps = [
-            ("first ingest", log),
-            ("same bytes again (dedupe)", log),
-            ("unchanged rescan (new bytes)", rescan),
-            ("10% changed (fixed + new)", changed),
-        ]
-        seconds: dict[str, list[float]] = {label: [] for label, _ in steps}
-        seconds[REFERENCE] = []
-        for run in range(1, args.repeat + 1):
-            # Each run in a project of its own: every "first ingest" meets an empty project.
-            project = f"B{size}" if run == 1 else f"B{size}-{run}"
-            for label, path in steps:
-                checkpoint(args.database_url)
-                data = ingest(env, path, project)
-                seconds[label].append(data["seconds"])
-                rate = size / data["seconds"] if data["seconds"] else float("inf")
-                counts = (
-                    "duplicate"
-                    if data["duplicate"]
-                    else f"new {data['new']}, open {data['still_open']}, fixed {data['fixed']}"
-                )
-                print(
-                    f"{size:>8} {label:<34} {data['seconds']:>8.2f} {rate:>11,.0f} "
-                    f"{data['wall']:>8.2f} {data['peak_mb']:>8.0f}  {counts}"
-                )
-            # After the steps: the project now holds the 10%-changed log's new findings too.
-            took, rows = reference(args.database_url, project)
-            seconds[REFERENCE].append(took * size / rows)
-            print(f"{size:>8} {REFERENCE:<34} {took:>8.2f} {rows / took:>11,.0f}  {rows} rows")
-            last_project = f"B{size}"
-        if args.repeat > 1:
-            for label, values in seconds.items():
-                middle = statistics.median(values)
-                print(
-                    f"{size:>8} {'median: ' + label:<34} {middle:>8.2f} "
-                    f"{size / middle if middle else float('inf'):>11,.0f}  "
-                    f"(of {len(values)}: {min(values):.2f}-{max(values):.2f} s)"
-                )
-        first = statistics.median(seconds["first ingest"])
-        ref = statistics.median(seconds[REFERENCE])
-        print(f"{size:>8} first ingest / reference (medians) {first / ref:>8.2f}")
+        bench_size(env, args.database_url, size, args.repeat)
+        last_project = f"B{size}"
     print("\npage latency, median server time (ms), project", last_project)
     for name, ms in page_latencies(env, last_project).items():
         print(f"  {name:<28} {ms:8.1f}")

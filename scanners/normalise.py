@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 import orjson
 
 from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
+from scanners.rows import TEXT_FIELDS, StagedRow
 
 _WS = re.compile(r"\s+")
 MAX_SNIPPET = 4000
@@ -154,14 +155,27 @@ class SourceLines:
         return content
 
 
-_TEXT_FIELDS = (2, 3, 4, 5, 6, 8, 9, 12, 14)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Made once: a staged row from its values without the NamedTuple's Python-level __new__.
+_new_row = tuple.__new__
 
 
-def _storable(row: tuple) -> bool:
+def _storable(row: StagedRow) -> bool:
     """Whether a row's texts can be stored as they are: a JSON string may hold a NUL (no
     PostgreSQL text can) or half of a UTF-16 pair (not UTF-8 at all)."""
-    text = "".join([row[i] for i in _TEXT_FIELDS])
+    text = "".join(
+        (
+            row.tool,
+            row.category,
+            row.rule_id,
+            row.title,
+            row.message,
+            row.cwe,
+            row.path,
+            row.snippet,
+            row.suppression_reason,
+        )
+    )
     if "\x00" in text:
         return False
     if text.isascii():
@@ -202,11 +216,8 @@ def _storable_json(value):
     return value
 
 
-def _made_storable(row: tuple) -> tuple:
-    fixed = list(row)
-    for i in _TEXT_FIELDS:
-        fixed[i] = storable_text(fixed[i])
-    return tuple(fixed)
+def _made_storable(row: StagedRow) -> StagedRow:
+    return row._replace(**{name: storable_text(getattr(row, name)) for name in TEXT_FIELDS})
 
 
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
@@ -232,8 +243,8 @@ class Ordinals:
 
 
 class RowMaker:
-    """Turns RawFindings into staged rows (see findings.services.scans); rebuilt when the report
-    reveals new roots."""
+    """Turns RawFindings into staged rows (:class:`scanners.rows.StagedRow`); rebuilt when the
+    report reveals new roots."""
 
     def __init__(self, roots: list[str], meta: ReportMeta, branch: str, reader=None) -> None:
         self.roots = roots
@@ -257,7 +268,7 @@ class RowMaker:
         self.paths = PathNormaliser(roots, meta.base_uris)
         self.source = SourceLines([r for r in self.roots if r], at_commit=self.reader)
 
-    def row(self, seq: int, raw: RawFinding, name: str) -> tuple:
+    def row(self, seq: int, raw: RawFinding, name: str) -> StagedRow:
         if raw.severity not in SEVERITIES:
             raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
         path = self.paths(raw.path, raw.uri_base_id)
@@ -271,22 +282,27 @@ class RowMaker:
         self.scopes.setdefault((raw.tool, raw.scope), None)
         if raw.rule_details:
             self.rules.setdefault((raw.tool[:200], raw.rule_id[:300]), raw.rule_details)
-        row = (
-            seq,
-            self.ordinals(base_fingerprint(raw, path=path, branch=self.branch, content=content)),
-            raw.tool[:200],
-            raw.scope[:200],
-            raw.rule_id[:300],
-            (raw.title or raw.rule_id or raw.message)[:500],
-            raw.message[:20000],
-            SEVERITIES.index(raw.severity) + 1,
-            raw.cwe[:20],
-            path[:1000],
-            raw.start_line,
-            raw.end_line,
-            snippet,
-            raw.suppressed,
-            raw.suppression_reason[:2000],
-            _extra_json(raw.extra),
+        row = _new_row(
+            StagedRow,
+            (
+                seq,
+                self.ordinals(
+                    base_fingerprint(raw, path=path, branch=self.branch, content=content)
+                ),
+                raw.tool[:200],
+                raw.scope[:200],
+                raw.rule_id[:300],
+                (raw.title or raw.rule_id or raw.message)[:500],
+                raw.message[:20000],
+                SEVERITIES.index(raw.severity) + 1,
+                raw.cwe[:20],
+                path[:1000],
+                raw.start_line,
+                raw.end_line,
+                snippet,
+                raw.suppressed,
+                raw.suppression_reason[:2000],
+                _extra_json(raw.extra),
+            ),
         )
         return row if _storable(row) else _made_storable(row)

@@ -1,13 +1,14 @@
 """Every write to the domain goes through this package: ``<noun>_<verb>`` functions, each
-atomic and each appending Events. Modules: ``projects``, ``reports``, ``scans`` (the bulk
-merge of a scanner report), ``findings`` (hand-made transitions), ``documents`` (remediation
-documents: claims, links, planning and health; helped by ``document_matching`` and
-``document_planning``), ``reviews`` (sign-off with separation of duties),
-``members`` (per-project roles), ``planning`` (sprints; a finding's sprint, phase, assignee),
-``repositories`` (linking a git repository, reading its commits), ``fetching`` (fetching
-it, then looking for regressions),
-``evidence`` (checks of claimed fixes, evidence levels, regressions; helped by
-``evidence_checks``) and ``tokens`` (API tokens for CI and scripts).
+atomic and each appending Events. Modules: ``projects``, ``reports``, ``counts`` (what an
+import did), ``scan`` (a package: the bulk merge of a scanner report), ``ingest`` (a package:
+importing a report, over the pure ``scanners`` library), ``findings`` (hand-made
+transitions), ``documents`` (remediation documents: claims, links, planning and health;
+helped by ``document_matching`` and ``document_planning``), ``reviews`` (sign-off with
+separation of duties), ``members`` (per-project roles), ``planning`` (sprints; a finding's
+sprint, phase, assignee), ``repositories`` (linking a git repository, reading its commits),
+``fetching`` (fetching it, then looking for regressions), ``evidence`` (checks of claimed
+fixes, evidence levels, regressions; helped by ``evidence_checks``) and ``tokens`` (API
+tokens for CI and scripts).
 """
 
 from findings.services.documents import (
@@ -51,7 +52,7 @@ from findings.services.reviews import (
     fix_authors,
     review_record,
 )
-from findings.services.scans import ScanContext, ScanCounts, ScanMerge, ScanStage
+from findings.services.scan import ScanContext, ScanCounts, ScanMerge, ScanStage
 from findings.services.tokens import (
     IssuedToken,
     TokenError,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from findings.models import (
     Report,
     Severity,
 )
+from findings.services.counts import DocumentCounts
 from findings.services.document_matching import (
     DOCUMENT_TOOL,
     LINK_THRESHOLD,
@@ -53,62 +53,6 @@ __all__ = [
 
 class LinkError(ValueError):
     """A link decision that cannot be made, with the reason a user should read."""
-
-
-@dataclass
-class DocumentCounts:
-    """What one document version did. The first six mirror a scan's counts (see the docs)."""
-
-    total: int = 0
-    new: int = 0
-    still_open: int = 0
-    fixed: int = 0
-    regressed: int = 0
-    suppressed: int = 0
-    linked: int = 0
-    suggested: int = 0
-    updated: int = 0
-    dropped: int = 0
-    phases: int = 0
-    items: int = 0
-    readings: int = 0
-    unparsed: int = 0
-    repaired: str = ""
-    revision_of: int | None = None
-    notes: list[str] = field(default_factory=list)
-
-    def describe(self) -> str:
-        """The report note a user reads on the imports page."""
-        lines = []
-        if not self.total:
-            lines.append("no findings found in this document: nothing was claimed")
-        else:
-            lines.append(
-                f"{_n(self.total, 'claim')}: {_n(self.new, 'new finding')}, "
-                f"{self.linked} linked to existing findings "
-                f"({_n(self.suggested, 'suggested link')} to confirm), "
-                f"{self.fixed} moved to claimed fixed (awaiting machine evidence)"
-            )
-        if self.revision_of:
-            lines.append(
-                f"revision of report #{self.revision_of}: {_n(self.updated, 'claim')} updated, "
-                f"{self.dropped} no longer stated"
-            )
-        lines.append(
-            f"{_n(self.phases, 'phase')} with {_n(self.items, 'item')}, "
-            f"{_n(self.readings, 'health reading')}"
-        )
-        if self.unparsed:
-            lines.append(
-                f"{_n(self.unparsed, 'passage')} could not be placed: see the document page"
-            )
-        if self.repaired:
-            lines.append(f"mojibake repaired (UTF-8 that was read as {self.repaired})")
-        return "\n".join(lines + self.notes)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- recording a document ------------------------------------------------------------------

@@ -8,7 +8,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from findings.models import Event, Project, Report
-from findings.services.scans import ScanCounts
+from findings.services.counts import ImportCounts
 
 
 def report_create_queued(
@@ -92,7 +92,7 @@ def report_fail(*, report_id: int, error: str) -> None:
         )
 
 
-def report_finish(*, report: Report, counts: ScanCounts, seconds: float, note: str = "") -> None:
+def report_finish(*, report: Report, counts: ImportCounts, seconds: float, note: str = "") -> None:
     """Record a finished import's counts; they never change afterwards."""
     report.state = Report.State.DONE
     report.progress = 100

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from findings.services.scan_copy import NewFindings, stage_payload
+from findings.services.scan.copy_text import NewFindings, stage_payload
+from scanners.rows import StagedRow
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -23,23 +24,23 @@ def escaped(value) -> str:
 
 
 def row(seq, *, title="Title", snippet="x = 1", start=3, end=4, suppressed=False, extra="{}"):
-    return (
-        seq,
-        f"fp{seq}",
-        "bandit",
-        "",
-        "B101",
-        title,
-        "message",
-        2,
-        "CWE-78",
-        "src/app.py",
-        start,
-        end,
-        snippet,
-        suppressed,
-        "",
-        extra,
+    return StagedRow(
+        seq=seq,
+        fingerprint=f"fp{seq}",
+        tool="bandit",
+        category="",
+        rule_id="B101",
+        title=title,
+        message="message",
+        severity=2,
+        cwe="CWE-78",
+        path="src/app.py",
+        start_line=start,
+        end_line=end,
+        snippet=snippet,
+        suppressed=suppressed,
+        suppression_reason="",
+        extra=extra,
     )
 
 
@@ -75,7 +76,13 @@ def test_new_findings_payload_escapes_as_field_by_field(rows, branch):
     shared = [7, branch, stamp, 3, 3, "a" * 40, "a" * 40, "", stamp, stamp, stamp]
     expected = ""
     for r in rows:
-        own = [41 + r[0], *r[1:13], "suppressed" if r[13] else "open", r[14], r[15]]
+        own = [
+            41 + r.seq,
+            *r[r._fields.index("fingerprint") : r._fields.index("suppressed")],
+            "suppressed" if r.suppressed else "open",
+            r.suppression_reason,
+            r.extra,
+        ]
         expected += "\t".join(escaped(v) for v in [*own, *shared]) + "\n"
     body = made.payload(rows)
     assert body == expected.encode()

@@ -21,6 +21,7 @@ from findings.models import (
     StatusCount,
 )
 from findings.services.ingest import IngestError, Options, ingest_file, scan_import
+from findings.services.scan.sql import MergeSQL
 from scanners import reading
 
 pytestmark = pytest.mark.django_db
@@ -174,7 +175,7 @@ def test_a_rescan_looks_each_fingerprint_up_in_one_probe_whatever_the_statistics
     again.write_bytes(sarif_log(2 * reading.BATCH + 4))
     ingest_file(first, project_key="STALE")
     plans: list[str] = []
-    run = services.scans._MergeSQL.run
+    run = MergeSQL.run
 
     def explained(self, statement, params=()):
         if "JOIN LATERAL" in statement:
@@ -183,7 +184,7 @@ def test_a_rescan_looks_each_fingerprint_up_in_one_probe_whatever_the_statistics
                 plans.append("\n".join(line for (line,) in cursor.fetchall()))
         return run(self, statement, params)
 
-    monkeypatch.setattr(services.scans._MergeSQL, "run", explained)
+    monkeypatch.setattr(MergeSQL, "run", explained)
     result = ingest_file(again, project_key="STALE")
     assert (result.new, result.still_open) == (4, 2 * reading.BATCH)
     assert len(plans) == 3

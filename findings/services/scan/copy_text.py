@@ -1,20 +1,19 @@
 """A scan report's rows as PostgreSQL ``COPY ... FROM STDIN`` bodies (text format).
 
 The import's parse thread makes them (see scanners.pipeline), so the thread that holds the
-transaction only sends bytes. Rows come from scanners.normalise.RowMaker, whose texts are
+transaction only sends bytes. Rows are :class:`scanners.rows.StagedRow`, whose texts are
 already storable (no NUL, no lone surrogate).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-STAGE_COLUMNS = (
-    "seq, fingerprint, tool, category, rule_id, title, message, severity, cwe, path, start_line, "
-    "end_line, snippet, suppressed, suppression_reason, extra"
-)
-"""The columns of a staged row, in RowMaker's order."""
+from scanners.rows import StagedRow
+
+STAGE_COLUMNS = ", ".join(StagedRow._fields)
+"""The columns of a staged row, in its fields' order."""
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -33,9 +32,10 @@ def _field(value) -> str:
     return value
 
 
-# Separators while a batch's lines (16 fields) are made: no text holds a NUL (RowMaker
-# replaced them), and a text holding \x01 sends its batch the slow way.
+# Separators while a batch's lines (a staged row's fields) are made: no text holds a NUL
+# (RowMaker replaced them), and a text holding \x01 sends its batch the slow way.
 _SEP, _END = "\x00", "\x01"
+_SEPS = len(StagedRow._fields) - 1
 
 
 def _body(lines: list[str], end: str) -> bytes | None:
@@ -44,7 +44,7 @@ def _body(lines: list[str], end: str) -> bytes | None:
     instead of a look at each field. Each ``_END`` becomes ``end``; None if a text holds
     ``_END`` itself."""
     body = "".join(lines)
-    if body.count(_END) != len(lines) or body.count(_SEP) != len(lines) * 15:
+    if body.count(_END) != len(lines) or body.count(_SEP) != len(lines) * _SEPS:
         return None
     for char, escape in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
         if char in body:
@@ -52,31 +52,31 @@ def _body(lines: list[str], end: str) -> bytes | None:
     return body.replace(_SEP, "\t").replace(_END, end).encode()
 
 
-def _fast(rows: Sequence[tuple], offset: int, yes: str, no: str, end: str) -> bytes | None:
+def _fast(rows: Sequence[StagedRow], offset: int, yes: str, no: str, end: str) -> bytes | None:
     """Rows as a COPY body the fast way (see _body): ``offset`` added to ``seq``, ``yes`` or
     ``no`` for ``suppressed``, ``end`` after each row's own fields. None when a row lacks its
     line numbers (NULL, written by the slow way) or a text holds ``_END``."""
-    if any(r[10] is None or r[11] is None for r in rows):
+    if any(r.start_line is None or r.end_line is None for r in rows):
         return None
     lines = [
         _SEP.join(
             (
-                str(offset + r[0]),
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                r[6],
-                str(r[7]),
-                r[8],
-                r[9],
-                str(r[10]),
-                str(r[11]),
-                r[12],
-                yes if r[13] else no,
-                r[14],
-                r[15],
+                str(offset + r.seq),
+                r.fingerprint,
+                r.tool,
+                r.category,
+                r.rule_id,
+                r.title,
+                r.message,
+                str(r.severity),
+                r.cwe,
+                r.path,
+                str(r.start_line),
+                str(r.end_line),
+                r.snippet,
+                yes if r.suppressed else no,
+                r.suppression_reason,
+                r.extra,
             )
         )
         + _END
@@ -85,18 +85,18 @@ def _fast(rows: Sequence[tuple], offset: int, yes: str, no: str, end: str) -> by
     return _body(lines, end)
 
 
-def _lines(rows) -> bytes:
+def _lines(rows: Iterable[tuple]) -> bytes:
     """Rows of any width as COPY text, escaped field by field."""
     return "".join(["\t".join([_field(v) for v in row]) + "\n" for row in rows]).encode()
 
 
-def stage_payload(rows: Sequence[tuple]) -> bytes:
+def stage_payload(rows: Sequence[StagedRow]) -> bytes:
     """Staged rows for ``COPY <table> (STAGE_COLUMNS)``."""
     body = _fast(rows, 0, "t", "f", "\n")
     return _lines(rows) if body is None else body
 
 
-def stage_titles(titles) -> bytes:
+def stage_titles(titles: Iterable[tuple[str, str, str]]) -> bytes:
     """(tool, rule id, title) triples for ``COPY <table> (tool, rule_id, title)``."""
     return _lines(titles)
 
@@ -141,20 +141,25 @@ class NewFindings:
         )
         self.suffix = "\t" + "\t".join(_field(v) for v in shared) + "\n"
 
-    def payload(self, rows: Sequence[tuple]) -> bytes:
+    def payload(self, rows: Sequence[StagedRow]) -> bytes:
         body = _fast(rows, self.first_number, "suppressed", "open", self.suffix)
         if body is not None:
             return body
         first, suffix = self.first_number, self.suffix
+        # The slow way: each field escaped on its own; ``suppressed`` becomes the status.
         return "".join(
             [
-                f"{first + row[0]}\t"
-                + "\t".join([_field(v) for v in row[1:13]])
-                + ("\tsuppressed\t" if row[13] else "\topen\t")
-                + _field(row[14])
+                f"{first + row.seq}\t"
+                + "\t".join([_field(v) for v in row[_OWN_TEXTS]])
+                + ("\tsuppressed\t" if row.suppressed else "\topen\t")
+                + _field(row.suppression_reason)
                 + "\t"
-                + _field(row[15])
+                + _field(row.extra)
                 + suffix
                 for row in rows
             ]
         ).encode()
+
+
+_OWN_TEXTS = slice(StagedRow._fields.index("fingerprint"), StagedRow._fields.index("suppressed"))
+"""The fields a new finding takes as they are, in the staged row's order."""
