@@ -75,14 +75,7 @@ def import_document(
             )
             services.report_finish(
                 report=report,
-                counts=services.ScanCounts(
-                    total=counts.total,
-                    new=counts.new,
-                    still_open=counts.still_open,
-                    fixed=counts.fixed,
-                    regressed=counts.regressed,
-                    suppressed=counts.suppressed,
-                ),
+                counts=counts,
                 seconds=time.perf_counter() - upload.started,
                 note=counts.describe(),
             )
