@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The scanner corpus and seed documents live beside the checkout; a checkout elsewhere (a
-# git worktree) names their folder with AUDITDASH_SHARED.
-SHARED = Path(os.environ.get("AUDITDASH_SHARED") or ROOT.parent / "shared")
-CORPUS = SHARED / "corpus" / "scanners"
-SEEDS = SHARED / "seeds"
+# Public scanner reports (with their licence and manifest) and the seed remediation documents,
+# copied into the repository: the tests read nothing outside it.
+SAMPLES = ROOT / "tests" / "samples"
+CORPUS = SAMPLES / "corpus"
+SEEDS = SAMPLES / "documents"
 BIN = Path(sys.executable).parent
 
 

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def lily() -> Project:
     """A project with a seed remediation document (phases, health) and scanner-like findings."""
-    for seed in sorted(SEEDS.glob("00*_*.txt"))[:2]:
+    for seed in sorted(SEEDS.glob("seed_00*_*.txt"))[:2]:
         ingest_file(seed, project_key="LILY")
     project = Project.objects.get(key="LILY")
     make_findings(project, 3, severity=Severity.CRITICAL, path="api/orders.py", title="SQL built")

@@ -27,7 +27,7 @@ def upload(page, live_server, path, project: str = "LILY") -> Report:
 
 
 def test_an_uploaded_handoff_opens_as_text_next_to_what_was_extracted(page, live_server):
-    seed = next(SEEDS.glob("001_*.txt"))
+    seed = next(SEEDS.glob("seed_001_*.txt"))
     report = upload(page, live_server, seed)
     assert (report.kind, report.new, report.fixed) == ("document", 16, 5)
     page.click(f"#report-{report.pk} a:has-text('{seed.name}')")
@@ -65,7 +65,7 @@ def test_an_uploaded_handoff_opens_as_text_next_to_what_was_extracted(page, live
 
 
 def test_confirming_a_suggested_link_updates_the_claim_in_place(page, live_server, tmp_path):
-    upload(page, live_server, next(SEEDS.glob("002_*.txt")), "APP")
+    upload(page, live_server, next(SEEDS.glob("seed_002_*.txt")), "APP")
     review = tmp_path / "review.md"
     review.write_text(
         "# Reviewer notes on app.py\n\n**Date:** 2025-11-02\n\n"

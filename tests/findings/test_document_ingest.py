@@ -48,7 +48,7 @@ def ingest(path: Path, project: str = "LILY", *extra: str) -> dict:
 
 
 def seed_path(number: str) -> Path:
-    return next(SEEDS.glob(f"{number}_*.txt"))
+    return next(SEEDS.glob(f"seed_{number}_*.txt"))
 
 
 @pytest.mark.parametrize("number", sorted(SEED_FILES))

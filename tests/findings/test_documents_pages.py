@@ -83,7 +83,7 @@ def test_a_document_with_nothing_placed_says_it_claims_nothing(tmp_path, owner_c
 
 def test_the_seed_page_shows_findings_planning_and_declared_health(owner_client):
     report = Report.objects.get(
-        pk=ingest_file(next(SEEDS.glob("001_*.txt")), project_key="LILY").report
+        pk=ingest_file(next(SEEDS.glob("seed_001_*.txt")), project_key="LILY").report
     )
     page = owner_client.get(f"/imports/{report.pk}/document/").content.decode()
     assert "Database Session Leak in Celery Tasks" in page

@@ -12,8 +12,8 @@ import pytest
 
 from scanners.base import ParseError, RawFinding, ReportMeta
 from scanners.formats import sarif
+from tests.conftest import CORPUS
 
-CORPUS = Path("/work/shared/corpus/scanners")
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "sarif"
 HEAD = 64 * 1024
 
