@@ -6,13 +6,14 @@ import csv
 import itertools
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from findings import access
 from findings.access import Role
 from findings.selectors import reports as report
 from findings.selectors.planning import project_sprint
+from findings.views.helpers import HtmxHttpRequest
 
 
 class _Echo:
@@ -24,7 +25,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def status_report(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+def status_report(request: HtmxHttpRequest, key: str, fmt: str) -> HttpResponse:
     """The project's (``?sprint=<id>``: one sprint's) status report as Markdown or CSV."""
     project = access.require(request, key, Role.VIEWER)
     if fmt not in ("md", "csv"):
