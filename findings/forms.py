@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -65,7 +66,7 @@ class TransitionForm(forms.Form):
     event = forms.ChoiceField(choices=())
     reason = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
 
-    def __init__(self, *args, events: list[str], **kwargs) -> None:
+    def __init__(self, *args, events: Sequence[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["event"]
         assert isinstance(field, forms.ChoiceField)  # declared so above

@@ -9,7 +9,7 @@ else they are counted up to a cap and shown as "500+". Cards have the one shape 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum, Value
@@ -165,6 +165,8 @@ class Column:
     count: int
     capped: bool
     after: str = ""
+    moves: list[dict] = field(default_factory=list)
+    """Set by the board view: the moves its cards offer the user looking at it."""
 
     @property
     def label(self) -> str:

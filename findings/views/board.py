@@ -48,8 +48,8 @@ def board_query(data: QueryDict) -> str:
     """The board's filters as a query string, for links that keep them."""
     kept = QueryDict(mutable=True)
     for key in BOARD_KEYS:
-        if data.get(key):
-            kept[key] = data[key]
+        if value := data.get(key):
+            kept[key] = value
     return kept.urlencode()
 
 

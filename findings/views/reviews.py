@@ -68,7 +68,9 @@ def review_record(request: HtmxHttpRequest, key: str, number: int) -> HttpRespon
         except services.ReviewError as failure:
             error = str(failure)
     text = error or f"{finding.key}: {review.get_verdict_display().lower()} recorded."
-    if request.resolver_match.url_name == FROM_QUEUE:
+    # No resolver match (the view called directly, as in a unit test): the finding page's answer.
+    match = request.resolver_match
+    if match is not None and match.url_name == FROM_QUEUE:
         return _queue_response(request, finding, text, failed=bool(error))
     return actions_response(request, finding, text, failed=bool(error))
 

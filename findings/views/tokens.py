@@ -23,6 +23,8 @@ from findings.views.helpers import HtmxHttpRequest
 def tokens(request: HtmxHttpRequest, key: str) -> HttpResponse:
     project = access.require(request, key, access.ACTION_ROLES["members"])
     held = access.role_for(request.user, project)
+    if held is None:  # require() has just found a role: only a membership gone since gets here
+        raise Http404("No such project, or you may not see it.")
     form = TokenForm(request.POST or None, roles=[role for role in Role if role <= held])
     issued = None
     if request.method == "POST" and form.is_valid():
