@@ -23,6 +23,8 @@ users have no rights at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -146,7 +148,7 @@ def minimum_role_for_event(event: str) -> Role | None:
     return _EVENT_ROLES.get(event)
 
 
-def events_for(role: Role | None, events: list[str]) -> list[str]:
+def events_for(role: Role | None, events: Sequence[Event]) -> list[Event]:
     """Of ``events`` (from ``lifecycle.allowed_events``), those ``role`` may apply by hand."""
     if role is None:
         return []

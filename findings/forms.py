@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django import forms
 from django.core.validators import RegexValidator
 
@@ -26,7 +29,9 @@ class UploadForm(forms.Form):
     project = forms.CharField(
         max_length=20, help_text="An existing project key, or a new one to create it."
     )
-    files = MultipleFileField(label="Reports")
+    # The declarative metaclass moves fields into base_fields, so this does not replace
+    # BaseForm.files (the uploads) at run time; the input's name "files" is public.
+    files = MultipleFileField(label="Reports")  # type: ignore[assignment]
     commit = forms.CharField(max_length=40, required=False)
     branch = forms.CharField(max_length=200, required=False)
     root = forms.CharField(
@@ -61,12 +66,15 @@ class TransitionForm(forms.Form):
     event = forms.ChoiceField(choices=())
     reason = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
 
-    def __init__(self, *args, events: list[str], **kwargs) -> None:
+    def __init__(self, *args, events: Sequence[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event"].choices = [(event, Event(event).label) for event in events]
+        field = self.fields["event"]
+        assert isinstance(field, forms.ChoiceField)  # declared so above
+        field.choices = [(event, Event(event).label) for event in events]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         event = data.get("event")
         if event in REQUIRES_REASON and not (data.get("reason") or "").strip():
             self.add_error("reason", f"“{Event(event).label}” needs a reason.")
@@ -101,8 +109,9 @@ class SprintForm(forms.Form):
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     capacity = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "A sprint ends on or after its start.")
         return data
@@ -131,5 +140,7 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args, roles: list[Role], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role.label, role.label) for role in roles]
+        field = self.fields["role"]
+        assert isinstance(field, forms.ChoiceField)  # declared so above
+        field.choices = [(role.label, role.label) for role in roles]
         self.fields["role"].initial = Role.DEVELOPER.label

@@ -4,7 +4,7 @@ A parser module (``scanners/formats/<key>.py``) exposes:
 
 * ``FORMAT``: its format key (snake case, e.g. ``"pip_audit"``);
 * ``sniff(head: bytes) -> bool``: whether the first bytes of a report look like this format;
-* ``parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]``.
+* ``parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]``.
 
 ``parse`` is pure: bytes in, values out. It never touches the database and never decides a
 lifecycle. It yields one :class:`ReportMeta` (at any point; the pipeline merges every one it
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
@@ -97,9 +97,23 @@ class ReportMeta:
     errors: list[str] = field(default_factory=list)
 
 
+class ByteStream(Protocol):
+    """What a parser may ask of its input: an open binary file, a ``BytesIO``, or the
+    pipeline's window on a report (which is a raw stream, not a ``BinaryIO``). A stream that
+    cannot seek says so through ``seekable()``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seekable(self) -> bool: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def tell(self) -> int: ...
+
+
 class Parser(Protocol):
     FORMAT: str
 
     def sniff(self, head: bytes) -> bool: ...
 
-    def parse(self, stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]: ...
+    def parse(self, stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]: ...

@@ -9,6 +9,7 @@ and acts for its creator with the lower of the token's role and the creator's cu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -20,12 +21,16 @@ from findings import access
 from findings.models import ApiToken, Project, Role
 from findings.services import token_authenticate
 
+if TYPE_CHECKING:
+    # The user model is Django's own (no AUTH_USER_MODEL); code asks get_user_model() for it.
+    from django.contrib.auth.models import User
+
 
 @dataclass(frozen=True)
 class Caller:
     """The person a request acts for, and the token it came with (None for a session)."""
 
-    user: object
+    user: User
     token: ApiToken | None = None
     token_role: Role | None = None
 

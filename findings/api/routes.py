@@ -23,7 +23,7 @@ from ninja.errors import HttpError
 
 from findings import access, lifecycle, services
 from findings.api import schemas
-from findings.api.auth import Caller, project_for, role_of, visible_projects
+from findings.api.auth import Caller, caller_of, project_for, role_of, visible_projects
 from findings.api.selectors import (
     MAX_PAGE,
     CursorError,
@@ -75,7 +75,7 @@ _UPLOAD_BODY = {
 
 @router.get("/projects", response=list[schemas.ProjectOut], summary="Projects you may see")
 def projects(request: HttpRequest):
-    caller: Caller = request.auth
+    caller = caller_of(request)
     rows = project_overview(projects=visible_projects(request))
     roles = _roles(caller)
     return [
@@ -120,7 +120,7 @@ def upload(
         if filename:
             received.name = report_file.name
         report = queue_upload(
-            project_key=project.key, upload=received, options=options, user=request.auth.user
+            project_key=project.key, upload=received, options=options, user=caller_of(request).user
         )
     except (ReportTooLarge, UploadTooLarge) as error:
         raise HttpError(413, str(error)) from None
@@ -247,7 +247,7 @@ def transition(request: HttpRequest, key: str, number: int, body: schemas.Transi
         changed = services.finding_transition(
             finding=found,
             event=event,
-            actor=request.auth.user,
+            actor=caller_of(request).user,
             reason=body.reason.strip(),
         )
     except services.TransitionError as error:
@@ -262,6 +262,7 @@ def transition(request: HttpRequest, key: str, number: int, body: schemas.Transi
 def _roles(caller: Caller) -> dict[int, Role]:
     """The caller's role per project id, in one query (site admins: manager everywhere)."""
     if caller.token is not None:
+        assert caller.token_role is not None  # BearerToken gives a token caller its role
         return {caller.token.project_id: caller.token_role}
     if access.is_site_admin(caller.user):
         return {}
@@ -274,7 +275,7 @@ def _roles(caller: Caller) -> dict[int, Role]:
 
 
 def _allowed(request: HttpRequest, finding) -> list[str]:
-    role = role_of(request.auth, finding.project)
+    role = role_of(caller_of(request), finding.project)
     return [str(e) for e in access.events_for(role, lifecycle.allowed_events(finding.status))]
 
 

@@ -69,8 +69,8 @@ def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding
         ),
         key=lambda finding: (finding.severity, -finding.number),
     )
-    cursor = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
-    return rows, cursor
+    following = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
+    return rows, following
 
 
 def _after(qs: QuerySet[Finding], cursor: tuple[int, int] | None, want: int) -> list[QuerySet]:
@@ -122,9 +122,9 @@ def finding_out(finding: Finding, project: Project) -> dict:
         "fixed_in_commit": finding.fixed_in_commit,
         "fixed_at": finding.fixed_at,
         "sla_due": finding.sla_due,
-        "assignee": finding.assignee.get_username() if finding.assignee_id else "",
-        "sprint": finding.sprint.name if finding.sprint_id else "",
-        "phase": finding.phase.name if finding.phase_id else "",
+        "assignee": finding.assignee.get_username() if finding.assignee is not None else "",
+        "sprint": finding.sprint.name if finding.sprint is not None else "",
+        "phase": finding.phase.name if finding.phase is not None else "",
         "url": reverse("findings:detail", args=[project.key, finding.number]),
     }
 

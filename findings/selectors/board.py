@@ -9,7 +9,7 @@ else they are counted up to a cap and shown as "500+". Cards have the one shape 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum, Value
@@ -165,6 +165,8 @@ class Column:
     count: int
     capped: bool
     after: str = ""
+    moves: list[dict] = field(default_factory=list)
+    """Set by the board view: the moves its cards offer the user looking at it."""
 
     @property
     def label(self) -> str:
@@ -186,6 +188,7 @@ def filtered_findings(project: Project, filters: BoardFilter) -> QuerySet[Findin
         qs = qs.filter(path__startswith=filters.path)
     filters = resolve(project, filters)
     if filters.q:
+        assert filters.text is not None  # resolve() looked the words up
         qs = qs.filter(filters.text.condition(filters.q))
     if filters.sprint:
         qs = qs.filter(sprint_id=filters.sprint)
@@ -255,15 +258,15 @@ def _column_rows(qs: QuerySet[Finding], after: str, limit: int) -> list[dict]:
     return rows
 
 
-def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding]:
-    """The first ``COLUMN_CAP + 1`` ids of a filtered column, to count.
+def _capped_count(qs: QuerySet[Finding], *, text: bool) -> int:
+    """How many findings a filtered column holds, counted up to ``COLUMN_CAP + 1`` ids.
 
     With a text filter they are taken in column order: the LIMIT under that ORDER BY lets
     PostgreSQL, which knows from its statistics how common each rule id is, walk the column's
     index and stop early for a common rule, and read the rule index for a rare one.
     """
     ordered = qs.order_by("severity", "-number") if text else qs.order_by()
-    return ordered.values("pk")[: COLUMN_CAP + 1]
+    return ordered.values("pk")[: COLUMN_CAP + 1].count()
 
 
 def board_column(
@@ -285,7 +288,7 @@ def board_column(
         f"{column_cards[-1]['severity']}-{column_cards[-1]['number']}" if len(rows) > size else ""
     )
     if filters.narrowed:
-        count = _capped(qs, text=bool(filters.q)).count()
+        count = _capped_count(qs, text=bool(filters.q))
     else:
         summary = StatusCount.objects.filter(project=project, status=status)
         if filters.severity:

@@ -6,6 +6,7 @@ lines and the code around it.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db.models import Prefetch, Q
 
@@ -84,7 +85,7 @@ def _detail_rows(details: object) -> list[dict]:
 def finding_claims(*, finding: Finding) -> list[Claim]:
     """Claims that speak about a finding (their own, or linked and not undone), newest first."""
     live = [FindingLink.State.SUGGESTED, FindingLink.State.CONFIRMED]
-    claims = list(
+    claims: list[Claim] = list(
         Claim.objects.filter(Q(finding=finding) | Q(links__finding=finding, links__state__in=live))
         .distinct()
         .select_related("report", "report__document", "verification")
@@ -105,7 +106,9 @@ def finding_claims(*, finding: Finding) -> list[Claim]:
             by_run[check.run].append(check)
     for claim in claims:
         verification = getattr(claim, "verification", None)
-        claim.checks_here = by_run.get(verification.run, []) if verification else []
+        # Like ``links_here`` above, an attribute for the finding page's template alone.
+        checks = by_run.get(verification.run, []) if verification else []
+        claim.checks_here = checks  # type: ignore[attr-defined]
     return claims
 
 
@@ -159,7 +162,7 @@ def finding_line_history(*, finding: Finding) -> dict:
     end = max(finding.end_line or start, start)
     lines = str(start) if end == start else f"{start}-{end}"
     since = finding.first_seen_commit or ""
-    result = {
+    result: dict[str, Any] = {
         "path": finding.path,
         "lines": lines,
         "since": since,
@@ -171,7 +174,7 @@ def finding_line_history(*, finding: Finding) -> dict:
     try:
         handle = repository_open(project)
         head = git.resolve(handle, repository_branch(project))
-        if head.outcome is not git.ResolveOutcome.FOUND:
+        if head.outcome is not git.ResolveOutcome.FOUND or head.sha is None:
             raise git.GitError(head.reason)
     except (RepositoryError, git.GitError) as error:
         return {"line_history": {**result, "problem": str(error)}}

@@ -296,11 +296,11 @@ def recent_changes(*, projects, days: int = 7, now: datetime | None = None) -> d
         result[row["project_id"]].update(
             new=row["new"] or 0, fixed=row["fixed"] or 0, regressed=row["regressed"] or 0
         )
-    for row in (
+    for signed in (
         Event.objects.filter(project__in=projects, action="sign_off", created_at__gte=since)
         .values("project_id")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        result[row["project_id"]]["signed_off"] = row["n"]
+        result[signed["project_id"]]["signed_off"] = signed["n"]
     return dict(result)

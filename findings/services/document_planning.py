@@ -32,12 +32,24 @@ class Recording(Protocol):
     :mod:`findings.services.documents` is one. A protocol, so that this module depends on
     nothing of that one and the import goes one way (documents -> document_planning)."""
 
-    project: Project
-    report: Report
-    document: Document
-    identity: str
-    label: str
-    counts: PlanningCounts
+    # Read-only members: a recorder may hold a richer counts object (``DocumentCounts``).
+    @property
+    def project(self) -> Project: ...
+
+    @property
+    def report(self) -> Report: ...
+
+    @property
+    def document(self) -> Document: ...
+
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def counts(self) -> PlanningCounts: ...
 
     def event(self, action: str, **kwargs: Any) -> None: ...
 

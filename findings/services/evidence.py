@@ -261,7 +261,7 @@ def _regress(
     row = back[0]
     fix = gone[(row.path, row.detail.get("block"))]
     before = claim.code_pairs[row.detail["block"] - 1][0]
-    culprit = _reintroduced_by(ctx, fix, row.path, before)
+    culprit = _reintroduced_by(ctx, ctx.head_sha, fix, row.path, before)
     where = (
         f"brought back by {culprit.sha[:12]} “{culprit.summary}”"
         if culprit
@@ -283,20 +283,22 @@ class _Culprit:
     summary: str
 
 
-def _reintroduced_by(ctx: VerifyContext, fix: str, path: str, before: str) -> _Culprit | None:
-    """The first commit after ``fix`` on the branch where ``before`` is in the file again."""
+def _reintroduced_by(
+    ctx: VerifyContext, head: str, fix: str, path: str, before: str
+) -> _Culprit | None:
+    """The first commit after ``fix`` up to ``head`` where ``before`` is in the file again."""
     try:
-        head_path = git.path_at(ctx.handle, path, known_at=fix, target=ctx.head_sha) or path
+        head_path = git.path_at(ctx.repo, path, known_at=fix, target=head) or path
         _, out = git.git_read(
-            ctx.handle,
+            ctx.repo,
             ["rev-list", "--reverse", f"--max-count={REGRESSION_SEARCH}", "--topo-order"]
-            + [f"^{fix}", ctx.head_sha, "--", head_path, path],
+            + [f"^{fix}", head, "--", head_path, path],
             what="listing the commits after the fix",
         )
         for sha in out.decode("ascii").split():
-            text = git.file_at(ctx.handle, sha, head_path, follow_from=fix)
+            text = git.file_at(ctx.repo, sha, head_path, follow_from=fix)
             if text is not None and git.code_presence(text, before):
-                info = git.commit_info(ctx.handle, sha)
+                info = git.commit_info(ctx.repo, sha)
                 return _Culprit(sha, info.summary)
     except git.GitError:
         return None

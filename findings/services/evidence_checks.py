@@ -75,6 +75,14 @@ class VerifyContext:
     verdicts: dict[tuple, git.ClaimVerdict] = field(default_factory=dict)
     touching: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
+    @property
+    def repo(self) -> git.Repository:
+        """The opened repository, for the checks that run only once there is one
+        (:func:`claim_checks` answers a missing repository before any of them)."""
+        if self.handle is None:
+            raise RuntimeError(f"no repository is open for {self.project.key}: {self.problem}")
+        return self.handle
+
     def verdict(self, sha: str, claimed: tuple[git.ClaimedFile, ...] = ()) -> git.ClaimVerdict:
         key = (sha, claimed)
         if key not in self.verdicts:
@@ -232,7 +240,7 @@ def _code_rows(claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]
         for path, sha in options:
             claimed = (_claimed(claim, path, (before, after)),)
             found = [
-                _row(check, ctx.head_sha if check.kind in _AT_HEAD else sha, block=number)
+                _row(check, (ctx.head_sha or "") if check.kind in _AT_HEAD else sha, block=number)
                 for check in ctx.verdict(sha, claimed).checks
                 if check.kind in CODE_KINDS
             ]
@@ -295,7 +303,7 @@ def scan_checks(findings: list[Finding], fixes: list[str], ctx: VerifyContext) -
 def _scan_row(finding: Finding, fixes: list[str], ctx: VerifyContext) -> Row:
     def after_fix(commit: str) -> bool:
         try:
-            return any(git.is_ancestor(ctx.handle, fix, commit) for fix in fixes)
+            return any(git.is_ancestor(ctx.repo, fix, commit) for fix in fixes)
         except git.GitError:
             return False
 
@@ -383,7 +391,7 @@ def _commit_paths(ctx: VerifyContext, sha: str) -> list[str]:
         Commit.objects.filter(project=ctx.project, sha=sha).values_list("files", flat=True).first()
     )
     if stored is None:
-        info = git.commit_info(ctx.handle, sha)
+        info = git.commit_info(ctx.repo, sha)
         stored = [{"path": c.path, "old_path": c.old_path} for c in info.files]
     return [p for change in stored for p in (change.get("path"), change.get("old_path")) if p]
 
@@ -392,9 +400,7 @@ def _touching(ctx: VerifyContext, until: str, path: str) -> list[str]:
     key = (until, path)
     if key not in ctx.touching:
         try:
-            ctx.touching[key] = commits_touching(
-                ctx.handle, until=until, path=path, limit=CANDIDATES
-            )
+            ctx.touching[key] = commits_touching(ctx.repo, until=until, path=path, limit=CANDIDATES)
         except git.GitError:
             ctx.touching[key] = []
     return ctx.touching[key]
@@ -407,7 +413,7 @@ def _document_commit(claim: Claim, ctx: VerifyContext) -> tuple[str, str] | None
         stored = Path(claim.report.stored_path) if claim.report.stored_path else None
         if stored is not None and stored.is_file():
             try:
-                found = commit_adding(ctx.handle, data=stored.read_bytes(), branch=ctx.branch)
+                found = commit_adding(ctx.repo, data=stored.read_bytes(), branch=ctx.branch)
             except git.GitError:
                 found = None
         ctx.documents[report_id] = found

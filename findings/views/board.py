@@ -4,7 +4,7 @@ lifecycle events the user's role allows. htmx requests get the partial they repl
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -15,7 +15,7 @@ from findings.access import Role
 from findings.forms import BoardFilterForm
 from findings.models import Finding, Project
 from findings.selectors import board as selectors
-from findings.views.helpers import event_role, finding_or_404, mutation_response
+from findings.views.helpers import HtmxHttpRequest, event_role, finding_or_404, mutation_response
 
 MOVE_LABELS = {
     lifecycle.Event.CLAIM: "Claim fixed",
@@ -48,12 +48,12 @@ def board_query(data: QueryDict) -> str:
     """The board's filters as a query string, for links that keep them."""
     kept = QueryDict(mutable=True)
     for key in BOARD_KEYS:
-        if data.get(key):
-            kept[key] = data[key]
+        if value := data.get(key):
+            kept[key] = value
     return kept.urlencode()
 
 
-def _columns_context(request: HttpRequest, project: Project, data: QueryDict) -> dict:
+def _columns_context(request: HtmxHttpRequest, project: Project, data: QueryDict) -> dict:
     form, filters = board_filters(data)
     triaged = bool(form.is_valid() and form.cleaned_data["triaged"])
     role = access.role_for(request.user, project)
@@ -94,7 +94,7 @@ def _moves(role: Role | None, status: str) -> list[dict]:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def board(request: HttpRequest, key: str) -> HttpResponse:
+def board(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """The status board: one column per lifecycle state, filters in the URL."""
     project = access.require(request, key, Role.VIEWER)
     context = _columns_context(request, project, request.GET)
@@ -110,7 +110,7 @@ def board(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
-def board_more(request: HttpRequest, key: str, status: str) -> HttpResponse:
+def board_more(request: HtmxHttpRequest, key: str, status: str) -> HttpResponse:
     """The next cards of one column after the cursor ``after`` (htmx appends them)."""
     project = access.require(request, key, Role.VIEWER)
     try:
@@ -136,7 +136,7 @@ def board_more(request: HttpRequest, key: str, status: str) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def board_move(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def board_move(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
     """Move a card: a lifecycle event the table allows and the user's role may apply."""
     project = access.require(request, key, Role.VIEWER)
     finding = finding_or_404(project, number)

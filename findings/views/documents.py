@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -14,11 +14,11 @@ from django.views.decorators.vary import vary_on_headers
 
 from findings import access, services
 from findings.selectors import documents as selectors
-from findings.views.helpers import mutation_response
+from findings.views.helpers import HtmxHttpRequest, mutation_response
 
 
 @login_required
-def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def document_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     report = selectors.document_report(projects=access.projects_for(request.user), pk=pk)
     if report is None:
         raise Http404("No such document, or it was not imported.")
@@ -29,18 +29,18 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def link_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def link_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _decide_link(request, pk, services.claim_link_confirm, "confirmed")
 
 
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def link_undo(request: HttpRequest, pk: int) -> HttpResponse:
+def link_undo(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _decide_link(request, pk, services.claim_link_undo, "undone")
 
 
-def _decide_link(request: HttpRequest, pk: int, decide: Callable, done: str) -> HttpResponse:
+def _decide_link(request: HtmxHttpRequest, pk: int, decide: Callable, done: str) -> HttpResponse:
     """Confirm or undo a link; htmx gets the claim card back, a plain form a redirect."""
     link = selectors.link_for_user(user=request.user, pk=pk)
     if link is None:

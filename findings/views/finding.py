@@ -8,7 +8,7 @@ Mutations are POST with CSRF; htmx gets the finding's action panel back (and a
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -21,6 +21,7 @@ from findings.models import Finding
 from findings.selectors import finding as selectors
 from findings.selectors.reviews import finding_reviews
 from findings.views.helpers import (
+    HtmxHttpRequest,
     event_role,
     finding_or_404,
     form_errors,
@@ -29,7 +30,7 @@ from findings.views.helpers import (
 
 
 @login_required
-def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def finding_detail(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
     project = access.require(request, key, Role.VIEWER)
     finding = finding_or_404(project, number)
     return render(
@@ -48,7 +49,7 @@ def finding_detail(request: HttpRequest, key: str, number: int) -> HttpResponse:
     )
 
 
-def actions_context(request: HttpRequest, finding: Finding) -> dict:
+def actions_context(request: HtmxHttpRequest, finding: Finding) -> dict:
     """What the finding page's action panel shows to this user: only what their role allows."""
     role = access.role_for(request.user, finding.project)
     events = access.events_for(role, lifecycle.allowed_events(finding.status))
@@ -65,7 +66,7 @@ def actions_context(request: HttpRequest, finding: Finding) -> dict:
 
 
 def actions_response(
-    request: HttpRequest, finding: Finding, text: str, *, failed: bool
+    request: HtmxHttpRequest, finding: Finding, text: str, *, failed: bool
 ) -> HttpResponse:
     """The answer to an action on the finding page: its action panel, or back to it."""
 
@@ -93,7 +94,7 @@ def actions_response(
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def finding_transition(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def finding_transition(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
     project = access.require(request, key, Role.VIEWER)
     finding = finding_or_404(project, number)
     role = event_role(request, project, request.POST.get("event", ""))

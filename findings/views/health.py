@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from findings import access
 from findings.access import Role
 from findings.selectors.health import health_panels
+from findings.views.helpers import HtmxHttpRequest
 
 
 @login_required
-def health(request: HttpRequest, key: str) -> HttpResponse:
+def health(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """A project's system health panels: declared vs implied, with the trend."""
     project = access.require(request, key, Role.VIEWER)
     panels = health_panels(projects=[project.pk]).get(project.pk, [])

@@ -1,6 +1,6 @@
-"""What every view ends or starts with, written once: the finding or a 404, the role a
-lifecycle event needs, a form's errors as one message, and the answer to a mutation (the
-updated partial for htmx, else a redirect with a message).
+"""What every view ends or starts with, written once: the request's type, the finding or a
+404, the role a lifecycle event needs, a form's errors as one message, and the answer to a
+mutation (the updated partial for htmx, else a redirect with a message).
 
 The API imports :func:`finding_or_404` too: Django Ninja answers its ``Http404`` the same way.
 """
@@ -14,10 +14,19 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
 
 from findings import access
 from findings.models import Finding, Project, Role
 from findings.selectors.finding import finding_by_number
+
+
+class HtmxHttpRequest(HttpRequest):
+    """The request every view is given: django-htmx's middleware (in ``MIDDLEWARE``) sets
+    ``htmx`` on each one, which ``HttpRequest`` does not declare. For type checking only."""
+
+    htmx: HtmxDetails
+
 
 CHANGED = "finding-changed"
 """The client event a successful mutation sends, so other panels of the page refresh."""
@@ -51,7 +60,7 @@ def form_errors(form: forms.Form) -> str:
 
 
 def mutation_response(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     *,
     text: str,
     failed: bool,

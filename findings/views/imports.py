@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -16,11 +16,12 @@ from findings.selectors import imports as selectors
 from findings.services.ingest import IngestError, Options
 from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, inflate_upload
+from findings.views.helpers import HtmxHttpRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def imports(request: HttpRequest) -> HttpResponse:
+def imports(request: HtmxHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -54,7 +55,7 @@ def imports(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @vary_on_headers("HX-Request")
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_for(projects=access.projects_for(request.user), pk=pk)
     if report is None:
         raise Http404("No such report.")

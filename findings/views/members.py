@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -13,12 +13,12 @@ from findings.access import Role
 from findings.forms import MemberForm
 from findings.models import Project
 from findings.selectors import members as selectors
-from findings.views.helpers import form_errors
+from findings.views.helpers import HtmxHttpRequest, form_errors
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def members(request: HttpRequest, key: str) -> HttpResponse:
+def members(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """A project's members and their roles; managers (and site admins) change them."""
     project = access.require(request, key, access.ACTION_ROLES["members"])
     form = MemberForm(request.POST or None)
@@ -40,7 +40,7 @@ def members(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _change_member(request: HttpRequest, project: Project, data: dict) -> None:
+def _change_member(request: HtmxHttpRequest, project: Project, data: dict) -> None:
     user = selectors.active_user(username=data["username"])
     if user is None:
         messages.error(request, f"There is no active user {data['username']!r}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -13,10 +13,11 @@ from findings.models import Severity
 from findings.rules import charts
 from findings.selectors import metrics as selectors
 from findings.selectors.health import health_panels
+from findings.views.helpers import HtmxHttpRequest
 
 
 @login_required
-def overview(request: HttpRequest) -> HttpResponse:
+def overview(request: HtmxHttpRequest) -> HttpResponse:
     """Every project the user may see: open by severity, the week's changes, SLA, health."""
     projects = access.projects_for(request.user)
     rows = selectors.project_overview(projects=projects)
@@ -38,7 +39,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def metrics(request: HttpRequest, key: str) -> HttpResponse:
+def metrics(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """Charts of the project's remediation over time, each with its numbers as a table."""
     project = access.require(request, key, Role.VIEWER)
     data = selectors.project_metrics(project=project)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,12 +21,12 @@ from findings.forms import PlanForm, SprintForm
 from findings.models import Finding, Project
 from findings.selectors import planning as selectors
 from findings.views.board import board_filters, board_query
-from findings.views.helpers import finding_or_404, form_errors, mutation_response
+from findings.views.helpers import HtmxHttpRequest, finding_or_404, form_errors, mutation_response
 
 
 @login_required
 @require_GET
-def roadmap(request: HttpRequest, key: str) -> HttpResponse:
+def roadmap(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """Phases in order with their window, items, progress from linked findings and lateness."""
     project = access.require(request, key, Role.VIEWER)
     return render(
@@ -36,7 +36,7 @@ def roadmap(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _sprint_context(request: HttpRequest, project: Project) -> dict:
+def _sprint_context(request: HtmxHttpRequest, project: Project) -> dict:
     raw = request.GET.get("sprint_id")
     if raw:
         sprint = selectors.project_sprint(project=project, pk=raw)
@@ -53,7 +53,7 @@ def _sprint_context(request: HttpRequest, project: Project) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
-def sprints(request: HttpRequest, key: str) -> HttpResponse:
+def sprints(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """Sprint planning: the backlog, the selected sprint's findings and burn-down; new sprints."""
     project = access.require(request, key, Role.VIEWER)
     may_plan = access.can(request.user, project, access.ACTION_ROLES["plan"])
@@ -94,7 +94,7 @@ def sprints(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def finding_plan(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def finding_plan(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
     """Set one finding's sprint, phase and assignee from its inline form."""
     project = access.require(request, key, access.ACTION_ROLES["plan"])
     finding = finding_or_404(project, number)
@@ -125,7 +125,7 @@ def finding_plan(request: HttpRequest, key: str, number: int) -> HttpResponse:
 
 
 def _plan(
-    request: HttpRequest, project: Project, finding: Finding, data: dict
+    request: HtmxHttpRequest, project: Project, finding: Finding, data: dict
 ) -> tuple[Finding, str]:
     """Apply a valid plan form: the finding as planned (or unchanged) and an error or ""."""
     sprint = selectors.project_sprint(project=project, pk=data["sprint"])

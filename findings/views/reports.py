@@ -6,13 +6,15 @@ import csv
 import itertools
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
 from findings import access
 from findings.access import Role
 from findings.selectors import reports as report
 from findings.selectors.planning import project_sprint
+from findings.views.helpers import HtmxHttpRequest
 
 
 class _Echo:
@@ -24,7 +26,7 @@ class _Echo:
 
 @login_required
 @require_GET
-def status_report(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
+def status_report(request: HtmxHttpRequest, key: str, fmt: str) -> HttpResponseBase:
     """The project's (``?sprint=<id>``: one sprint's) status report as Markdown or CSV."""
     project = access.require(request, key, Role.VIEWER)
     if fmt not in ("md", "csv"):
@@ -36,6 +38,7 @@ def status_report(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
         if sprint is None:
             raise Http404("No such sprint.")
     stem = f"{project.key}-status" + (f"-sprint-{sprint.pk}" if sprint else "")
+    response: HttpResponseBase
     if fmt == "md":
         response = HttpResponse(
             report.markdown(project=project, sprint=sprint),

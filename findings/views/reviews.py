@@ -8,7 +8,7 @@ the item's outcome, the finding page (``findings:review``) its action panel.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -20,7 +20,7 @@ from findings.forms import ReviewForm
 from findings.models import Finding, Severity
 from findings.selectors import reviews as selectors
 from findings.views.finding import actions_response
-from findings.views.helpers import finding_or_404, form_errors, mutation_response
+from findings.views.helpers import HtmxHttpRequest, finding_or_404, form_errors, mutation_response
 
 FROM_QUEUE = "review_decide"
 """The URL name of a review posted from the queue (``findings:review`` is the finding page)."""
@@ -28,7 +28,7 @@ FROM_QUEUE = "review_decide"
 
 @login_required
 @require_GET
-def review_queue(request: HttpRequest, key: str) -> HttpResponse:
+def review_queue(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """Claimed and verified fixes awaiting sign-off, strongest evidence first."""
     project = access.require(request, key, Role.VIEWER)
     severity = request.GET.get("severity", "")
@@ -49,7 +49,7 @@ def review_queue(request: HttpRequest, key: str) -> HttpResponse:
 @login_required
 @require_POST
 @vary_on_headers("HX-Request")
-def review_record(request: HttpRequest, key: str, number: int) -> HttpResponse:
+def review_record(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
     """Approve, reject or ask for work on one fix, through ``services.review_record``."""
     project = access.require(request, key, access.ACTION_ROLES["review"])
     finding = finding_or_404(project, number)
@@ -68,13 +68,15 @@ def review_record(request: HttpRequest, key: str, number: int) -> HttpResponse:
         except services.ReviewError as failure:
             error = str(failure)
     text = error or f"{finding.key}: {review.get_verdict_display().lower()} recorded."
-    if request.resolver_match.url_name == FROM_QUEUE:
+    # No resolver match (the view called directly, as in a unit test): the finding page's answer.
+    match = request.resolver_match
+    if match is not None and match.url_name == FROM_QUEUE:
         return _queue_response(request, finding, text, failed=bool(error))
     return actions_response(request, finding, text, failed=bool(error))
 
 
 def _queue_response(
-    request: HttpRequest, finding: Finding, text: str, *, failed: bool
+    request: HtmxHttpRequest, finding: Finding, text: str, *, failed: bool
 ) -> HttpResponse:
     """The answer to a review from the queue: the item's outcome, or back to the queue."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,14 +14,17 @@ from findings import access, services
 from findings.forms import TokenForm
 from findings.models import Role
 from findings.selectors import tokens as selectors
+from findings.views.helpers import HtmxHttpRequest
 
 
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest, key: str) -> HttpResponse:
+def tokens(request: HtmxHttpRequest, key: str) -> HttpResponse:
     project = access.require(request, key, access.ACTION_ROLES["members"])
     held = access.role_for(request.user, project)
+    if held is None:  # require() has just found a role: only a membership gone since gets here
+        raise Http404("No such project, or you may not see it.")
     form = TokenForm(request.POST or None, roles=[role for role in Role if role <= held])
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -55,7 +58,7 @@ def tokens(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, key: str, pk: int) -> HttpResponse:
+def token_revoke(request: HtmxHttpRequest, key: str, pk: int) -> HttpResponse:
     project = access.require(request, key, access.ACTION_ROLES["members"])
     token = selectors.project_token(project=project, pk=pk)
     if token is None:

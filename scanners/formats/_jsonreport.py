@@ -19,11 +19,11 @@ import codecs
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, BinaryIO, Literal, overload
+from typing import Any, Literal, overload
 
 import ijson
 
-from scanners.base import MAX_POSITION, ParseError
+from scanners.base import MAX_POSITION, ByteStream, ParseError
 
 BOM = codecs.BOM_UTF8
 CHUNK = 64 * 1024
@@ -87,7 +87,7 @@ class ReportBytes:
     (and discarding the text) gives the exact byte of the first bad sequence.
     """
 
-    def __init__(self, stream: BinaryIO, *, source: str) -> None:
+    def __init__(self, stream: ByteStream, *, source: str) -> None:
         self._stream = stream
         self._source = source
         self._decoder = codecs.getincrementaldecoder("utf-8")()
@@ -143,7 +143,7 @@ class JsonReport:
 
     def __init__(
         self,
-        stream: BinaryIO | ReportBytes,
+        stream: ByteStream | ReportBytes,
         *,
         source: str,
         items: str,

@@ -34,9 +34,8 @@ its findings are fixed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from scanners.base import ParseError, RawFinding, ReportMeta
+from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
 from scanners.formats._jsonreport import Fields, JsonReport, head_shape
 
 FORMAT = "bandit"
@@ -94,7 +93,7 @@ def flagged_lines(code: str, first: int, last: int) -> str:
     return "\n".join(kept)
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield one RawFinding per bandit result, then the ReportMeta."""
     meta = ReportMeta(tool=TOOL)
     metric_files: list[str] = []

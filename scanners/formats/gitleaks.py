@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
-from scanners.base import ParseError, RawFinding, ReportMeta
+from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
 from scanners.formats._jsonreport import BOM, Fields, JsonReport, head_shape, kind_of
 
 FORMAT = "gitleaks"
@@ -97,7 +97,7 @@ def scrub(value: Any, secret: str) -> Any:
     return value
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield one RawFinding per leak, then the ReportMeta."""
     report = JsonReport(
         stream,

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from scanners.base import ParseError, RawFinding, ReportMeta
+from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
 from scanners.formats._jsonreport import Fields, JsonReport, ReportBytes, head_shape
 
 FORMAT = "pip_audit"
@@ -81,7 +80,7 @@ def package_key(name: str) -> str:
     return _SEPARATORS.sub("-", name).lower()
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield one RawFinding per (dependency, advisory), then the ReportMeta."""
     opened = ReportBytes(stream, source=source)
     old_format = opened.first == b"["

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from scanners.base import RawFinding, ReportMeta
+from scanners.base import ByteStream, RawFinding, ReportMeta
 from scanners.formats._jsonreport import Fields, JsonReport, head_shape
 
 FORMAT = "ruff"
@@ -103,7 +102,7 @@ def severity_for(code: str | None) -> str:
     return DEFAULT_SEVERITY
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield one RawFinding per ruff diagnostic, then the ReportMeta."""
     report = JsonReport(
         stream,

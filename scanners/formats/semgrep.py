@@ -40,9 +40,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from scanners.base import ParseError, RawFinding, ReportMeta
+from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
 from scanners.formats._jsonreport import Fields, JsonReport, head_shape
 
 FORMAT = "semgrep"
@@ -118,7 +117,7 @@ def cwe_ids(values: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield one RawFinding per semgrep result, then the ReportMeta."""
     meta = ReportMeta(tool=TOOL)
     scanned: list[str] | None = None

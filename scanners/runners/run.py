@@ -10,7 +10,7 @@ from pathlib import Path
 
 from scanners.git.command import open_repo
 from scanners.git.history import require_commit
-from scanners.runners.process import run_process, tail
+from scanners.runners.process import Finished, run_process, tail
 from scanners.runners.tools import (
     DEFAULT_TOOLS,
     TOOLS,
@@ -177,9 +177,25 @@ def select_tools(names: Sequence[str]) -> list[Tool]:
 
 
 def _run_tool(tool: Tool, checkout: Checkout, output_dir: Path, timeout: float) -> ToolRun:
-    def result(status: ToolStatus, error: str = "", **kw) -> ToolRun:
-        values = {"report": None, "exit_status": None, "seconds": 0.0, "inputs": ()} | kw
-        return ToolRun(tool=tool.name, format=tool.format, status=status, error=error, **values)
+    def result(
+        status: ToolStatus,
+        error: str = "",
+        *,
+        report: Path | None = None,
+        ran: Finished | None = None,
+        inputs: tuple[str, ...] = (),
+    ) -> ToolRun:
+        # ``ran`` is None when the tool never started: no exit status, no time spent.
+        return ToolRun(
+            tool=tool.name,
+            format=tool.format,
+            status=status,
+            error=error,
+            report=report,
+            exit_status=ran.status if ran is not None else None,
+            seconds=ran.seconds if ran is not None else 0.0,
+            inputs=inputs,
+        )
 
     if program_missing(tool):
         status = ToolStatus.FAILED if tool.required else ToolStatus.UNAVAILABLE
@@ -199,15 +215,13 @@ def _run_tool(tool: Tool, checkout: Checkout, output_dir: Path, timeout: float) 
         stderr=stderr,
         timeout=timeout,
     )
-    facts = {
-        "exit_status": finished.status,
-        "seconds": finished.seconds,
-        "inputs": invocation.inputs,
-    }
     if finished.timed_out:
         report.unlink(missing_ok=True)
         return result(
-            ToolStatus.TIMED_OUT, f"stopped after {timeout:g} s, the time limit per tool", **facts
+            ToolStatus.TIMED_OUT,
+            f"stopped after {timeout:g} s, the time limit per tool",
+            ran=finished,
+            inputs=invocation.inputs,
         )
     message = tail(stderr, _STDERR_TAIL)
     problem = None
@@ -218,10 +232,19 @@ def _run_tool(tool: Tool, checkout: Checkout, output_dir: Path, timeout: float) 
     if problem is not None:
         report.unlink(missing_ok=True)
         if unavailable := tool.explain(tail(stderr, 20_000)):
-            return result(ToolStatus.UNAVAILABLE, unavailable, **facts)
-        return result(ToolStatus.FAILED, f"{problem}: {message or 'no message'}", **facts)
+            return result(
+                ToolStatus.UNAVAILABLE, unavailable, ran=finished, inputs=invocation.inputs
+            )
+        return result(
+            ToolStatus.FAILED,
+            f"{problem}: {message or 'no message'}",
+            ran=finished,
+            inputs=invocation.inputs,
+        )
     verdict = tool.judge(report, message)
     if verdict.unavailable:
         report.unlink(missing_ok=True)
-        return result(ToolStatus.UNAVAILABLE, verdict.unavailable, **facts)
-    return result(ToolStatus.OK, report=report, **facts)
+        return result(
+            ToolStatus.UNAVAILABLE, verdict.unavailable, ran=finished, inputs=invocation.inputs
+        )
+    return result(ToolStatus.OK, report=report, ran=finished, inputs=invocation.inputs)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+from typing import TYPE_CHECKING
 
 import orjson
 from django.core.management.base import BaseCommand, CommandError
 
 from findings.models import Project
 from findings.selectors.reports import EXPORT_COLUMNS, export_rows
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 
 class Command(BaseCommand):
@@ -23,23 +27,26 @@ class Command(BaseCommand):
         project = Project.objects.filter(key=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project with the key {opts['project']!r}")
-        to_file = opts["output"] != "-"
-        out = open(opts["output"], "w", newline="") if to_file else _Raw(self.stdout)  # noqa: SIM115
-        try:
-            rows = export_rows(project=project)
-            if opts["fmt"] == "csv":
-                writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
-                for row in rows:
-                    writer.writerow(row)
-            else:
-                out.write("[")
-                for index, row in enumerate(rows):
-                    out.write(("," if index else "") + "\n  " + orjson.dumps(row).decode())
-                out.write("\n]\n")
-        finally:
-            if to_file:
-                out.close()
+        if opts["output"] == "-":
+            _write(project, opts["fmt"], _Raw(self.stdout))
+        else:
+            with open(opts["output"], "w", newline="") as out:
+                _write(project, opts["fmt"], out)
+
+
+def _write(project: Project, fmt: str, out: SupportsWrite[str]) -> None:
+    """Every finding of ``project`` into ``out``, as CSV or as a JSON list (``fmt``)."""
+    rows = export_rows(project=project)
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    else:
+        out.write("[")
+        for index, row in enumerate(rows):
+            out.write(("," if index else "") + "\n  " + orjson.dumps(row).decode())
+        out.write("\n]\n")
 
 
 class _Raw:

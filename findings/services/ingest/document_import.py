@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,6 +31,9 @@ from scanners.documents import extract as extract_document
 from scanners.documents.text import decode as decode_document
 from scanners.files import IngestError, ReportWindow
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 DOCUMENT_FORMAT = "markdown"
 
 
@@ -43,7 +47,7 @@ class DocumentUpload:
     sha: str
     project_key: str
     options: Options
-    user: object
+    user: User | None
     report: Report | None
     started: float
 

@@ -88,11 +88,10 @@ def ingest_file(
             f"project key {project_key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
         )
     if project is not None:
-        existing = (
-            Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
-            .exclude(pk=getattr(report, "pk", None))
-            .first()
-        )
+        same = Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
+        if report is not None:  # the queued report itself is not an earlier import
+            same = same.exclude(pk=report.pk)
+        existing = same.first()
         if existing is not None:
             return ingest_result(existing, duplicate_since=started)
 

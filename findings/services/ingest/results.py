@@ -56,7 +56,7 @@ def ingest_result(report: Report, *, duplicate_since: float | None = None) -> In
     is the earlier import of the same bytes: nothing changed, every count is 0.
     """
     duplicate = duplicate_since is not None
-    if duplicate:
+    if duplicate_since is not None:
         counts = (0, 0, 0, 0, 0)
         seconds = time.perf_counter() - duplicate_since
         note = f"already imported as report #{report.pk}: nothing changed"

@@ -10,6 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 
@@ -20,6 +21,9 @@ from findings.services.ingest.storage import store_scan
 from findings.services.ingest.timeline import Order, file_reader, order_key
 from scanners import reading
 from scanners.files import ReportWindow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 @dataclass
@@ -32,7 +36,7 @@ class Upload:
     fmt: str
     project_key: str
     options: Options
-    user: object
+    user: User | None
     report: Report | None
     started: float
     stored_from: Path
@@ -87,6 +91,8 @@ def _import_streamed(
     with reading.in_background(events) as parsed:
         try:
             first = next(parsed)
+            if isinstance(first, reading.Batch):
+                raise RuntimeError("read_report gave a batch before the report's start")
             facts = first if isinstance(first, reading.Start) else None
             order = order_key(project, first.commit, first.meta)
             tick = _Ticker(on_progress, window, upload.size)
@@ -101,6 +107,8 @@ def _import_streamed(
                             tick()
                         elif isinstance(event, reading.Done):
                             done = event
+                    if done is None:
+                        raise RuntimeError("read_report ended without its Done event")
                     if facts is not None and not _same_place(project, facts, done, order):
                         raise _FactsMoved
                     return _finish(upload, done, report, merge)

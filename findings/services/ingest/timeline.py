@@ -8,7 +8,7 @@ repository at the report's commit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -64,6 +64,6 @@ def order_key(project: Project | None, commit: str, meta: ReportMeta) -> Order:
         parsed = parse_datetime(meta.generated_at.replace("Z", "+00:00"))
         if parsed is not None:
             if timezone.is_naive(parsed):
-                parsed = timezone.make_aware(parsed, timezone.utc)
+                parsed = timezone.make_aware(parsed, UTC)
             return parsed, "report"
     return timezone.now(), "arrival"

@@ -50,9 +50,8 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from typing import BinaryIO
 
-from scanners.base import ParseError, RawFinding, ReportMeta
+from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
 from scanners.formats.sarif.log import scan
 from scanners.formats.sarif.stream import JsonReader
 
@@ -77,7 +76,7 @@ def sniff(head: bytes) -> bool:
     return schema and len(head) >= 64 * 1024
 
 
-def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]:
+def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMeta]:
     """Yield the log's :class:`ReportMeta` first, then one :class:`RawFinding` per result.
 
     Raises :class:`ParseError` (naming ``source``, the JSON path and what was expected) for
@@ -120,7 +119,7 @@ def parse(stream: BinaryIO, *, source: str) -> Iterator[RawFinding | ReportMeta]
             )
 
 
-def _seekable(stream: BinaryIO) -> bool:
+def _seekable(stream: ByteStream) -> bool:
     try:
         return stream.seekable()
     except (AttributeError, ValueError):

@@ -18,11 +18,11 @@ import codecs
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
-from scanners.base import ParseError
+from scanners.base import ByteStream, ParseError
 
 _CHUNK = 1 << 20
 _FIRST_WINDOW = 1 << 16
@@ -63,7 +63,7 @@ def describe(first: int) -> str:
 class JsonReader:
     """Cursor over the JSON document in ``stream``; ``source`` names it in errors."""
 
-    def __init__(self, stream: BinaryIO, *, source: str) -> None:
+    def __init__(self, stream: ByteStream, *, source: str) -> None:
         self.source = source
         self._stream = stream
         self._buf = b""
