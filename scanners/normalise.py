@@ -217,7 +217,8 @@ def _storable_json(value):
 
 
 def _made_storable(row: StagedRow) -> StagedRow:
-    return row._replace(**{name: storable_text(getattr(row, name)) for name in TEXT_FIELDS})
+    texts: dict[str, str] = {name: storable_text(getattr(row, name)) for name in TEXT_FIELDS}
+    return row._replace(**texts)  # type: ignore[arg-type]  # mypy types **kwargs by every field
 
 
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:

@@ -22,6 +22,7 @@ from scanners import registry
 from scanners.base import ParseError, ReportMeta
 from scanners.files import IngestError, ReportWindow
 from scanners.normalise import RowMaker
+from scanners.rows import StagedRow
 
 BATCH = 5000
 FIRST_BATCH = 1000
@@ -39,7 +40,7 @@ class Start:
 
 @dataclass(frozen=True)
 class Batch:
-    rows: list[tuple]
+    rows: list[StagedRow]
     payload: bytes | None = None
     """The rows as the database will load them, when made beside the parse (see
     :func:`with_payload`)."""
@@ -95,7 +96,7 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
     meta = ReportMeta()
     roots = list(setting.roots)
     rows: RowMaker | None = None
-    batch: list[tuple] = []
+    batch: list[StagedRow] = []
     count = 0
     size = FIRST_BATCH
     for item in parser.parse(window, source=setting.name):
@@ -150,7 +151,7 @@ def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
 
 
 def with_payload(
-    events: Iterator[Event], make: Callable[[list[tuple]], bytes | None]
+    events: Iterator[Event], make: Callable[[list[StagedRow]], bytes | None]
 ) -> Iterator[Event]:
     """``events`` with each batch's rows also made into their load payload by ``make``, on
     whichever thread reads the events."""

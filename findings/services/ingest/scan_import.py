@@ -21,6 +21,7 @@ from findings.services.ingest.storage import store_scan
 from findings.services.ingest.timeline import Order, file_reader, order_key
 from scanners import reading
 from scanners.files import ReportWindow
+from scanners.rows import StagedRow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -132,7 +133,7 @@ class _Payloads:
     def release(self) -> None:
         self._ready.set()
 
-    def __call__(self, rows: list[tuple]) -> bytes | None:
+    def __call__(self, rows: list[StagedRow]) -> bytes | None:
         self._ready.wait()
         return self._merge.payload(rows) if self._merge is not None else None
 

@@ -147,10 +147,11 @@ class NewFindings:
             return body
         first, suffix = self.first_number, self.suffix
         # The slow way: each field escaped on its own; ``suppressed`` becomes the status.
+        # (mypy types a NamedTuple's slice as one of its fields, hence the ignore below.)
         return "".join(
             [
                 f"{first + row.seq}\t"
-                + "\t".join([_field(v) for v in row[_OWN_TEXTS]])
+                + "\t".join([_field(v) for v in row[_OWN_TEXTS]])  # type: ignore[union-attr]
                 + ("\tsuppressed\t" if row.suppressed else "\topen\t")
                 + _field(row.suppression_reason)
                 + "\t"
