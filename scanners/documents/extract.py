@@ -26,6 +26,7 @@ from scanners.documents.model import (
 )
 from scanners.documents.reader import Reader
 from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
+from scanners.documents.tables import merge_restated
 from scanners.documents.text import decode
 
 
@@ -208,7 +209,8 @@ def _findings(
     doc_status = S.status_in(doc.status) if doc.status else None
     out: list[Finding] = []
     spans: dict[int, tuple[int, int]] = {}
-    ordered = sorted(reader.pending, key=lambda p: p.draft.line)
+    kept = {id(d) for d in merge_restated([p.draft for p in reader.pending])}
+    ordered = sorted((p for p in reader.pending if id(p.draft) in kept), key=lambda p: p.draft.line)
     for index, pending in enumerate(ordered, start=1):
         section_severity = next(
             (sev for s in pending.context if (sev := S.severity_in(s.title, heading=True))),

@@ -147,6 +147,8 @@ class Draft:
     field_status_source: str = "field"
     backticks_anywhere: bool = False
     used: set[int] = field(default_factory=set)
+    origin: str = "heading"  # heading | item | prose | table | merged (folded into another)
+    merged_lines: list[int] = field(default_factory=list)
 
     # --- feeding ------------------------------------------------------------------------
 
@@ -202,10 +204,10 @@ class Draft:
             self.add_evidence(S.evidence_in(value) or (["verified"] if value else []))
             self.note(label, value)
         elif kind == "files":
-            paths = F.field_paths(value)
-            for path in paths:
-                self.add_file(path, F.line_refs(value) if len(paths) == 1 else [])
-            if len(paths) != 1:
+            places = F.paths_in(value) or [(p, []) for p in F.field_paths(value)]
+            for path, own in places:
+                self.add_file(path, own or (F.line_refs(value) if len(places) == 1 else []))
+            if len(places) != 1:
                 self.loose.extend(F.line_refs(value))
             self.note(label, value)
         elif kind == "lines":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.model import Finding, PhaseItem
 from scanners.documents.structure import Item, strip_marker
@@ -29,7 +30,8 @@ _NEXT_RE = re.compile(
     r"next steps?|next actions?|action items?|immediate actions?|follow[- ]?ups?|\bto-?dos?\b|"
     r"recommendations?|recommended actions?|\bfuture\b|long[- ]term|short[- ]term|backlog|"
     r"open items|priorities|action plan|nächste schritte|empfehlungen|maßnahmen|"
-    r"massnahmen|prochaines étapes|recommandations|actions à mener|plan d'action",
+    r"massnahmen|prochaines étapes|recommandations|actions à mener|plan d'action|"
+    + V.alternation(V.SECTION["next_steps"] + V.SECTION["recommendations"]),
     re.IGNORECASE,
 )
 _NOT_PLAN_RE = re.compile(r"results?\b|\bstatus\b|ergebnis|résultat|summary|lessons", re.I)

@@ -22,13 +22,13 @@ from scanners.documents import words as W
 from scanners.documents.findings import Draft, Heading, clean_title, heading_status, parse_heading
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
-    column_kind,
     is_band,
     reading_from,
     reading_tuple,
     split_title,
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
+from scanners.documents.tables import read_table
 
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
@@ -145,6 +145,8 @@ class Reader:
             section=self.path(sec.parent),
             heading_status=head.status,
         )
+        for sha in F.commits_in(sec.title):
+            draft.commits.append(sha)
         for block in sec.all_blocks()[1:]:
             draft.add_block(block)
         self.accounted.update(draft.used)
@@ -284,7 +286,7 @@ class Reader:
                 )
                 intro = None
             elif block.kind == "table":
-                self.table(block, sec, phase=phase, health=health)
+                read_table(self, block, sec, phase=phase, health=health)
                 intro = None
 
     def line(self, ln: Line, sec: Section, *, health: bool) -> tuple[str, str, Line] | None:
@@ -522,65 +524,6 @@ class Reader:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
 
-    def table(self, block: Block, sec: Section, *, phase: Phase | None, health: bool) -> None:
-        """Tables of findings, of health areas, or (in a plan) of items; else left alone."""
-        if not block.rows:
-            return
-        header = [W.strip_decoration(h).lower() for h in block.rows[0][1]]
-        kinds = [column_kind(h) for h in header]
-        body = block.rows[1:]
-        if phase is not None:
-            for line, cells in body:
-                phase.items.append(
-                    PhaseItem(
-                        " | ".join(W.strip_decoration(c) for c in cells),
-                        P.item_state(cells[0] if cells else ""),
-                        [],
-                        [],
-                        line,
-                    )
-                )
-            self.account([block])
-            return
-        if "area" in kinds and "status" in kinds and "title" not in kinds:
-            a, s = kinds.index("area"), kinds.index("status")
-            for line, cells in body:
-                if max(a, s) < len(cells):
-                    status = S.health_status(cells[s]) or "unknown"
-                    self.readings.append(
-                        (
-                            W.strip_decoration(cells[a]),
-                            status,
-                            W.strip_decoration(cells[s]),
-                            [],
-                            line,
-                        )
-                    )
-            self.account([block])
-            return
-        title_col = next((i for i, k in enumerate(kinds) if k == "title"), None)
-        if title_col is None:
-            title_col = next((i for i, k in enumerate(kinds) if k == "problem"), None)
-        if title_col is None or not {"severity", "status", "files", "lines"} & set(kinds):
-            return
-        for line, cells in body:
-            if title_col >= len(cells) or not cells[title_col].strip():
-                continue
-            ref_col = kinds.index("ref") if "ref" in kinds else None
-            ref = cells[ref_col].strip() if ref_col is not None and ref_col < len(cells) else None
-            draft = Draft(
-                ref=ref or None,
-                title=clean_title(cells[title_col]),
-                line=line,
-                section=self.path(sec),
-            )
-            for i, cell in enumerate(cells):
-                if i in (title_col, ref_col) or i >= len(header) or not cell.strip():
-                    continue
-                label = W.strip_decoration(block.rows[0][1][i])
-                draft.label(label, kinds[i] if kinds[i] not in ("title", "area") else None, cell)
-                if draft.current.startswith("note:"):
-                    draft.current = "problem"
-            draft.used.add(line)
-            self.pending.append(Pending(draft, self.context(sec)))
-        self.account([block])
+    def add_draft(self, draft: Draft, sec: Section) -> None:
+        self.accounted.update(draft.used)
+        self.pending.append(Pending(draft, self.context(sec)))

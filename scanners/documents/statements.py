@@ -8,6 +8,7 @@ import re
 
 from scanners.documents import fields as F
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import clean_title
 from scanners.documents.structure import strip_marker
@@ -43,8 +44,13 @@ _TITLE_WORDS = {
 }
 
 
+_TITLE_WORDS |= set(V.TITLE_WORDS)
+
+
 def column_kind(header: str) -> str | None:
     words = set(re.findall(r"[\w#°.]+", header))
+    if V.is_cjk(header) and any(w in header for w in V.TITLE_WORDS):
+        words.add("title")
     if header.strip() in _REF_WORDS:
         return "ref"
     if words & _AREA_WORDS:

@@ -19,6 +19,7 @@ _MD = MarkdownIt("commonmark", {"html": True}).enable("table")
 _MARKER_RE = re.compile(r"^\s*(?:[-*+•]|(?P<num>\d{1,4})[.)])\s+")
 _CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX✓✔-])\]\s*")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
+_YAML_RE = re.compile(r"^(?:[\w.-]+\s*:(?:\s.*)?|\s+\S.*|-\s.*|#.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +108,23 @@ class Section:
 
 
 def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
-    """The document's source lines and its top-level blocks in order."""
+    """The document's source lines and its top-level blocks in order.
+
+    YAML front matter (``---`` lines around ``key: value`` lines at the very top) becomes
+    one paragraph of fields between two rules, rather than a setext heading.
+    """
     source = text.split("\n")
-    tokens = _MD.parse(text)
+    front = _front_matter(source)
     blocks: list[Block] = []
+    if front:
+        blanked = [""] * (front + 1) + source[front + 1 :]
+        tokens = _MD.parse("\n".join(blanked))
+        for start, end, kind in ((0, 1, "hr"), (1, front, "paragraph"), (front, front + 1, "hr")):
+            block = Block(kind, start, end)
+            block.lines = [Line(n + 1, source[n]) for n in range(start, end)]
+            blocks.append(block)
+    else:
+        tokens = _MD.parse(text)
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -125,6 +139,19 @@ def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
             blocks.append(block)
         i = close + 1
     return source, blocks
+
+
+def _front_matter(source: list[str]) -> int:
+    """The 0-based line of the rule closing YAML front matter, or 0 when there is none."""
+    if not source or source[0].strip() != "---":
+        return 0
+    for n in range(1, min(len(source), 80)):
+        line = source[n].strip()
+        if line == "---":
+            return n if n > 1 else 0
+        if line and not _YAML_RE.match(source[n]):
+            return 0
+    return 0
 
 
 def _closing(tokens: list[Token], i: int) -> int:

@@ -1,0 +1,218 @@
+"""Tables outside findings: ledgers of findings, health tables, plan tables; and merging
+a summary row with the detail section that restates it.
+
+Cells are read by their header (``statements.column_kind``): a ref (ID, #), a title, a
+severity or priority, a status or result, files, lines and commits. A table is a ledger of
+findings when it has a title column, or an ID column, and at least one column that says
+something checkable about each row. A row whose cell count differs from the header is
+kept, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from scanners.documents import planning as P
+from scanners.documents import signals as S
+from scanners.documents import words as W
+from scanners.documents.findings import Draft, clean_title
+from scanners.documents.model import Note, PhaseItem
+from scanners.documents.statements import column_kind
+
+if TYPE_CHECKING:
+    from scanners.documents.model import Phase
+    from scanners.documents.reader import Reader
+    from scanners.documents.structure import Block, Section
+
+_CHECKABLE = {"severity", "status", "files", "lines", "commit"}
+_REF_NUM_RE = re.compile(r"[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?", re.I)
+
+
+def read_table(
+    reader: Reader, block: Block, sec: Section, *, phase: Phase | None, health: bool
+) -> None:
+    """Tables of findings, of health areas, or (in a plan) of items; else left alone."""
+    if not block.rows:
+        return
+    header = [W.strip_decoration(h).lower() for h in block.rows[0][1]]
+    kinds = [column_kind(h) for h in header]
+    body = block.rows[1:]
+    if phase is not None:
+        for line, cells in body:
+            phase.items.append(
+                PhaseItem(
+                    " | ".join(W.strip_decoration(c) for c in cells),
+                    P.item_state(cells[0] if cells else ""),
+                    [],
+                    [],
+                    line,
+                )
+            )
+        reader.account([block])
+        return
+    if "area" in kinds and "status" in kinds and "title" not in kinds:
+        _health_rows(reader, block, kinds)
+        return
+    title_col = _title_column(kinds)
+    if not _CHECKABLE & set(kinds):
+        return
+    if title_col is None and "ref" not in kinds:
+        return
+    for line, cells in body:
+        draft = _row_draft(reader, block, sec, kinds, title_col, line, cells)
+        if draft is not None:
+            reader.add_draft(draft, sec)
+    reader.account([block])
+
+
+def _title_column(kinds: list[str | None]) -> int | None:
+    for want in ("title", "problem"):
+        if want in kinds:
+            return kinds.index(want)
+    return None
+
+
+def _health_rows(reader: Reader, block: Block, kinds: list[str | None]) -> None:
+    a, s = kinds.index("area"), kinds.index("status")
+    for line, cells in block.rows[1:]:
+        if max(a, s) < len(cells):
+            status = S.health_status(cells[s]) or "unknown"
+            reader.readings.append(
+                (W.strip_decoration(cells[a]), status, W.strip_decoration(cells[s]), [], line)
+            )
+    reader.account([block])
+
+
+def _row_draft(
+    reader: Reader,
+    block: Block,
+    sec: Section,
+    kinds: list[str | None],
+    title_col: int | None,
+    line: int,
+    cells: list[str],
+) -> Draft | None:
+    """One ledger row as a finding draft; None for an empty or separator row."""
+    header = block.rows[0][1]
+    ref_col = kinds.index("ref") if "ref" in kinds else None
+    ref = cells[ref_col].strip() if ref_col is not None and ref_col < len(cells) else ""
+    ref = W.strip_decoration(ref)
+    if title_col is not None and title_col < len(cells) and cells[title_col].strip():
+        title = clean_title(cells[title_col])
+    else:
+        title = _fallback_title(cells, kinds, ref_col)
+    if not title or not (ref or title_col is not None) or not _REF_OK(ref, title_col):
+        return None
+    draft = Draft(ref=ref or None, title=title, line=line, section=reader.path(sec))
+    draft.origin = "table"
+    for i, cell in enumerate(cells):
+        if i in (title_col, ref_col) or i >= len(header) or not cell.strip():
+            continue
+        kind = kinds[i] if kinds[i] not in ("title", "area") else None
+        if kind is None and S.status_in(cell) and "status" not in kinds:
+            kind = "status"
+        draft.label(W.strip_decoration(header[i]), kind, cell)
+        if draft.current.startswith("note:"):
+            draft.current = "problem"
+    if len(cells) != len(header):
+        draft.notes.append(
+            Note(
+                label="table",
+                text=f"row has {len(cells)} cells, its header {len(header)}; kept as written",
+            )
+        )
+    draft.used.add(line)
+    return draft
+
+
+def _REF_OK(ref: str, title_col: int | None) -> bool:  # noqa: N802
+    """Without a title column a row needs an ID that looks like one ("CR-01", "7")."""
+    return title_col is not None or bool(_REF_NUM_RE.fullmatch(ref.strip("#[] ")))
+
+
+def _fallback_title(cells: list[str], kinds: list[str | None], ref_col: int | None) -> str:
+    """A ledger without a title column: its longest free-text cell, else its first file."""
+    free = [
+        W.strip_decoration(c)
+        for i, c in enumerate(cells)
+        if i != ref_col and (i >= len(kinds) or kinds[i] in (None, "fix", "impact", "status"))
+    ]
+    # A status cell is a title only where it says more than its status ("Deferred — why").
+    free = [c for c in free if not S.status_in(c) or re.search(r"\s[—–-]\s", c)]
+    free = [c for c in free if len(c) > 3]
+    if free:
+        text = max(free, key=len)
+        # "Deferred — stale limit; no impact": the status word is not part of the title.
+        text = re.split(r"\s+[—–-]\s+", text, maxsplit=1)[-1]
+        return clean_title(text.split(";")[0])
+    files = [c for i, c in enumerate(cells) if i < len(kinds) and kinds[i] == "files"]
+    return clean_title(files[0]) if files else ""
+
+
+# --- a summary row and the detail section that restates it ---------------------------------
+
+
+def canonical_ref(ref: str | None) -> str | None:
+    """``"Fix #3"``, ``"#3"``, ``"3."`` -> ``"3"``; ``"CR-01"`` -> ``"CR-01"``."""
+    if not ref:
+        return None
+    m = _REF_NUM_RE.search(ref.replace(" ", ""))
+    return m.group(0).upper().lstrip("0") or "0" if m else None
+
+
+def _similar(a: str, b: str) -> bool:
+    wa, wb = W.significant_words(a), W.significant_words(b)
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
+
+
+def merge_restated(drafts: list[Draft]) -> list[Draft]:
+    """Fold each table row into the one detail finding that restates it.
+
+    A row and a finding read elsewhere are one issue when they carry the same ID and, if
+    that ID is used more than once, similar titles; or, with no ID in common, when their
+    titles share most significant words. The detail keeps its title and text; the row
+    adds the severity, status, files, lines and commits the detail does not state.
+    """
+    details = [d for d in drafts if d.origin != "table"]
+    by_ref: dict[str, list[Draft]] = {}
+    for d in details:
+        key = canonical_ref(d.ref)
+        if key:
+            by_ref.setdefault(key, []).append(d)
+    taken: set[int] = set()
+    out: list[Draft] = []
+    for row in drafts:
+        if row.origin != "table":
+            continue
+        key = canonical_ref(row.ref)
+        same = [d for d in by_ref.get(key or "", []) if id(d) not in taken]
+        if len(same) > 1:
+            same = [d for d in same if _similar(d.title, row.title)]
+        if not same:
+            same = [d for d in details if id(d) not in taken and _similar(d.title, row.title)]
+        if len(same) == 1:
+            taken.add(id(same[0]))
+            absorb(same[0], row)
+            row.origin = "merged"
+    out = [d for d in drafts if d.origin != "merged"]
+    return out
+
+
+def absorb(detail: Draft, row: Draft) -> None:
+    """What a summary row adds to the detail finding it restates."""
+    detail.field_severity = detail.field_severity or row.field_severity
+    if row.field_status and not (detail.field_status or detail.heading_status):
+        detail.field_status, detail.field_status_source = row.field_status, "table"
+    for path, ranges in row.files.items():
+        detail.files.setdefault(path, []).extend(r for r in ranges if r not in detail.files[path])
+    for sha in row.commits:
+        if sha not in detail.commits:
+            detail.commits.append(sha)
+    if not detail.ref:
+        detail.ref = row.ref
+    detail.notes.extend(row.notes)
+    detail.used.update(row.used)
+    detail.merged_lines.append(row.line)
