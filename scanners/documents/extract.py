@@ -70,7 +70,9 @@ def extract(data: bytes, *, source: str) -> Extraction:
     P.link(items, findings)
     phases = sorted(reader.phases, key=lambda p: p.line)
     health = [
-        HealthReading(area=a, status=s, raw=r, date=document.date, notes=n, line=line)
+        HealthReading(
+            area=a, status=s, raw=r, date=document.date, notes=n, line=line, when=S.when_of(a, r)
+        )
         for a, s, r, n, line in sorted(reader.readings, key=lambda r: r[4])
     ]
     unparsed = _unparsed(lines, reader.accounted, root, reader)

@@ -88,6 +88,7 @@ class HealthReading:
     date: str | None
     notes: list[str]
     line: int
+    when: str = "current"  # before | current | projected
 
 
 @dataclass(slots=True)

@@ -199,6 +199,20 @@ def health_status(text: str, *, strong_only: bool = False) -> str | None:
     return None
 
 
+_BEFORE_RE = V.compiled(V.SECTION["before"] + ("previously", "was", "initial", "baseline"))
+_PROJECTED_RE = V.compiled(V.SECTION["projected"])
+
+
+def when_of(area: str, raw: str) -> str:
+    """When a health reading holds: ``before`` or ``projected`` where its words say so."""
+    text = f"{area} {raw}"
+    if _BEFORE_RE.search(text):
+        return "before"
+    if _PROJECTED_RE.search(text):
+        return "projected"
+    return "current"
+
+
 # --- what a heading or a field label says a part of a document is -------------------------
 
 HEALTH_HEADING_RE = re.compile(

@@ -51,7 +51,7 @@ def column_kind(header: str) -> str | None:
     words = set(re.findall(r"[\w#°.]+", header))
     if V.is_cjk(header) and any(w in header for w in V.TITLE_WORDS):
         words.add("title")
-    if header.strip() in _REF_WORDS:
+    if header.strip() in _REF_WORDS or words & {"id", "ид", "编号", "番号"}:
         return "ref"
     if words & _AREA_WORDS:
         return "area"

@@ -134,6 +134,8 @@ def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
         start, end = tok.map
         close = _closing(tokens, i)
         block = _block(tok, tokens[i : close + 1], source, start, end)
+        if block is not None and block.kind == "paragraph":
+            block = _loose_table(block, source) or block
         if block is not None:
             block.lines = [Line(n + 1, source[n]) for n in range(start, min(end, len(source)))]
             blocks.append(block)
@@ -206,6 +208,30 @@ def _items(span: list[Token], source: list[str]) -> list[Item]:
         rest = [Line(n + 1, source[n]) for n in range(start + 1, end) if source[n].strip()]
         items.append(Item(start, end, number, checked, Line(start + 1, first.rstrip()), rest))
     return items
+
+
+_DELIMITER_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PIPE_RE = re.compile(r"(?<!\\)\|")
+
+
+def split_row(text: str) -> list[str]:
+    """A table row's cells as written, split at every unescaped ``|``."""
+    body = text.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [cell.strip().replace("\\|", "|") for cell in _PIPE_RE.split(body)]
+
+
+def _loose_table(block: Block, source: list[str]) -> Block | None:
+    """A pipe table strict GFM rejects (its delimiter row has another cell count than its
+    header): every ``|`` line of the paragraph is a row, cells split as written."""
+    start, end = block.start, min(block.end, len(source))
+    if end - start < 3 or not _DELIMITER_RE.match(source[start + 1]):
+        return None
+    if not all(source[n].lstrip().startswith("|") for n in range(start, end)):
+        return None
+    rows = [(n + 1, split_row(source[n])) for n in range(start, end) if n != start + 1]
+    return Block("table", start, end, rows=rows)
 
 
 def _rows(span: list[Token]) -> list[tuple[int, list[str]]]:

@@ -51,7 +51,7 @@ def read_table(
             )
         reader.account([block])
         return
-    if "area" in kinds and "status" in kinds and "title" not in kinds:
+    if "area" in kinds and "status" in kinds and not {"title", "ref", "severity"} & set(kinds):
         _health_rows(reader, block, kinds)
         return
     title_col = _title_column(kinds)
@@ -104,7 +104,9 @@ def _row_draft(
         title = _fallback_title(cells, kinds, ref_col)
     if not title or not (ref or title_col is not None) or not _REF_OK(ref, title_col):
         return None
-    draft = Draft(ref=ref or None, title=title, line=line, section=reader.path(sec))
+    draft = Draft(
+        ref=ref or None, title=title, line=line, section=reader.path(sec), backticks_anywhere=True
+    )
     draft.origin = "table"
     for i, cell in enumerate(cells):
         if i in (title_col, ref_col) or i >= len(header) or not cell.strip():

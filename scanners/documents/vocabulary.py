@@ -159,7 +159,7 @@ def alternation(words: tuple[str, ...] | list[str]) -> str:
     parts = []
     if spaced:
         body = "|".join(re.escape(w).replace(r"\ ", r"[\s_-]+") for w in spaced)
-        parts.append(rf"(?<![\w-])(?:{body})(?![\w-])")
+        parts.append(rf"(?<!\w)(?:{body})(?![\w-])")
     if dense:
         parts.append("|".join(re.escape(w) for w in dense))
     return "|".join(parts) or r"(?!x)x"
