@@ -354,6 +354,11 @@ _BARE_PLACE_RE = re.compile(
     r"(?<![\w./`-])(?P<path>[\w./@~-]*\w\.[A-Za-z]{1,5}):(?P<list>\d+(?:\s*[-–]\s*\d+)?"
     r"(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)(?![\w/])"
 )
+_TICK_LINE_RE = re.compile(
+    r"`(?P<path>[^`\s]+)`\s*,?\s*\(?(?:lines?|righe|riga|linhas?|líneas?|строк[аи]?|行)\s*"
+    r"(?P<list>\d+(?:\s*[-–]\s*\d+)?)",
+    re.IGNORECASE,
+)
 _PATH_LINE_SUFFIX_RE = re.compile(r"^(?P<path>.+?):(?P<a>\d+)(?:-(?P<b>\d+))?$")
 
 
@@ -399,6 +404,11 @@ def paths_in(text: str, *, backticks: bool = True) -> list[tuple[str, list[tuple
                 found.append((suffix.group("path"), [(a, b)] if b >= a else []))
             elif looks_like_path(token, strict=True):
                 found.append((token, []))
+    else:
+        # "`api.py` line 45": a backticked path that names its line is a place anywhere.
+        for m in _TICK_LINE_RE.finditer(text):
+            if looks_like_path(m.group("path"), strict=True):
+                found.append((m.group("path"), _ranges(m.group("list"))))
     seen = {p for p, _ in found}
     # "scanner.py:526", "market_data.py:111, 165" written without backticks.
     for m in _BARE_PLACE_RE.finditer(_BACKTICK_RE.sub(" ", LINK_RE.sub("", text))):

@@ -211,7 +211,11 @@ class Draft:
                 self.loose.extend(F.line_refs(value))
             self.note(label, value)
         elif kind == "lines":
-            self.loose.extend(F.line_list(value))
+            places = [(p, own) for p, own in F.paths_in(value) if own]
+            for path, own in places:
+                self.add_file(path, own)
+            if not places:
+                self.loose.extend(F.line_list(value))
             self.note(label, value)
         elif kind == "commit":
             self.note(label, value)

@@ -120,9 +120,9 @@ def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
         blanked = [""] * (front + 1) + source[front + 1 :]
         tokens = _MD.parse("\n".join(blanked))
         for start, end, kind in ((0, 1, "hr"), (1, front, "paragraph"), (front, front + 1, "hr")):
-            block = Block(kind, start, end)
-            block.lines = [Line(n + 1, source[n]) for n in range(start, end)]
-            blocks.append(block)
+            part = Block(kind, start, end)
+            part.lines = [Line(n + 1, source[n]) for n in range(start, end)]
+            blocks.append(part)
     else:
         tokens = _MD.parse(text)
     i = 0

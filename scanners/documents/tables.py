@@ -11,7 +11,7 @@ kept, with a note saying so.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from scanners.documents import planning as P
 from scanners.documents import signals as S
@@ -22,8 +22,18 @@ from scanners.documents.statements import column_kind
 
 if TYPE_CHECKING:
     from scanners.documents.model import Phase
-    from scanners.documents.reader import Reader
     from scanners.documents.structure import Block, Section
+
+
+class Reader(Protocol):
+    """What a table needs from the reader walking the document (``reader.Reader``)."""
+
+    readings: list[tuple[str, str, str, list[str], int]]
+
+    def account(self, blocks: list[Block]) -> None: ...
+    def path(self, sec: Section | None) -> list[str]: ...
+    def add_draft(self, draft: Draft, sec: Section) -> None: ...
+
 
 _CHECKABLE = {"severity", "status", "files", "lines", "commit"}
 _REF_NUM_RE = re.compile(r"[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?", re.I)
@@ -208,11 +218,19 @@ def absorb(detail: Draft, row: Draft) -> None:
     detail.field_severity = detail.field_severity or row.field_severity
     if row.field_status and not (detail.field_status or detail.heading_status):
         detail.field_status, detail.field_status_source = row.field_status, "table"
+    if row.loose and len(row.files) == 1:
+        row.files[next(iter(row.files))].extend(row.loose)
+    elif row.loose:
+        detail.loose.extend(row.loose)
     for path, ranges in row.files.items():
         detail.files.setdefault(path, []).extend(r for r in ranges if r not in detail.files[path])
     for sha in row.commits:
         if sha not in detail.commits:
             detail.commits.append(sha)
+    for short in [p for p in detail.files if any(q.endswith("/" + p) for q in detail.files)]:
+        # "tax.py" in the text and "src/billing/tax.py" in the row are one file.
+        full = next(q for q in detail.files if q.endswith("/" + short))
+        detail.files[full].extend(detail.files.pop(short))
     if not detail.ref:
         detail.ref = row.ref
     detail.notes.extend(row.notes)

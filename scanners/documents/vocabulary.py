@@ -70,7 +70,7 @@ STATUS: dict[str, tuple[str, ...]] = {
         "修复完成|已修正|修正済み|修正完了|解決済み|対応済み|完了|수정됨|수정 완료|해결됨|완료"
     ),
     "identified": _w(
-        "identified|discovered|found|open|outstanding|remaining|pending|known|detected|"
+        "identified|discovered|found|open|deferred|rinviato|adiado|aplazado|отложено|延期|outstanding|remaining|pending|known|detected|"
         "reported|gefunden|offen|identifiziert|identifié|identifiée|ouvert|ouverte|"
         "détecté|aperto|aperta|da fare|in sospeso|aberto|aberta|pendente|abierto|abierta|"
         "pendiente|открыто|открыт|не решено|待修复|待处理|未处理|未対応|保留|열림|대기"

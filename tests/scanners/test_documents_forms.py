@@ -1,0 +1,93 @@
+"""Structural forms real documents take, each pinned by a small document written for it.
+
+Ledger tables read by header and merged with the details that restate them; pipe tables
+strict GFM rejects; severity and status words in other languages; files with their lines;
+health readings with when they hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanners.documents import Extraction, extract
+from scanners.documents.model import Finding
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "documents"
+
+
+def _read(name: str) -> Extraction:
+    path = SAMPLES / name
+    return extract(path.read_bytes(), source=path.name)
+
+
+def _places(finding: Finding) -> list[tuple[str | None, list[list[int]]]]:
+    return [(f.path, f.lines) for f in finding.files]
+
+
+def test_a_ledger_row_and_its_detail_section_are_one_finding_with_the_rows_cells() -> None:
+    result = _read("own_10_ledger_merge.md")
+    by_ref = {f.ref: f for f in result.findings}
+    assert sorted(by_ref) == ["RV-01", "RV-02", "RV-03"], "one finding per ID, not two"
+    first = by_ref["RV-01"]
+    assert first.title == "Invoice total ignores discounts"
+    assert (first.severity, first.status, first.commits) == ("critical", "fixed", ["4c1d2e9"])
+    assert _places(first) == [("src/billing/invoice.py", [[88, 88]])]
+    second = by_ref["RV-02"]
+    assert (second.severity, second.status) == ("medium", "partially_fixed")
+    # "`tax.py` line 14" in the text and the row's full path and lines are one place.
+    assert _places(second) == [("src/billing/tax.py", [[12, 20]])]
+    # A row only in the ledger keeps its reason as its title and its deferral as open.
+    third = by_ref["RV-03"]
+    assert (third.title, third.severity, third.status) == (
+        "wording of the refund section",
+        "info",
+        "identified",
+    )
+
+
+def test_yaml_front_matter_is_not_a_heading_and_gives_the_document_status() -> None:
+    result = _read("own_10_ledger_merge.md")
+    assert result.document.title == "Sprint 4 Review Fixes"
+    assert result.document.status == "in_progress"
+
+
+def test_a_table_with_a_wider_delimiter_row_and_an_unescaped_pipe_keeps_every_row() -> None:
+    result = _read("own_11_loose_table.md")
+    assert [f.ref for f in result.findings] == ["D-1", "D-2", "D-3"]
+    assert [f.severity for f in result.findings] == ["high", "medium", "low"]
+    assert [f.status for f in result.findings] == ["fixed", "identified", "identified"]
+    assert _places(result.findings[0]) == [("web/session.py", [[40, 40]])]
+    broken = result.findings[1]
+    assert [n.text for n in broken.notes if n.label == "table"] == [
+        "row has 6 cells, its header 5; kept as written"
+    ]
+
+
+def test_severity_and_status_words_in_russian_chinese_and_italian_tables() -> None:
+    result = _read("own_12_languages.md")
+    got = [(f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("Утечка соединений в пуле", "critical", "fixed"),
+        ("Нет таймаута у HTTP-клиента", "medium", "identified"),
+        ("文件上传丢失", "critical", "fixed"),
+        ("Nonce mancante nel form", None, "fixed"),
+        ("Query senza prepare", None, "partially_fixed"),
+    ]
+
+
+def test_a_line_number_keeps_its_file_and_a_size_is_not_a_line() -> None:
+    result = _read("own_13_places.md")
+    first, second = result.findings
+    assert _places(first) == [("export/csv_writer.py", [[30, 42]])], "~15 lines is a size"
+    assert _places(second) == [("net/retry.py", [[57, 57]]), ("worker.py", [[19, 19]])]
+
+
+def test_health_readings_say_when_they_hold() -> None:
+    result = _read("own_13_places.md")
+    got = [(h.area, h.status, h.when) for h in result.health]
+    assert got == [
+        ("Exports before", "critical", "before"),
+        ("Exports now", "stable", "current"),
+        ("Exports target", "healthy", "projected"),
+    ]
+    assert all("when" in h for h in result.to_dict()["health"])
