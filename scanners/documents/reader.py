@@ -28,8 +28,10 @@ from scanners.documents.statements import (
     split_title,
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
-from scanners.documents.tables import read_table
+from scanners.documents.tables import is_ledger, read_table
 
+# "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
+_ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
@@ -123,7 +125,7 @@ class Reader:
         if head:
             self.finding(sec, head)
             return
-        if parent_collection and not sec.children:
+        if parent_collection and not sec.children and not any(map(is_ledger, sec.blocks)):
             self.finding(sec, Heading(None, clean_title(title), False, heading_status(title)))
             return
         self.container(sec, collection=P.is_collection(plain))
@@ -476,8 +478,11 @@ class Reader:
         ):
             return
         title, rest = split_title(text)
+        labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
+        if labelled and not item.number:
+            title = clean_title(labelled.group("title"))
         draft = Draft(
-            ref=item.number,
+            ref=item.number or (labelled.group("ref") if labelled else None),
             title=title,
             line=item.first.number,
             section=self.path(sec),
@@ -493,7 +498,7 @@ class Reader:
         if severity:
             draft.field_severity = severity
         draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        draft.scan(text)
+        draft.scan(labelled.group("title") if labelled else text)
         if rest:
             draft.parts[draft.current].append(rest)
         for ln in item.rest:

@@ -95,6 +95,9 @@ def _framed_as_severity(plain: str, m: re.Match[str]) -> bool:
     if _SEVERITY_CONTEXT_RE.search(window):
         return True
     rest = re.sub(r"[\W\d_]+", " ", before + " " + after).strip()
+    if not before.strip() and rest:
+        # "Critical (7) — ALL RESOLVED": a leading level whose rest only counts and states.
+        rest = _STATE_WORDS_RE.sub(" ", rest).strip()
     return not rest
 
 
@@ -117,6 +120,13 @@ _RECOMMENDED_RE = re.compile(
 )
 _FIXED_RE = re.compile(rf"{V.alternation(V.STATUS['fixed'])}|✅|✔|☑", re.I)
 _IDENTIFIED_RE = re.compile(rf"{V.alternation(V.STATUS['identified'])}|⚠|🔍|📋|🟥", re.I)
+
+
+_STATE_WORDS_RE = re.compile(
+    rf"{_PARTIAL_RE.pattern}|{_NOT_FIXED_RE.pattern}|{_FIXED_RE.pattern}|"
+    rf"{_IDENTIFIED_RE.pattern}|(?<!\w)(?:all|of|issues?|bugs?|items?)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 def status_in(text: str) -> str | None:

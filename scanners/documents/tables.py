@@ -76,6 +76,16 @@ def read_table(
     reader.account([block])
 
 
+def is_ledger(block: Block) -> bool:
+    """Whether a block is a table of findings: a title or ID column and a checkable one."""
+    if block.kind != "table" or not block.rows:
+        return False
+    kinds = [column_kind(W.strip_decoration(h).lower()) for h in block.rows[0][1]]
+    if "area" in kinds and "status" in kinds and not {"title", "ref", "severity"} & set(kinds):
+        return False
+    return bool(_CHECKABLE & set(kinds)) and (_title_column(kinds) is not None or "ref" in kinds)
+
+
 def _title_column(kinds: list[str | None]) -> int | None:
     for want in ("title", "problem"):
         if want in kinds:
@@ -108,6 +118,7 @@ def _row_draft(
     ref_col = kinds.index("ref") if "ref" in kinds else None
     ref = cells[ref_col].strip() if ref_col is not None and ref_col < len(cells) else ""
     ref = W.strip_decoration(ref)
+    ref = ref if re.search(r"\w", ref) else ""
     if title_col is not None and title_col < len(cells) and cells[title_col].strip():
         title = clean_title(cells[title_col])
     else:
@@ -181,12 +192,13 @@ def _similar(a: str, b: str) -> bool:
 
 
 def merge_restated(drafts: list[Draft]) -> list[Draft]:
-    """Fold each table row into the one detail finding that restates it.
+    """Fold each table row into the finding that restates it.
 
-    A row and a finding read elsewhere are one issue when they carry the same ID and, if
-    that ID is used more than once, similar titles; or, with no ID in common, when their
-    titles share most significant words. The detail keeps its title and text; the row
-    adds the severity, status, files, lines and commits the detail does not state.
+    A row joins the finding read elsewhere (a heading, a list item) with the same ID (with
+    a similar title where that ID is used more than once); a row without an ID joins the
+    one finding whose title shares most of its significant words. A row that restates an
+    earlier row's ID joins that row. The finding keeps its own title and text; the row adds
+    the severity, status, files, lines and commits the finding does not state.
     """
     details = [d for d in drafts if d.origin != "table"]
     by_ref: dict[str, list[Draft]] = {}
@@ -194,23 +206,24 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
         key = canonical_ref(d.ref)
         if key:
             by_ref.setdefault(key, []).append(d)
-    taken: set[int] = set()
-    out: list[Draft] = []
-    for row in drafts:
-        if row.origin != "table":
-            continue
+    first_rows: dict[str, Draft] = {}
+    for row in [d for d in drafts if d.origin == "table"]:
         key = canonical_ref(row.ref)
-        same = [d for d in by_ref.get(key or "", []) if id(d) not in taken]
+        same = by_ref.get(key, []) if key else []
         if len(same) > 1:
             same = [d for d in same if _similar(d.title, row.title)]
-        if not same:
-            same = [d for d in details if id(d) not in taken and _similar(d.title, row.title)]
-        if len(same) == 1:
-            taken.add(id(same[0]))
-            absorb(same[0], row)
-            row.origin = "merged"
-    out = [d for d in drafts if d.origin != "merged"]
-    return out
+        if not same and (not key or key not in by_ref):
+            same = [d for d in details if _similar(d.title, row.title)]
+        target = same[0] if len(same) == 1 else None
+        if target is None and key:
+            target = first_rows.get(key)
+        if target is None:
+            if key:
+                first_rows[key] = row
+            continue
+        absorb(target, row)
+        row.origin = "merged"
+    return [d for d in drafts if d.origin != "merged"]
 
 
 def absorb(detail: Draft, row: Draft) -> None:

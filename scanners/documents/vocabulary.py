@@ -55,7 +55,8 @@ STATUS: dict[str, tuple[str, ...]] = {
         "部分|进行中|處理中|対応中|進行中|一部|부분|진행 중|진행중"
     ),
     "not_fixed": _w(
-        "not fixed|not yet fixed|not resolved|not addressed|not done|not implemented|"
+        "not fixed|not started|not yet started|non iniziato|não iniciado|no iniciado|"
+        "не начато|未开始|未着手|not yet fixed|not resolved|not addressed|not done|not implemented|"
         "unfixed|unresolved|nicht behoben|non corrigé|non résolu|non corretto|non risolto|"
         "não corrigido|não resolvido|no corregido|no resuelto|не исправлено|не исправлен|"
         "未修复|未解决|未修正|未対応|미해결|미수정"
