@@ -38,7 +38,7 @@ _NOT_PLAN_RE = re.compile(r"results?\b|\bstatus\b|ergebnis|résultat|summary|les
 _COLLECTION_RE = re.compile(
     r"\b(?:fix(?:es)?|issues?|bugs?|findings?|vulnerabilit(?:y|ies)|defects?|problems?|"
     r"fehler|befunde|schwachstellen|probleme|correctifs|problèmes|anomalies|failles|"
-    r"vulnérabilités)\b",
+    r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,
 )
 _DONE_RE = re.compile(r"^(?:[✅✔☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)

@@ -32,6 +32,7 @@ from scanners.documents.tables import is_ledger, read_table
 
 # "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
 _ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
+_ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
@@ -228,7 +229,10 @@ class Reader:
             head = parse_heading(child.title)
             # A numbered sub-heading is one item ("### 1. Event Loop Test") unless it holds
             # a list of its own, which makes it a sub-phase.
-            if head and not any(b.kind == "list" for b in child.blocks):
+            if head and _ISSUE_REF_RE.fullmatch(head.ref or "") and not child.children:
+                # "#### C2: Context Leak" in a plan is an open issue, not a task.
+                self.finding(child, head)
+            elif head and not any(b.kind == "list" for b in child.blocks):
                 phase.items.append(self.heading_item(child, head))
             else:
                 self.planning(child, P.planning_kind(child.title) or kind)
@@ -489,6 +493,7 @@ class Reader:
             heading_status=None,
             backticks_anywhere=True,
         )
+        draft.origin = "item"
         if item.checked is not None:
             draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
             draft.field_status_source = "checkbox"

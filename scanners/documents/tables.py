@@ -35,6 +35,7 @@ class Reader(Protocol):
     def add_draft(self, draft: Draft, sec: Section) -> None: ...
 
 
+_ID_ONLY_RE = re.compile(r"#?[A-Z]{1,6}-?\d{1,4}")
 _CHECKABLE = {"severity", "status", "files", "lines", "commit"}
 _REF_NUM_RE = re.compile(r"[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?", re.I)
 
@@ -123,6 +124,9 @@ def _row_draft(
         title = clean_title(cells[title_col])
     else:
         title = _fallback_title(cells, kinds, ref_col)
+    if not ref and _ID_ONLY_RE.fullmatch(title):
+        # "| C4 | 2h | 2h | ✅ |": a title cell holding only an ID is the row's ID.
+        ref, title = title, _fallback_title(cells, kinds, title_col) or title
     if not title or not (ref or title_col is not None) or not _REF_OK(ref, title_col):
         return None
     draft = Draft(
@@ -191,34 +195,43 @@ def _similar(a: str, b: str) -> bool:
     return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
 
 
-def merge_restated(drafts: list[Draft]) -> list[Draft]:
-    """Fold each table row into the finding that restates it.
+_RANK = {"heading": 0, "prose": 0, "item": 1, "table": 2}
 
-    A row joins the finding read elsewhere (a heading, a list item) with the same ID (with
-    a similar title where that ID is used more than once); a row without an ID joins the
-    one finding whose title shares most of its significant words. A row that restates an
-    earlier row's ID joins that row. The finding keeps its own title and text; the row adds
-    the severity, status, files, lines and commits the finding does not state.
+
+def merge_restated(drafts: list[Draft]) -> list[Draft]:
+    """Fold each table row, and each list item, into the finding that restates it.
+
+    A row or item joins a finding read from a fuller form (a heading over a list item
+    over a table row) with the same ID, with a similar title where that ID is used more
+    than once. A row without an ID joins the one finding whose title shares most of its
+    significant words; a row that repeats an earlier row's ID joins that row. The fuller
+    finding keeps its title and text; the other adds the severity, status, files, lines
+    and commits the fuller one does not state.
     """
-    details = [d for d in drafts if d.origin != "table"]
     by_ref: dict[str, list[Draft]] = {}
-    for d in details:
+    for d in drafts:
         key = canonical_ref(d.ref)
         if key:
             by_ref.setdefault(key, []).append(d)
     first_rows: dict[str, Draft] = {}
-    for row in [d for d in drafts if d.origin == "table"]:
+    for row in [d for d in drafts if _RANK.get(d.origin, 0) > 0]:
+        rank = _RANK[row.origin]
         key = canonical_ref(row.ref)
-        same = by_ref.get(key, []) if key else []
+        fuller = [d for d in drafts if _RANK.get(d.origin, 0) < rank]
+        same = [d for d in by_ref.get(key, []) if _RANK.get(d.origin, 0) < rank] if key else []
         if len(same) > 1:
             same = [d for d in same if _similar(d.title, row.title)]
-        if not same and (not key or key not in by_ref):
-            same = [d for d in details if _similar(d.title, row.title)]
+        if (
+            not same
+            and row.origin == "table"
+            and not (key and key in by_ref and len(by_ref[key]) > 1)
+        ):
+            same = [d for d in fuller if _similar(d.title, row.title)]
         target = same[0] if len(same) == 1 else None
-        if target is None and key:
+        if target is None and key and row.origin == "table":
             target = first_rows.get(key)
         if target is None:
-            if key:
+            if key and row.origin == "table":
                 first_rows[key] = row
             continue
         absorb(target, row)

@@ -71,7 +71,8 @@ STATUS: dict[str, tuple[str, ...]] = {
         "修复完成|已修正|修正済み|修正完了|解決済み|対応済み|完了|수정됨|수정 완료|해결됨|완료"
     ),
     "identified": _w(
-        "identified|discovered|found|open|deferred|rinviato|adiado|aplazado|отложено|延期|outstanding|remaining|pending|known|detected|"
+        "identified|discovered|found|open|remaining|rimanenti|restanti|restantes|pendientes|"
+        "оставшиеся|剩余|残り|残存|남은|deferred|rinviato|adiado|aplazado|отложено|延期|outstanding|remaining|pending|known|detected|"
         "reported|gefunden|offen|identifiziert|identifié|identifiée|ouvert|ouverte|"
         "détecté|aperto|aperta|da fare|in sospeso|aberto|aberta|pendente|abierto|abierta|"
         "pendiente|открыто|открыт|не решено|待修复|待处理|未处理|未対応|保留|열림|대기"
@@ -137,8 +138,22 @@ LABELS: dict[str, tuple[str, ...]] = {
         "soluzione|correzione|solução|correção|solución|corrección|решение|исправление|修复|"
         "解决方案|修正|対策|수정|해결"
     ),
+    "impact": _w("impacto|impatto|влияние|影响|影響|영향"),
     "commit": _w("коммит|提交|コミット|커밋"),
 }
+
+# Words that label one finding in a heading ("ЗАДАЧА #1:", "问题2:", "Problema 3 -").
+LABELLED: tuple[str, ...] = _w(
+    "problema|errore|correzione|erro|correção|tarefa|error|corrección|tarea|задача|"
+    "проблема|исправление|ошибка|баг|问题|修复|缺陷|任务|問題|修正|不具合|課題|문제|수정|버그"
+)
+
+# Words that name a set of issues in a heading ("Problemi noti", "Оставшиеся проблемы").
+COLLECTION: tuple[str, ...] = _w(
+    "problemi|bug|errori|correzioni|problemas|erros|correções|errores|correcciones|"
+    "проблемы|ошибки|баги|исправления|уязвимости|问题|缺陷|修复|漏洞|問題|不具合|修正|脆弱性|"
+    "문제|버그|수정|취약점"
+)
 
 TITLE_WORDS: tuple[str, ...] = _w(
     "descrizione|problema|titolo|título|titulo|descrição|descripción|заголовок|название|"
