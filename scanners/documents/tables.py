@@ -35,6 +35,7 @@ class Reader(Protocol):
     def add_draft(self, draft: Draft, sec: Section) -> None: ...
 
 
+_ID_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
 _ID_ONLY_RE = re.compile(r"#?[A-Z]{1,6}-?\d{1,4}")
 _CHECKABLE = {"severity", "status", "files", "lines", "commit"}
 _REF_NUM_RE = re.compile(r"[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?", re.I)
@@ -181,11 +182,14 @@ def _fallback_title(cells: list[str], kinds: list[str | None], ref_col: int | No
 
 
 def canonical_ref(ref: str | None) -> str | None:
-    """``"Fix #3"``, ``"#3"``, ``"3."`` -> ``"3"``; ``"CR-01"`` -> ``"CR-01"``."""
+    """``"Fix #3"``, ``"#3"``, ``"3."`` -> ``"3"``; ``"CR-01"``, ``"BUG-N03-001"`` as written."""
     if not ref:
         return None
-    m = _REF_NUM_RE.search(ref.replace(" ", ""))
-    return m.group(0).upper().lstrip("0") or "0" if m else None
+    ids = [t for t in _ID_TOKEN_RE.findall(ref) if any(ch.isdigit() for ch in t)]
+    if not ids:
+        return None
+    last = ids[-1].upper()
+    return (last.lstrip("0") or "0") if last.isdigit() else last
 
 
 def _similar(a: str, b: str) -> bool:
