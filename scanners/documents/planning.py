@@ -16,7 +16,9 @@ from scanners.documents.model import Finding, PhaseItem
 from scanners.documents.structure import Item, strip_marker
 
 _PHASE_RE = re.compile(
-    r"\b(?:phase|stage|milestone|etappe|étape|meilenstein|jalon|wave|welle)\s*[-#]?\s*\d+|"
+    r"(?:\b(?:phase|stage|milestone|etappe|étape|meilenstein|jalon|wave|welle)|"
+    + V.alternation(V.PHASE)
+    + r")\s*[-#]?\s*\d+|"
     r"\broadmap\b|fahrplan|feuille de route",
     re.IGNORECASE,
 )
@@ -78,6 +80,9 @@ def planning_kind(title: str) -> str | None:
 
 _PREPOSITION_RE = re.compile(
     r"^(?:with|without|before|after|beyond|ohne|mit|vor|nach|avec|sans|avant|après)\b|"
+    + r"^(?:"
+    + V.alternation(V.SECTION["before"] + V.SECTION["after"])
+    + r")|"
     r"lessons|best practices|prevent|avoid|guidelines|\btips\b|how to|verhindern|vermeiden|"
     r"éviter|bonnes pratiques",
     re.I,

@@ -51,7 +51,8 @@ SEVERITY_EMOJI: dict[str, str] = {
 _SEVERITY_CONTEXT_RE = re.compile(
     r"severity|priority|risk|schweregrad|priorität|sévérité|gravité|priorité|"
     r"issues?|bugs?|fix(?:es)?|findings?|vulnerabilit(?:y|ies)|problems?|defects?|errors?|"
-    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs",
+    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
+    + V.alternation(V.LABELS["severity"] + V.COLLECTION),
     re.IGNORECASE,
 )
 _NEGATED_SEVERITY_RE = re.compile(r"\bnon[- ]?(?:critical|kritisch|critique)", re.IGNORECASE)

@@ -199,7 +199,7 @@ def _similar(a: str, b: str) -> bool:
     return len(wa & wb) / min(len(wa), len(wb)) >= 0.6
 
 
-_RANK = {"heading": 0, "prose": 0, "item": 1, "table": 2}
+_RANK = {"heading": 0, "prose": 0, "item": 1, "table": 2, "merged": 9}
 
 
 def merge_restated(drafts: list[Draft]) -> list[Draft]:
@@ -219,8 +219,12 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
             by_ref.setdefault(key, []).append(d)
     first_rows: dict[str, Draft] = {}
     for row in [d for d in drafts if _RANK.get(d.origin, 0) > 0]:
-        rank = _RANK[row.origin]
+        rank = _RANK.get(row.origin, 0)
         key = canonical_ref(row.ref)
+        if row.origin == "item" and (not key or key.replace(".", "").isdigit()):
+            continue  # a list's own numbering is a position, not an ID
+        if row.origin == "merged":
+            continue
         fuller = [d for d in drafts if _RANK.get(d.origin, 0) < rank]
         same = [d for d in by_ref.get(key, []) if _RANK.get(d.origin, 0) < rank] if key else []
         if len(same) > 1:

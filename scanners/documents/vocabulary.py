@@ -142,6 +142,9 @@ LABELS: dict[str, tuple[str, ...]] = {
     "commit": _w("коммит|提交|コミット|커밋"),
 }
 
+# Words that name a phase of a plan ("Fase 2", "Этап 3", "阶段 1").
+PHASE: tuple[str, ...] = _w("fase|этап|фаза|阶段|フェーズ|단계")
+
 # Words that label one finding in a heading ("ЗАДАЧА #1:", "问题2:", "Problema 3 -").
 LABELLED: tuple[str, ...] = _w(
     "problema|errore|correzione|erro|correção|tarefa|error|corrección|tarea|задача|"
