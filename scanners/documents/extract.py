@@ -25,6 +25,7 @@ from scanners.documents.model import (
     Unparsed,
 )
 from scanners.documents.reader import Reader
+from scanners.documents.statements import score_in
 from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
 from scanners.documents.tables import merge_restated
 from scanners.documents.text import decode
@@ -69,11 +70,21 @@ def extract(data: bytes, *, source: str) -> Extraction:
     items = [item for phase in reader.phases for item in phase.items]
     P.link(items, findings)
     phases = sorted(reader.phases, key=lambda p: p.line)
+    marks = _when_marks(blocks)
+    order = sorted(range(len(reader.readings)), key=lambda i: reader.readings[i][4])
     health = [
         HealthReading(
-            area=a, status=s, raw=r, date=document.date, notes=n, line=line, when=S.when_of(a, r)
+            area=a,
+            status=s,
+            raw=r,
+            date=document.date,
+            notes=n,
+            line=line,
+            when=reader.when.get(i) or _when(a, r, line, marks),
+            score=score_in(r),
         )
-        for a, s, r, n, line in sorted(reader.readings, key=lambda r: r[4])
+        for i in order
+        for a, s, r, n, line in [reader.readings[i]]
     ]
     unparsed = _unparsed(lines, reader.accounted, root, reader)
     return Extraction(
@@ -85,6 +96,33 @@ def extract(data: bytes, *, source: str) -> Extraction:
         unparsed=unparsed,
         accounted=frozenset(reader.accounted),
     )
+
+
+def _when_marks(blocks: list[Block]) -> list[tuple[int, str]]:
+    """Headings and label lines ("### Before Fixes", "**After:**") with when they speak of."""
+    marks: list[tuple[int, str]] = []
+    for block in blocks:
+        if block.kind == "heading":
+            text = block.text
+        elif block.kind == "paragraph" and len(block.numbers) == 1:
+            parsed = F.parse_field(block.lines[0].text) if block.lines else None
+            if not parsed or parsed[1]:
+                continue
+            text = parsed[0]
+        else:
+            continue
+        marks.append((block.start + 1, S.when_of(text, "")))
+    return marks
+
+
+def _when(area: str, raw: str, line: int, marks: list[tuple[int, str]]) -> str:
+    """A reading's own words decide when it holds, else the nearest heading or label above."""
+    own = S.when_of(area, raw)
+    if own != "current":
+        return own
+    numbers = [n for n, _ in marks]
+    at = bisect_right(numbers, line) - 1
+    return marks[at][1] if at >= 0 else "current"
 
 
 def _title_section(root: Section, blocks: list[Block]) -> Section | None:

@@ -89,6 +89,7 @@ class HealthReading:
     notes: list[str]
     line: int
     when: str = "current"  # before | current | projected
+    score: str | None = None  # "35/100", "6.5/10", "80%" where the reading gives one
 
 
 @dataclass(slots=True)

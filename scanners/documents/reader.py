@@ -56,6 +56,7 @@ class Reader:
     claims: list[tuple[int, str]] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     files: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    when: dict[int, str] = field(default_factory=dict)  # reading index -> when it holds
 
     # --- bookkeeping --------------------------------------------------------------------
 
@@ -312,6 +313,9 @@ class Reader:
             self.accounted.add(ln.number)
         elif S.STATUS_LABEL_RE.search(label) and value:
             self.claim(ln.number, value)
+            reading = reading_from(ln.text, strong_only=True)
+            if reading:  # "Security Status: 🔴 CRITICAL" is also a reading of an area
+                self.readings.append((*reading_tuple(reading), [], ln.number))
         elif plan and value:
             self.phases.append(
                 Phase(
@@ -533,6 +537,10 @@ class Reader:
             draft.used.add(ln.number)
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
+
+    def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None:
+        self.when[len(self.readings)] = when
+        self.readings.append((area, status, raw, [], line))
 
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)

@@ -108,6 +108,11 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     value = W.strip_decoration(value_raw).strip(" *_")
     if not area or len(area.split()) > 6 or re.search(r"https?$", area):
         return None
+    if _LED_RE.match(value_raw.strip(" *_")) or _SCORE_RE.match(value):
+        # "RAG API: ✅ Healthy", "Overall Rating: 6.5/10": a state led by its mark or score.
+        if F.label_kind(area) == "date" or len(value) > 160 or _BARE_STATUS_RE.match(area):
+            return None
+        return area, value, S.health_status(value_raw) or _score_status(value)
     status = S.health_status(value_raw, strong_only=strong_only)
     if status is None:
         return None
@@ -116,3 +121,28 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     if F.label_kind(area) in ("severity", "status", "date"):
         return None
     return area, value, status
+
+
+_BARE_STATUS_RE = re.compile(
+    r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
+)
+_LED_RE = re.compile(r"^(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|❓|🎉)")
+_SCORE_RE = re.compile(r"^~?(?P<n>\d{1,3}(?:\.\d)?)\s*(?:/\s*(?P<d>10|100)\b|%)")
+
+
+_ANY_SCORE_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d)?\s*/\s*(?:10|100)\b|^~?\d{1,3}(?:\.\d)?%")
+
+
+def score_in(raw: str) -> str | None:
+    """The first score a reading states ("35/100", "6.5/10", a leading "85%"), as written."""
+    m = _ANY_SCORE_RE.search(raw)
+    return m.group(0).replace(" ", "") if m else None
+
+
+def _score_status(value: str) -> str:
+    """A score's reading: under half is critical, under three quarters at risk."""
+    m = _SCORE_RE.match(value)
+    if not m or not re.fullmatch(r"\s*(?:\(.*\)|[A-F][+-]?|[^\w\s]*)?\s*", value[m.end() :]):
+        return "unknown"  # "~5% of queries not counted" is a measure, not a score
+    share = float(m.group("n")) / float(m.group("d") or 100)
+    return "critical" if share < 0.5 else "at_risk" if share < 0.75 else "healthy"

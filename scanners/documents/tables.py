@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from scanners.documents import planning as P
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import Draft, clean_title
 from scanners.documents.model import Note, PhaseItem
@@ -30,6 +31,8 @@ class Reader(Protocol):
 
     readings: list[tuple[str, str, str, list[str], int]]
 
+    def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None: ...
+
     def account(self, blocks: list[Block]) -> None: ...
     def path(self, sec: Section | None) -> list[str]: ...
     def add_draft(self, draft: Draft, sec: Section) -> None: ...
@@ -37,6 +40,9 @@ class Reader(Protocol):
 
 _ID_TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*")
 _ID_ONLY_RE = re.compile(r"#?[A-Z]{1,6}-?\d{1,4}")
+_CURRENT_RE = re.compile(
+    r"current|now|actual|today|aktuell|attuale|atual|actual|текущ|现在|当前|現在|현재", re.I
+)
 _CHECKABLE = {"severity", "status", "files", "lines", "commit"}
 _REF_NUM_RE = re.compile(r"[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?", re.I)
 
@@ -67,9 +73,8 @@ def read_table(
         _health_rows(reader, block, kinds)
         return
     title_col = _title_column(kinds)
-    if not _CHECKABLE & set(kinds):
-        return
-    if title_col is None and "ref" not in kinds:
+    if not _CHECKABLE & set(kinds) or (title_col is None and "ref" not in kinds):
+        _status_table(reader, block, header)
         return
     for line, cells in body:
         draft = _row_draft(reader, block, sec, kinds, title_col, line, cells)
@@ -104,6 +109,49 @@ def _health_rows(reader: Reader, block: Block, kinds: list[str | None]) -> None:
                 (W.strip_decoration(cells[a]), status, W.strip_decoration(cells[s]), [], line)
             )
     reader.account([block])
+
+
+_STATUS_HEADER_RE = re.compile(
+    r"status|state|result|health|verdict|outcome|" + V.alternation(V.SECTION["status"]), re.I
+)
+_LED_RE = re.compile(r"^\W*(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|❓)")
+
+
+def _when_column(header: str) -> str | None:
+    if S.when_of(header, "") != "current":
+        return S.when_of(header, "")
+    return "current" if _CURRENT_RE.search(header) else None
+
+
+def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
+    """A table of states: one health reading per row (area in the first column), or one per
+    Before / Current / Target column, each with when it holds."""
+    body = [(line, cells) for line, cells in block.rows[1:] if cells and cells[0].strip()]
+    if len(header) < 2 or not body:
+        return
+    whens = {i: w for i, h in enumerate(header) if i and (w := _when_column(h))}
+    if len(whens) < 2:
+        whens = {}
+        col = next((i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)), None)
+        if col is None:
+            led = [i for i in range(1, len(header)) if _mostly_led(body, i)]
+            col = led[0] if led else None
+        if col is None:
+            return
+        whens = {col: ""}
+    for line, cells in body:
+        area = W.strip_decoration(cells[0]).strip("* ")
+        for i, when in whens.items():
+            if i < len(cells) and cells[i].strip() and area:
+                raw = W.strip_decoration(cells[i])
+                status = S.health_status(cells[i]) or "unknown"
+                reader.add_reading(area, status, raw, line, when or S.when_of(area, raw))
+    reader.account([block])
+
+
+def _mostly_led(body: list[tuple[int, list[str]]], col: int) -> bool:
+    cells = [c[col] for _, c in body if col < len(c)]
+    return bool(cells) and sum(bool(_LED_RE.match(c)) for c in cells) * 2 > len(cells)
 
 
 def _row_draft(
