@@ -25,7 +25,7 @@ from scanners.documents.model import (
     Unparsed,
 )
 from scanners.documents.reader import Reader
-from scanners.documents.statements import score_in
+from scanners.documents.statements import reading_from, score_in
 from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
 from scanners.documents.tables import merge_restated
 from scanners.documents.text import decode
@@ -171,6 +171,11 @@ def _preamble(reader: Reader, root: Section, title: Section | None) -> list[Fact
                 used = True
         if not used:
             rest.append(block)
+    for fact in facts:
+        # "Score: 62/100", "VERDICT: ❌ NOT READY": a preamble field can be a reading too.
+        reading = reading_from(f"{fact.label}: {fact.value}", strong_only=True)
+        if reading:
+            reader.readings.append((reading[0], reading[2], reading[1], [], fact.line))
     holder = Section(heading=None, level=0, title="", blocks=rest)
     holder.parent = None
     reader.blocks(holder, collection=False)

@@ -135,7 +135,9 @@ class Reader:
     def container(self, sec: Section, *, collection: bool, status: bool = False) -> None:
         before = self._size()
         # One-line and prose findings only where no sub-heading could be holding them.
-        self.blocks(sec, collection=collection and not sec.children, status=status)
+        # Under "Before the fixes" / "After" / "Target", "Area: value" lines are readings.
+        moment = not collection and S.names_moment(sec.title)
+        self.blocks(sec, collection=collection and not sec.children, status=status, health=moment)
         for child in sec.children:
             self.visit(child, parent_collection=collection)
         if self._size() > before:

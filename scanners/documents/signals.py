@@ -182,9 +182,19 @@ _HEALTH_STRONG: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"healthy|gesund|sain", re.IGNORECASE), "healthy"),
 )
 _HEALTH_WEAK: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"critical|kritisch|critique|\bdown\b|failing|🔴", re.IGNORECASE), "critical"),
     (
-        re.compile(r"\bgood\b|\bok\b|\bgreen\b|\bgut\b|\bbon(?:ne)?\b|✅|🟢", re.IGNORECASE),
+        re.compile(
+            r"critical|kritisch|critique|\bdown\b|failing|\bfail(?:ed)?\b|not ready|broken|🔴|❌",
+            re.IGNORECASE,
+        ),
+        "critical",
+    ),
+    (
+        re.compile(
+            r"\bgood\b|\bok\b|\bgreen\b|\bgut\b|\bbon(?:ne)?\b|\bpass(?:ed|ing)?\b|"
+            r"\bready\b|operational|\bsecure\b|✅|🟢",
+            re.IGNORECASE,
+        ),
         "healthy",
     ),
     (re.compile(r"warning|\byellow\b|\bamber\b|⚠|🟡|🟠", re.IGNORECASE), "at_risk"),
@@ -212,6 +222,17 @@ def health_status(text: str, *, strong_only: bool = False) -> str | None:
 
 _BEFORE_RE = V.compiled(V.SECTION["before"] + ("previously", "was", "initial", "baseline"))
 _PROJECTED_RE = V.compiled(V.SECTION["projected"])
+
+
+_AFTER_RE = V.compiled(V.SECTION["after"])
+
+
+def names_moment(title: str) -> bool:
+    """Whether a heading starts by naming a moment: before, after, a target ("Before Fixes").
+
+    "Monitoring After Deployment" names an activity, not a moment."""
+    plain = strip_decoration(title).strip(" *_#:")
+    return any(rx.match(plain) for rx in (_BEFORE_RE, _AFTER_RE, _PROJECTED_RE))
 
 
 def when_of(area: str, raw: str) -> str:

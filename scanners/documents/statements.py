@@ -114,6 +114,8 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
             return None
         return area, value, S.health_status(value_raw) or _score_status(value)
     status = S.health_status(value_raw, strong_only=strong_only)
+    if status is None and not strong_only and value and len(value) <= 120:
+        status = "unknown"  # under a health or before/after heading any short state counts
     if status is None:
         return None
     if strong_only and (len(value.split()) > 3 or not value):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+# Only block structure is used: inline parsing (emphasis, links) would be wasted time.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
 _MARKER_RE = re.compile(r"^\s*(?:[-*+•]|(?P<num>\d{1,4})[.)])\s+")
 _CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX✓✔-])\]\s*")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
