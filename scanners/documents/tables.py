@@ -120,7 +120,7 @@ _LED_RE = re.compile(r"^\W*(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|�
 def _when_column(header: str) -> str | None:
     if S.when_of(header, "") != "current":
         return S.when_of(header, "")
-    return "current" if _CURRENT_RE.search(header) else None
+    return "current" if _CURRENT_RE.search(header) or S.names_moment(header) else None
 
 
 def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
