@@ -108,7 +108,7 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     value = W.strip_decoration(value_raw).strip(" *_")
     if not area or len(area.split()) > 6 or re.search(r"https?$", area):
         return None
-    if _LED_RE.match(value_raw.strip(" *_")) or _SCORE_RE.match(value):
+    if _LED_RE.match(value_raw.strip(" *_")) or _is_score(value):
         # "RAG API: ✅ Healthy", "Overall Rating: 6.5/10": a state led by its mark or score.
         if F.label_kind(area) == "date" or len(value) > 160 or _BARE_STATUS_RE.match(area):
             return None
@@ -129,7 +129,9 @@ _BARE_STATUS_RE = re.compile(
     r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
 )
 _LED_RE = re.compile(r"^(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|❓|🎉)")
-_SCORE_RE = re.compile(r"^~?(?P<n>\d{1,3}(?:\.\d)?)\s*(?:/\s*(?P<d>10|100)\b|%)")
+_SCORE_RE = re.compile(
+    r"^(?:[A-F][+-]?\s*\(\s*)?~?(?P<n>\d{1,5}(?:\.\d+)?)\s*(?:/\s*(?P<d>\d{1,5})\b|%)"
+)
 
 
 _ANY_SCORE_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d)?\s*/\s*(?:10|100)\b|^~?\d{1,3}(?:\.\d)?%")
@@ -141,10 +143,17 @@ def score_in(raw: str) -> str | None:
     return m.group(0).replace(" ", "") if m else None
 
 
+def _is_score(value: str) -> bool:
+    m = _SCORE_RE.match(value)
+    return bool(m) and (not m.group("d") or float(m.group("n")) <= float(m.group("d")))
+
+
 def _score_status(value: str) -> str:
     """A score's reading: under half is critical, under three quarters at risk."""
     m = _SCORE_RE.match(value)
-    if not m or not re.fullmatch(r"\s*(?:\(.*\)|[A-F][+-]?|[^\w\s]*)?\s*", value[m.end() :]):
+    if not m or not re.fullmatch(
+        r"\s*(?:\)?\s*(?:\(.*\)|[A-F][+-]?|passing|pass|[^\w\s]*))?\s*", value[m.end() :]
+    ):
         return "unknown"  # "~5% of queries not counted" is a measure, not a score
-    share = float(m.group("n")) / float(m.group("d") or 100)
+    share = float(m.group("n")) / max(float(m.group("d") or 100), 1.0)
     return "critical" if share < 0.5 else "at_risk" if share < 0.75 else "healthy"
