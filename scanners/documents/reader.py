@@ -103,7 +103,7 @@ class Reader:
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
             return
-        band = is_band(title)
+        band = is_band(title) and not (head and head.ref)
         if band:
             self.container(sec, collection=parent_collection or P.is_collection(plain))
             return
