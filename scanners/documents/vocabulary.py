@@ -22,7 +22,7 @@ def _w(words: str) -> tuple[str, ...]:
 
 SEVERITY: dict[str, tuple[str, ...]] = {
     "critical": _w(
-        "critical|crit|blocker|severe|kritisch|critique|sévère|critico|critica|crítico|"
+        "critical|crit|blocker|critici|critiche|críticos|críticas|severe|kritisch|critique|sévère|critico|critica|crítico|"
         "crítica|bloccante|bloqueante|критический|критическая|критично|критическое|"
         "критичный|блокер|严重|致命|关键|嚴重|重大|致命的|緊急|严重问题|치명적|심각|긴급"
     ),

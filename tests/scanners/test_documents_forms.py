@@ -66,7 +66,7 @@ def test_a_table_with_a_wider_delimiter_row_and_an_unescaped_pipe_keeps_every_ro
     ]
 
 
-def test_severity_and_status_words_in_russian_chinese_and_italian_tables() -> None:
+def test_severity_and_status_words_in_russian_chinese_italian_and_portuguese_tables() -> None:
     result = _read("own_12_languages.md")
     got = [(f.title, f.severity, f.status) for f in result.findings]
     assert got == [
@@ -75,6 +75,8 @@ def test_severity_and_status_words_in_russian_chinese_and_italian_tables() -> No
         ("文件上传丢失", "critical", "fixed"),
         ("Nonce mancante nel form", None, "fixed"),
         ("Query senza prepare", None, "partially_fixed"),
+        # "Correções críticas" gives its rows their severity.
+        ("Vazamento de memória no buffer", "critical", "fixed"),
     ]
 
 
