@@ -145,7 +145,9 @@ def score_in(raw: str) -> str | None:
 
 def _is_score(value: str) -> bool:
     m = _SCORE_RE.match(value)
-    return bool(m) and (not m.group("d") or float(m.group("n")) <= float(m.group("d")))
+    if m is None:
+        return False
+    return not m.group("d") or float(m.group("n")) <= float(m.group("d"))
 
 
 def _score_status(value: str) -> str:
