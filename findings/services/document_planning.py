@@ -139,8 +139,8 @@ class DocumentPlanning:
         kept: set[int] = set()
         for data in readings:
             name = (data.get("area") or "").strip()[:200]
-            if not name:
-                continue
+            if not name or (data.get("when") or "current") != "current":
+                continue  # a before or projected reading is not the area's state today
             area, created = HealthArea.objects.get_or_create(
                 project=r.project, area_key=normalise_text(name)[:200], defaults={"name": name}
             )

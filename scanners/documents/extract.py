@@ -25,7 +25,9 @@ from scanners.documents.model import (
     Unparsed,
 )
 from scanners.documents.reader import Reader
+from scanners.documents.statements import reading_from, score_in
 from scanners.documents.structure import Block, Section, build_sections, content_lines, parse_blocks
+from scanners.documents.tables import merge_restated
 from scanners.documents.text import decode
 
 
@@ -68,9 +70,21 @@ def extract(data: bytes, *, source: str) -> Extraction:
     items = [item for phase in reader.phases for item in phase.items]
     P.link(items, findings)
     phases = sorted(reader.phases, key=lambda p: p.line)
+    marks = _when_marks(blocks)
+    order = sorted(range(len(reader.readings)), key=lambda i: reader.readings[i][4])
     health = [
-        HealthReading(area=a, status=s, raw=r, date=document.date, notes=n, line=line)
-        for a, s, r, n, line in sorted(reader.readings, key=lambda r: r[4])
+        HealthReading(
+            area=a,
+            status=s,
+            raw=r,
+            date=document.date,
+            notes=n,
+            line=line,
+            when=reader.when.get(i) or _when(a, r, line, marks),
+            score=score_in(r),
+        )
+        for i in order
+        for a, s, r, n, line in [reader.readings[i]]
     ]
     unparsed = _unparsed(lines, reader.accounted, root, reader)
     return Extraction(
@@ -82,6 +96,33 @@ def extract(data: bytes, *, source: str) -> Extraction:
         unparsed=unparsed,
         accounted=frozenset(reader.accounted),
     )
+
+
+def _when_marks(blocks: list[Block]) -> list[tuple[int, str]]:
+    """Headings and label lines ("### Before Fixes", "**After:**") with when they speak of."""
+    marks: list[tuple[int, str]] = []
+    for block in blocks:
+        if block.kind == "heading":
+            text = block.text
+        elif block.kind == "paragraph" and len(block.numbers) == 1:
+            parsed = F.parse_field(block.lines[0].text) if block.lines else None
+            if not parsed or parsed[1]:
+                continue
+            text = parsed[0]
+        else:
+            continue
+        marks.append((block.start + 1, S.when_of(text, "")))
+    return marks
+
+
+def _when(area: str, raw: str, line: int, marks: list[tuple[int, str]]) -> str:
+    """A reading's own words decide when it holds, else the nearest heading or label above."""
+    own = S.when_of(area, raw)
+    if own != "current":
+        return own
+    numbers = [n for n, _ in marks]
+    at = bisect_right(numbers, line) - 1
+    return marks[at][1] if at >= 0 else "current"
 
 
 def _title_section(root: Section, blocks: list[Block]) -> Section | None:
@@ -130,6 +171,11 @@ def _preamble(reader: Reader, root: Section, title: Section | None) -> list[Fact
                 used = True
         if not used:
             rest.append(block)
+    for fact in facts:
+        # "Score: 62/100", "VERDICT: ❌ NOT READY": a preamble field can be a reading too.
+        reading = reading_from(f"{fact.label}: {fact.value}", strong_only=True)
+        if reading:
+            reader.readings.append((reading[0], reading[2], reading[1], [], fact.line))
     holder = Section(heading=None, level=0, title="", blocks=rest)
     holder.parent = None
     reader.blocks(holder, collection=False)
@@ -208,7 +254,8 @@ def _findings(
     doc_status = S.status_in(doc.status) if doc.status else None
     out: list[Finding] = []
     spans: dict[int, tuple[int, int]] = {}
-    ordered = sorted(reader.pending, key=lambda p: p.draft.line)
+    kept = {id(d) for d in merge_restated([p.draft for p in reader.pending])}
+    ordered = sorted((p for p in reader.pending if id(p.draft) in kept), key=lambda p: p.draft.line)
     for index, pending in enumerate(ordered, start=1):
         section_severity = next(
             (sev for s in pending.context if (sev := S.severity_in(s.title, heading=True))),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from scanners.documents import vocabulary as V
 from scanners.documents.words import LINK_RE, strip_decoration
 
 # --- field labels ------------------------------------------------------------------------
@@ -198,6 +199,10 @@ _LABELS: tuple[tuple[str, tuple[str, ...]], ...] = (
 _LABEL_STOP = re.compile(r"\s*(?:\(.*\)|\d+)\s*$")
 
 
+# The other languages' labels, from the one vocabulary.
+_LABELS = tuple((kind, words + V.LABELS.get(kind, ())) for kind, words in _LABELS)
+
+
 @lru_cache(maxsize=4096)
 def label_kind(label: str) -> str | None:
     """What a field label introduces (``"Lines Modified"`` -> ``lines``), or None."""
@@ -226,7 +231,7 @@ def label_kind(label: str) -> str | None:
 # optionally inside a list item; and a whole-bold line "**Problem 1: Title**".
 _BOLD_FIELD_RE = re.compile(
     r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:[✅✔☑❌⚠️🚧📋\s]*)"
-    r"(?:\*\*|__)(?P<label>[^*_:\n]{1,60}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s*(?P<value>.*)$"
+    r"(?:\*\*|__)(?P<label>[^*_:：\n]{1,60}?)\s*(?:[:：]\s*(?:\*\*|__)|(?:\*\*|__)\s*[:：])\s*(?P<value>.*)$"
 )
 _WHOLE_BOLD_RE = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*|__)(?P<label>[^*_:\n]{1,60}?)\s*:\s*(?P<value>[^*]*?)(?:\*\*|__)"
@@ -234,9 +239,9 @@ _WHOLE_BOLD_RE = re.compile(
 )
 _BOLD_ONLY_RE = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,60}?)(?:\*\*|__)\s*:?\s*$")
 _PLAIN_FIELD_RE = re.compile(
-    r"^\s*(?:[-*+]\s+)?(?P<label>[A-Za-zÀ-ÿ][\w ()/&'À-ÿ-]{0,40}?)\s*:\s+(?P<value>.*)$"
+    r"^\s*(?:[-*+]\s+)?(?P<label>[^\W\d_][\w ()/&'-]{0,40}?)\s*(?::\s+|：\s*)(?P<value>.*)$"
 )
-_PLAIN_EMPTY_RE = re.compile(r"^\s*(?P<label>[A-Za-zÀ-ÿ][\w ()/&'À-ÿ-]{0,40}?)\s*:\s*$")
+_PLAIN_EMPTY_RE = re.compile(r"^\s*(?P<label>[^\W\d_][\w ()/&'-]{0,40}?)\s*[:：]\s*$")
 
 
 _ITALIC_LINE_RE = re.compile(r"^\s*([*_])(?![*_\s])(?P<body>.+?)(?<![*_\s])\1\s*$")
@@ -278,7 +283,9 @@ _LINE_PHRASE_RE = re.compile(
     rf"(?:\s*(?:,|&|and|und|et)\s*(?!\s*(?:lines?|zeilen?|lignes?)\b){_RANGE})*)",
     re.IGNORECASE,
 )
-_BARE_LIST_RE = re.compile(rf"^\s*(?P<list>{_RANGE}(?:\s*,\s*{_RANGE})*)")
+# "~20 lines" is a size, not a place.
+_SIZE = r"(?!\d|\s*(?:-|–)?\s*\d|\s*(?:lines?|loc|righe|linhas|líneas|строк\w*|行)\b)"
+_BARE_LIST_RE = re.compile(rf"^\s*(?P<list>{_RANGE}{_SIZE}(?:\s*,\s*{_RANGE}{_SIZE})*)")
 _RANGE_RE = re.compile(rf"(?P<a>{_NUM})(?:\s*(?:-|–|—|to|bis|à)\s*(?P<b>{_NUM}))?")
 _ANCHOR_RE = re.compile(r"#L(?P<list>\d+(?:-L?\d+)?(?:,L?\d+(?:-L?\d+)?)*)")
 
@@ -343,6 +350,15 @@ _PATHISH_RE = re.compile(
     re.IGNORECASE,
 )
 _BACKTICK_RE = re.compile(r"`([^`\n]+)`")
+_BARE_PLACE_RE = re.compile(
+    r"(?<![\w./`-])(?P<path>[\w./@~-]*\w\.[A-Za-z]{1,5}):(?P<list>\d+(?:\s*[-–]\s*\d+)?"
+    r"(?:\s*,\s*\d+(?:\s*[-–]\s*\d+)?)*)(?![\w/])"
+)
+_TICK_LINE_RE = re.compile(
+    r"`(?P<path>[^`\s]+)`\s*,?\s*\(?(?:lines?|righe|riga|linhas?|líneas?|строк[аи]?|行)\s*"
+    r"(?P<list>\d+(?:\s*[-–]\s*\d+)?)",
+    re.IGNORECASE,
+)
 _PATH_LINE_SUFFIX_RE = re.compile(r"^(?P<path>.+?):(?P<a>\d+)(?:-(?P<b>\d+))?$")
 
 
@@ -388,6 +404,16 @@ def paths_in(text: str, *, backticks: bool = True) -> list[tuple[str, list[tuple
                 found.append((suffix.group("path"), [(a, b)] if b >= a else []))
             elif looks_like_path(token, strict=True):
                 found.append((token, []))
+    else:
+        # "`api.py` line 45": a backticked path that names its line is a place anywhere.
+        for m in _TICK_LINE_RE.finditer(text):
+            if looks_like_path(m.group("path"), strict=True):
+                found.append((m.group("path"), _ranges(m.group("list"))))
+    seen = {p for p, _ in found}
+    # "scanner.py:526", "market_data.py:111, 165" written without backticks.
+    for m in _BARE_PLACE_RE.finditer(_BACKTICK_RE.sub(" ", LINK_RE.sub("", text))):
+        if m.group("path") not in seen and looks_like_path(m.group("path"), strict=True):
+            found.append((m.group("path"), _ranges(m.group("list"))))
     return found
 
 

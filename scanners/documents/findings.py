@@ -14,17 +14,20 @@ from dataclasses import dataclass, field
 
 from scanners.documents import fields as F
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.model import FileRef, Finding, Note
 from scanners.documents.structure import Block, Line, content_lines
 
 _HEADING_RE = re.compile(
     r"^(?:(?P<labelled>(?i:fix|issue|bug|finding|problem|defect|vulnerability|vuln|item|"
-    r"ticket|fehler|befund|problème|correctif|anomalie|faille))\s*(?:#|no\.?|nr\.?|n°)?\s*"
+    r"ticket|fehler|befund|problème|correctif|anomalie|faille|"
+    + "|".join(re.escape(w) for w in V.LABELLED)
+    + r"))\s*(?:#|no\.?|nr\.?|n°|№)?\s*"
     r"(?P<lnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?)\b"
     r"|#\s*(?P<hnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*)\b"
     r"|\[(?P<bnum>[A-Z]{1,6}-?\d{1,4})\]"
-    r"|(?P<inum>[A-Z]{1,6}-\d{1,4})(?=[\s:.)])"
+    r"|(?P<inum>(?=[A-Z0-9-]*\d)[A-Z]{1,6}(?:-[A-Z0-9]{1,8}){1,3}(?=[\s:.)])|[A-Z]{1,4}\d{1,4}(?=\s*[:—–]\s))"
     r"|(?P<num>\d{1,3}(?:\.\d{1,3})+(?=[\s.):])|\d{1,3}(?=[.):])))"
     r"\s*[.):\-–—]*\s*(?P<title>\S.*)$"
 )
@@ -147,6 +150,8 @@ class Draft:
     field_status_source: str = "field"
     backticks_anywhere: bool = False
     used: set[int] = field(default_factory=set)
+    origin: str = "heading"  # heading | item | prose | table | merged (folded into another)
+    merged_lines: list[int] = field(default_factory=list)
 
     # --- feeding ------------------------------------------------------------------------
 
@@ -202,18 +207,26 @@ class Draft:
             self.add_evidence(S.evidence_in(value) or (["verified"] if value else []))
             self.note(label, value)
         elif kind == "files":
-            paths = F.field_paths(value)
-            for path in paths:
-                self.add_file(path, F.line_refs(value) if len(paths) == 1 else [])
-            if len(paths) != 1:
+            places = F.paths_in(value) or [(p, []) for p in F.field_paths(value)]
+            for path, own in places:
+                self.add_file(path, own or (F.line_refs(value) if len(places) == 1 else []))
+            if len(places) != 1:
                 self.loose.extend(F.line_refs(value))
             self.note(label, value)
         elif kind == "lines":
-            self.loose.extend(F.line_list(value))
+            places = [(p, own) for p, own in F.paths_in(value) if own]
+            for path, own in places:
+                self.add_file(path, own)
+            if not places:
+                self.loose.extend(F.line_list(value))
             self.note(label, value)
         elif kind == "commit":
             self.note(label, value)
         elif kind in ("problem", "impact", "fix"):
+            if kind == "impact" and not self.field_severity:
+                # "Impacto: CRÍTICO - goroutines leak": a leading level is the severity.
+                lead = S.severity_in(value.split(" - ")[0].split(":")[0], heading=True)
+                self.field_severity = lead if lead and len(value.split()) > 0 else None
             self.current = kind
             if value:
                 self.parts[kind].append(value)

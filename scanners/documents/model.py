@@ -88,6 +88,8 @@ class HealthReading:
     date: str | None
     notes: list[str]
     line: int
+    when: str = "current"  # before | current | projected
+    score: str | None = None  # "35/100", "6.5/10", "80%" where the reading gives one
 
 
 @dataclass(slots=True)

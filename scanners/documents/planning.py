@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.model import Finding, PhaseItem
 from scanners.documents.structure import Item, strip_marker
 
 _PHASE_RE = re.compile(
-    r"\b(?:phase|stage|milestone|etappe|étape|meilenstein|jalon|wave|welle)\s*[-#]?\s*\d+|"
+    r"(?:\b(?:phase|stage|milestone|etappe|étape|meilenstein|jalon|wave|welle)|"
+    + V.alternation(V.PHASE)
+    + r")\s*[-#]?\s*\d+|"
     r"\broadmap\b|fahrplan|feuille de route",
     re.IGNORECASE,
 )
@@ -29,14 +32,15 @@ _NEXT_RE = re.compile(
     r"next steps?|next actions?|action items?|immediate actions?|follow[- ]?ups?|\bto-?dos?\b|"
     r"recommendations?|recommended actions?|\bfuture\b|long[- ]term|short[- ]term|backlog|"
     r"open items|priorities|action plan|nächste schritte|empfehlungen|maßnahmen|"
-    r"massnahmen|prochaines étapes|recommandations|actions à mener|plan d'action",
+    r"massnahmen|prochaines étapes|recommandations|actions à mener|plan d'action|"
+    + V.alternation(V.SECTION["next_steps"] + V.SECTION["recommendations"]),
     re.IGNORECASE,
 )
 _NOT_PLAN_RE = re.compile(r"results?\b|\bstatus\b|ergebnis|résultat|summary|lessons", re.I)
 _COLLECTION_RE = re.compile(
     r"\b(?:fix(?:es)?|issues?|bugs?|findings?|vulnerabilit(?:y|ies)|defects?|problems?|"
     r"fehler|befunde|schwachstellen|probleme|correctifs|problèmes|anomalies|failles|"
-    r"vulnérabilités)\b",
+    r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,
 )
 _DONE_RE = re.compile(r"^(?:[✅✔☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)
@@ -76,6 +80,9 @@ def planning_kind(title: str) -> str | None:
 
 _PREPOSITION_RE = re.compile(
     r"^(?:with|without|before|after|beyond|ohne|mit|vor|nach|avec|sans|avant|après)\b|"
+    + r"^(?:"
+    + V.alternation(V.SECTION["before"] + V.SECTION["after"])
+    + r")|"
     r"lessons|best practices|prevent|avoid|guidelines|\btips\b|how to|verhindern|vermeiden|"
     r"éviter|bonnes pratiques",
     re.I,

@@ -22,14 +22,17 @@ from scanners.documents import words as W
 from scanners.documents.findings import Draft, Heading, clean_title, heading_status, parse_heading
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
-    column_kind,
     is_band,
     reading_from,
     reading_tuple,
     split_title,
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
+from scanners.documents.tables import is_ledger, read_table
 
+# "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
+_ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
+_ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
@@ -53,6 +56,7 @@ class Reader:
     claims: list[tuple[int, str]] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     files: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    when: dict[int, str] = field(default_factory=dict)  # reading index -> when it holds
 
     # --- bookkeeping --------------------------------------------------------------------
 
@@ -99,7 +103,7 @@ class Reader:
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
             return
-        band = is_band(title)
+        band = is_band(title) and not (head and head.ref)
         if band:
             self.container(sec, collection=parent_collection or P.is_collection(plain))
             return
@@ -123,7 +127,7 @@ class Reader:
         if head:
             self.finding(sec, head)
             return
-        if parent_collection and not sec.children:
+        if parent_collection and not sec.children and not any(map(is_ledger, sec.blocks)):
             self.finding(sec, Heading(None, clean_title(title), False, heading_status(title)))
             return
         self.container(sec, collection=P.is_collection(plain))
@@ -131,7 +135,9 @@ class Reader:
     def container(self, sec: Section, *, collection: bool, status: bool = False) -> None:
         before = self._size()
         # One-line and prose findings only where no sub-heading could be holding them.
-        self.blocks(sec, collection=collection and not sec.children, status=status)
+        # Under "Before the fixes" / "After" / "Target", "Area: value" lines are readings.
+        moment = not collection and S.names_moment(sec.title)
+        self.blocks(sec, collection=collection and not sec.children, status=status, health=moment)
         for child in sec.children:
             self.visit(child, parent_collection=collection)
         if self._size() > before:
@@ -145,6 +151,8 @@ class Reader:
             section=self.path(sec.parent),
             heading_status=head.status,
         )
+        for sha in F.commits_in(sec.title):
+            draft.commits.append(sha)
         for block in sec.all_blocks()[1:]:
             draft.add_block(block)
         self.accounted.update(draft.used)
@@ -224,7 +232,10 @@ class Reader:
             head = parse_heading(child.title)
             # A numbered sub-heading is one item ("### 1. Event Loop Test") unless it holds
             # a list of its own, which makes it a sub-phase.
-            if head and not any(b.kind == "list" for b in child.blocks):
+            if head and _ISSUE_REF_RE.fullmatch(head.ref or "") and not child.children:
+                # "#### C2: Context Leak" in a plan is an open issue, not a task.
+                self.finding(child, head)
+            elif head and not any(b.kind == "list" for b in child.blocks):
                 phase.items.append(self.heading_item(child, head))
             else:
                 self.planning(child, P.planning_kind(child.title) or kind)
@@ -284,7 +295,7 @@ class Reader:
                 )
                 intro = None
             elif block.kind == "table":
-                self.table(block, sec, phase=phase, health=health)
+                read_table(self, block, sec, phase=phase, health=health)
                 intro = None
 
     def line(self, ln: Line, sec: Section, *, health: bool) -> tuple[str, str, Line] | None:
@@ -304,6 +315,9 @@ class Reader:
             self.accounted.add(ln.number)
         elif S.STATUS_LABEL_RE.search(label) and value:
             self.claim(ln.number, value)
+            reading = reading_from(ln.text, strong_only=True)
+            if reading:  # "Security Status: 🔴 CRITICAL" is also a reading of an area
+                self.readings.append((*reading_tuple(reading), [], ln.number))
         elif plan and value:
             self.phases.append(
                 Phase(
@@ -474,14 +488,18 @@ class Reader:
         ):
             return
         title, rest = split_title(text)
+        labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
+        if labelled and not item.number:
+            title = clean_title(labelled.group("title"))
         draft = Draft(
-            ref=item.number,
+            ref=item.number or (labelled.group("ref") if labelled else None),
             title=title,
             line=item.first.number,
             section=self.path(sec),
             heading_status=None,
             backticks_anywhere=True,
         )
+        draft.origin = "item"
         if item.checked is not None:
             draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
             draft.field_status_source = "checkbox"
@@ -491,7 +509,7 @@ class Reader:
         if severity:
             draft.field_severity = severity
         draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        draft.scan(text)
+        draft.scan(labelled.group("title") if labelled else text)
         if rest:
             draft.parts[draft.current].append(rest)
         for ln in item.rest:
@@ -522,65 +540,10 @@ class Reader:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
 
-    def table(self, block: Block, sec: Section, *, phase: Phase | None, health: bool) -> None:
-        """Tables of findings, of health areas, or (in a plan) of items; else left alone."""
-        if not block.rows:
-            return
-        header = [W.strip_decoration(h).lower() for h in block.rows[0][1]]
-        kinds = [column_kind(h) for h in header]
-        body = block.rows[1:]
-        if phase is not None:
-            for line, cells in body:
-                phase.items.append(
-                    PhaseItem(
-                        " | ".join(W.strip_decoration(c) for c in cells),
-                        P.item_state(cells[0] if cells else ""),
-                        [],
-                        [],
-                        line,
-                    )
-                )
-            self.account([block])
-            return
-        if "area" in kinds and "status" in kinds and "title" not in kinds:
-            a, s = kinds.index("area"), kinds.index("status")
-            for line, cells in body:
-                if max(a, s) < len(cells):
-                    status = S.health_status(cells[s]) or "unknown"
-                    self.readings.append(
-                        (
-                            W.strip_decoration(cells[a]),
-                            status,
-                            W.strip_decoration(cells[s]),
-                            [],
-                            line,
-                        )
-                    )
-            self.account([block])
-            return
-        title_col = next((i for i, k in enumerate(kinds) if k == "title"), None)
-        if title_col is None:
-            title_col = next((i for i, k in enumerate(kinds) if k == "problem"), None)
-        if title_col is None or not {"severity", "status", "files", "lines"} & set(kinds):
-            return
-        for line, cells in body:
-            if title_col >= len(cells) or not cells[title_col].strip():
-                continue
-            ref_col = kinds.index("ref") if "ref" in kinds else None
-            ref = cells[ref_col].strip() if ref_col is not None and ref_col < len(cells) else None
-            draft = Draft(
-                ref=ref or None,
-                title=clean_title(cells[title_col]),
-                line=line,
-                section=self.path(sec),
-            )
-            for i, cell in enumerate(cells):
-                if i in (title_col, ref_col) or i >= len(header) or not cell.strip():
-                    continue
-                label = W.strip_decoration(block.rows[0][1][i])
-                draft.label(label, kinds[i] if kinds[i] not in ("title", "area") else None, cell)
-                if draft.current.startswith("note:"):
-                    draft.current = "problem"
-            draft.used.add(line)
-            self.pending.append(Pending(draft, self.context(sec)))
-        self.account([block])
+    def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None:
+        self.when[len(self.readings)] = when
+        self.readings.append((area, status, raw, [], line))
+
+    def add_draft(self, draft: Draft, sec: Section) -> None:
+        self.accounted.update(draft.used)
+        self.pending.append(Pending(draft, self.context(sec)))

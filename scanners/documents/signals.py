@@ -2,30 +2,35 @@
 
 Every classifier works on one piece of text (a heading, a field value, a table cell) and
 returns ``None`` or an empty list when nothing matches: absent signals are never guessed.
-English plus the German and French words teams mix into headings; emoji are signals.
+The words of every language come from ``vocabulary``; emoji are signals.
 """
 
 from __future__ import annotations
 
 import re
 
+from scanners.documents import vocabulary as V
 from scanners.documents.words import strip_decoration
 
 # --- severity ----------------------------------------------------------------------------
 
-# Ordered so that compound bands ("medium-high") are tried before their parts.
-_SEVERITY_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"(?:medium|moderate)[\s/-]+high|high[\s/-]+medium", "high"),
-    (r"(?:low)[\s/-]+(?:medium|moderate)|(?:medium|moderate)[\s/-]+low", "medium"),
-    (r"critical|crit|blocker|kritisch|critique|severe|sévère", "critical"),
-    (r"high|major|hoch|hohe|haute|élevée?|elevee?|important", "high"),
-    (r"medium|moderate|mittel|mittlere|moyenne?|modérée?", "medium"),
-    (r"low|minor|niedrig|gering|faible|basse|mineure?", "low"),
-    (r"info|informational|informativ|information|trivial", "info"),
-)
-_SEVERITY_RES = tuple(
-    (re.compile(rf"(?<![\w-])(?:{pat})(?![\w-])", re.IGNORECASE), level)
-    for pat, level in _SEVERITY_PATTERNS
+# Ordered so that compound bands ("medium-high") are tried before their parts; the level
+# words of every language come from ``vocabulary``.
+_SEVERITY_RES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?<![\w-])(?:(?:medium|moderate)[\s/-]+high|high[\s/-]+medium)(?![\w-])", re.I
+        ),
+        "high",
+    ),
+    (
+        re.compile(
+            r"(?<![\w-])(?:low[\s/-]+(?:medium|moderate)|(?:medium|moderate)[\s/-]+low)(?![\w-])",
+            re.I,
+        ),
+        "medium",
+    ),
+    *((V.compiled(words), level) for level, words in V.SEVERITY.items()),
 )
 _PRIORITY_RE = re.compile(r"(?<![\w-])P([0-4])(?![\w-])")
 _PRIORITY_LEVELS = ("critical", "high", "medium", "low", "info")
@@ -46,7 +51,8 @@ SEVERITY_EMOJI: dict[str, str] = {
 _SEVERITY_CONTEXT_RE = re.compile(
     r"severity|priority|risk|schweregrad|priorität|sévérité|gravité|priorité|"
     r"issues?|bugs?|fix(?:es)?|findings?|vulnerabilit(?:y|ies)|problems?|defects?|errors?|"
-    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs",
+    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
+    + V.alternation(V.LABELS["severity"] + V.COLLECTION),
     re.IGNORECASE,
 )
 _NEGATED_SEVERITY_RE = re.compile(r"\bnon[- ]?(?:critical|kritisch|critique)", re.IGNORECASE)
@@ -90,6 +96,9 @@ def _framed_as_severity(plain: str, m: re.Match[str]) -> bool:
     if _SEVERITY_CONTEXT_RE.search(window):
         return True
     rest = re.sub(r"[\W\d_]+", " ", before + " " + after).strip()
+    if not before.strip() and rest:
+        # "Critical (7) — ALL RESOLVED": a leading level whose rest only counts and states.
+        rest = _STATE_WORDS_RE.sub(" ", rest).strip()
     return not rest
 
 
@@ -103,31 +112,20 @@ def _severity_phrase(plain: str, m: re.Match[str]) -> str:
 
 FIXED, PARTIAL, IDENTIFIED, RECOMMENDED = "fixed", "partially_fixed", "identified", "recommended"
 
-_PARTIAL_RE = re.compile(
-    r"partial(?:ly)?|in progress|work in progress|\bwip\b|teilweise|in arbeit|"
-    r"partiel(?:le)?(?:ment)?|en cours|🚧|⏳|🔄|🟨",
-    re.IGNORECASE,
-)
-_NOT_FIXED_RE = re.compile(
-    r"\bnot (?:yet )?(?:fixed|resolved|addressed|done|implemented)|\bunfixed|\bunresolved|"
-    r"nicht behoben|non corrigé|non résolu|❌|✗|✘|⛔",
-    re.IGNORECASE,
-)
+_PARTIAL_RE = re.compile(rf"{V.alternation(V.STATUS['partial'])}|🚧|⏳|🔄|🟨", re.I)
+_NOT_FIXED_RE = re.compile(rf"{V.alternation(V.STATUS['not_fixed'])}|❌|✗|✘|⛔", re.I)
 _RECOMMENDED_RE = re.compile(
-    r"recommend(?:ed|ation)?s?|propos(?:ed|al)|suggest(?:ed|ion)s?|planned|to ?do|todo|"
-    r"empfohlen|empfehlung(?:en)?|geplant|recommandé(?:e|s)?|recommandations?|proposé|💡",
+    rf"recommend(?:ed|ation)?s?|propos(?:ed|al)|suggest(?:ed|ion)s?|"
+    rf"{V.alternation(V.STATUS['recommended'])}|💡",
     re.IGNORECASE,
 )
-_FIXED_RE = re.compile(
-    r"\bfixed\b|\bresolved\b|\bcompleted?\b|\bdone\b|\bimplemented\b|\bapplied\b|\bmerged\b|"
-    r"\baddressed\b|\bclosed\b|\bpatched\b|\bremediated\b|behoben|erledigt|gelöst|"
-    r"abgeschlossen|corrigée?s?|résolue?s?|terminée?s?|appliquée?s?|✅|✔|☑",
-    re.IGNORECASE,
-)
-_IDENTIFIED_RE = re.compile(
-    r"identified|discovered|found|\bopen\b|outstanding|remaining|pending|known|detected|"
-    r"reported|gefunden|offen|identifiziert|identifiée?s?|ouverte?s?|détectée?s?|"
-    r"⚠|🔍|📋|🟥",
+_FIXED_RE = re.compile(rf"{V.alternation(V.STATUS['fixed'])}|✅|✔|☑", re.I)
+_IDENTIFIED_RE = re.compile(rf"{V.alternation(V.STATUS['identified'])}|⚠|🔍|📋|🟥", re.I)
+
+
+_STATE_WORDS_RE = re.compile(
+    rf"{_PARTIAL_RE.pattern}|{_NOT_FIXED_RE.pattern}|{_FIXED_RE.pattern}|"
+    rf"{_IDENTIFIED_RE.pattern}|(?<!\w)(?:all|of|issues?|bugs?|items?)(?!\w)",
     re.IGNORECASE,
 )
 
@@ -184,9 +182,19 @@ _HEALTH_STRONG: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"healthy|gesund|sain", re.IGNORECASE), "healthy"),
 )
 _HEALTH_WEAK: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"critical|kritisch|critique|\bdown\b|failing|🔴", re.IGNORECASE), "critical"),
     (
-        re.compile(r"\bgood\b|\bok\b|\bgreen\b|\bgut\b|\bbon(?:ne)?\b|✅|🟢", re.IGNORECASE),
+        re.compile(
+            r"critical|kritisch|critique|\bdown\b|failing|\bfail(?:ed)?\b|not ready|broken|🔴|❌",
+            re.IGNORECASE,
+        ),
+        "critical",
+    ),
+    (
+        re.compile(
+            r"\bgood\b|\bok\b|\bgreen\b|\bgut\b|\bbon(?:ne)?\b|\bpass(?:ed|ing)?\b|"
+            r"\bready\b|operational|\bsecure\b|✅|🟢",
+            re.IGNORECASE,
+        ),
         "healthy",
     ),
     (re.compile(r"warning|\byellow\b|\bamber\b|⚠|🟡|🟠", re.IGNORECASE), "at_risk"),
@@ -212,10 +220,35 @@ def health_status(text: str, *, strong_only: bool = False) -> str | None:
     return None
 
 
+_BEFORE_RE = V.compiled(V.SECTION["before"] + ("previously", "was", "initial", "baseline"))
+_PROJECTED_RE = V.compiled(V.SECTION["projected"])
+
+
+_AFTER_RE = V.compiled(V.SECTION["after"])
+
+
+def names_moment(title: str) -> bool:
+    """Whether a heading starts by naming a moment: before, after, a target ("Before Fixes").
+
+    "Monitoring After Deployment" names an activity, not a moment."""
+    plain = strip_decoration(title).strip(" *_#:")
+    return any(rx.match(plain) for rx in (_BEFORE_RE, _AFTER_RE, _PROJECTED_RE))
+
+
+def when_of(area: str, raw: str) -> str:
+    """When a health reading holds: ``before`` or ``projected`` where its words say so."""
+    text = f"{area} {raw}"
+    if _BEFORE_RE.search(text):
+        return "before"
+    if _PROJECTED_RE.search(text):
+        return "projected"
+    return "current"
+
+
 # --- what a heading or a field label says a part of a document is -------------------------
 
 HEALTH_HEADING_RE = re.compile(
-    r"\bhealth\b|gesundheit|santé|system ?zustand|system state|état du système", re.I
+    r"system ?zustand|system state|état du système|" + V.alternation(V.SECTION["health"]), re.I
 )
 FILES_LABEL_RE = re.compile(
     r"\bfiles? (?:modified|changed|touched|updated|affected)|(?:modified|changed|touched|"
@@ -224,7 +257,7 @@ FILES_LABEL_RE = re.compile(
 )
 STATUS_LABEL_RE = re.compile(
     r"\b(?:status|results?|outcome|readiness|verdict|compilation|ergebnis(?:se)?|résultats?|"
-    r"statut|bilan)\b",
+    r"statut|bilan)\b|" + V.alternation(V.SECTION["status"][3:]),
     re.I,
 )
 SUMMARY_HEADING_RE = re.compile(

@@ -8,6 +8,7 @@ import re
 
 from scanners.documents import fields as F
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import clean_title
 from scanners.documents.structure import strip_marker
@@ -24,7 +25,7 @@ _AREA_WORDS = {
     "module",
     "subsystem",
 }
-_REF_WORDS = {"#", "id", "no", "no.", "nr", "nr.", "ref", "n°", "key", "nummer"}
+_REF_WORDS = {"#", "№", "id", "no", "no.", "nr", "nr.", "ref", "n°", "key", "nummer"}
 _TITLE_WORDS = {
     "title",
     "issue",
@@ -43,9 +44,14 @@ _TITLE_WORDS = {
 }
 
 
+_TITLE_WORDS |= set(V.TITLE_WORDS)
+
+
 def column_kind(header: str) -> str | None:
     words = set(re.findall(r"[\w#°.]+", header))
-    if header.strip() in _REF_WORDS:
+    if V.is_cjk(header) and any(w in header for w in V.TITLE_WORDS):
+        words.add("title")
+    if header.strip() in _REF_WORDS or words & {"id", "ид", "编号", "番号"}:
         return "ref"
     if words & _AREA_WORDS:
         return "area"
@@ -102,7 +108,14 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     value = W.strip_decoration(value_raw).strip(" *_")
     if not area or len(area.split()) > 6 or re.search(r"https?$", area):
         return None
+    if _LED_RE.match(value_raw.strip(" *_")) or _is_score(value):
+        # "RAG API: ✅ Healthy", "Overall Rating: 6.5/10": a state led by its mark or score.
+        if F.label_kind(area) == "date" or len(value) > 160 or _BARE_STATUS_RE.match(area):
+            return None
+        return area, value, S.health_status(value_raw) or _score_status(value)
     status = S.health_status(value_raw, strong_only=strong_only)
+    if status is None and not strong_only and value and len(value) <= 120:
+        status = "unknown"  # under a health or before/after heading any short state counts
     if status is None:
         return None
     if strong_only and (len(value.split()) > 3 or not value):
@@ -110,3 +123,39 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     if F.label_kind(area) in ("severity", "status", "date"):
         return None
     return area, value, status
+
+
+_BARE_STATUS_RE = re.compile(
+    r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
+)
+_LED_RE = re.compile(r"^(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|❓|🎉)")
+_SCORE_RE = re.compile(
+    r"^(?:[A-F][+-]?\s*\(\s*)?~?(?P<n>\d{1,5}(?:\.\d+)?)\s*(?:/\s*(?P<d>\d{1,5})\b|%)"
+)
+
+
+_ANY_SCORE_RE = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d)?\s*/\s*(?:10|100)\b|^~?\d{1,3}(?:\.\d)?%")
+
+
+def score_in(raw: str) -> str | None:
+    """The first score a reading states ("35/100", "6.5/10", a leading "85%"), as written."""
+    m = _ANY_SCORE_RE.search(raw)
+    return m.group(0).replace(" ", "") if m else None
+
+
+def _is_score(value: str) -> bool:
+    m = _SCORE_RE.match(value)
+    if m is None:
+        return False
+    return not m.group("d") or float(m.group("n")) <= float(m.group("d"))
+
+
+def _score_status(value: str) -> str:
+    """A score's reading: under half is critical, under three quarters at risk."""
+    m = _SCORE_RE.match(value)
+    if not m or not re.fullmatch(
+        r"\s*(?:\)?\s*(?:\(.*\)|[A-F][+-]?|passing|pass|[^\w\s]*))?\s*", value[m.end() :]
+    ):
+        return "unknown"  # "~5% of queries not counted" is a measure, not a score
+    share = float(m.group("n")) / max(float(m.group("d") or 100), 1.0)
+    return "critical" if share < 0.5 else "at_risk" if share < 0.75 else "healthy"

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+# Only block structure is used: inline parsing (emphasis, links) would be wasted time.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable(["inline", "text_join"])
 _MARKER_RE = re.compile(r"^\s*(?:[-*+•]|(?P<num>\d{1,4})[.)])\s+")
 _CHECKBOX_RE = re.compile(r"^\[(?P<mark>[ xX✓✔-])\]\s*")
 _QUOTE_RE = re.compile(r"^\s*>\s?")
+_YAML_RE = re.compile(r"^(?:[\w.-]+\s*:(?:\s.*)?|\s+\S.*|-\s.*|#.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +109,23 @@ class Section:
 
 
 def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
-    """The document's source lines and its top-level blocks in order."""
+    """The document's source lines and its top-level blocks in order.
+
+    YAML front matter (``---`` lines around ``key: value`` lines at the very top) becomes
+    one paragraph of fields between two rules, rather than a setext heading.
+    """
     source = text.split("\n")
-    tokens = _MD.parse(text)
+    front = _front_matter(source)
     blocks: list[Block] = []
+    if front:
+        blanked = [""] * (front + 1) + source[front + 1 :]
+        tokens = _MD.parse("\n".join(blanked))
+        for start, end, kind in ((0, 1, "hr"), (1, front, "paragraph"), (front, front + 1, "hr")):
+            part = Block(kind, start, end)
+            part.lines = [Line(n + 1, source[n]) for n in range(start, end)]
+            blocks.append(part)
+    else:
+        tokens = _MD.parse(text)
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -120,11 +135,26 @@ def parse_blocks(text: str) -> tuple[list[str], list[Block]]:
         start, end = tok.map
         close = _closing(tokens, i)
         block = _block(tok, tokens[i : close + 1], source, start, end)
+        if block is not None and block.kind == "paragraph":
+            block = _loose_table(block, source) or block
         if block is not None:
             block.lines = [Line(n + 1, source[n]) for n in range(start, min(end, len(source)))]
             blocks.append(block)
         i = close + 1
     return source, blocks
+
+
+def _front_matter(source: list[str]) -> int:
+    """The 0-based line of the rule closing YAML front matter, or 0 when there is none."""
+    if not source or source[0].strip() != "---":
+        return 0
+    for n in range(1, min(len(source), 80)):
+        line = source[n].strip()
+        if line == "---":
+            return n if n > 1 else 0
+        if line and not _YAML_RE.match(source[n]):
+            return 0
+    return 0
 
 
 def _closing(tokens: list[Token], i: int) -> int:
@@ -179,6 +209,30 @@ def _items(span: list[Token], source: list[str]) -> list[Item]:
         rest = [Line(n + 1, source[n]) for n in range(start + 1, end) if source[n].strip()]
         items.append(Item(start, end, number, checked, Line(start + 1, first.rstrip()), rest))
     return items
+
+
+_DELIMITER_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PIPE_RE = re.compile(r"(?<!\\)\|")
+
+
+def split_row(text: str) -> list[str]:
+    """A table row's cells as written, split at every unescaped ``|``."""
+    body = text.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [cell.strip().replace("\\|", "|") for cell in _PIPE_RE.split(body)]
+
+
+def _loose_table(block: Block, source: list[str]) -> Block | None:
+    """A pipe table strict GFM rejects (its delimiter row has another cell count than its
+    header): every ``|`` line of the paragraph is a row, cells split as written."""
+    start, end = block.start, min(block.end, len(source))
+    if end - start < 3 or not _DELIMITER_RE.match(source[start + 1]):
+        return None
+    if not all(source[n].lstrip().startswith("|") for n in range(start, end)):
+        return None
+    rows = [(n + 1, split_row(source[n])) for n in range(start, end) if n != start + 1]
+    return Block("table", start, end, rows=rows)
 
 
 def _rows(span: list[Token]) -> list[tuple[int, list[str]]]:
