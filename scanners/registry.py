@@ -31,6 +31,17 @@ def parser_for(key: str) -> Parser:
     return importlib.import_module(FORMATS[key])
 
 
+def nesting_problem(head: bytes) -> str | None:
+    """Why ``head`` cannot be a report because it nests too deeply ("byte N: ..."), or None.
+    Linear in the size of ``head`` whatever its depth."""
+    from scanners.formats._jsonreport import deepest_at, too_deep
+
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+        return None
+    deep = deepest_at(head)
+    return None if deep is None else f"byte {deep:,}: {too_deep(deep)}"
+
+
 def detect(head: bytes) -> str | None:
     """The key of the first format whose parser recognises ``head``, or None."""
     for key in FORMATS:

@@ -53,6 +53,9 @@ def detect_format(head: bytes, name: str) -> str:
     key = registry.detect(head)
     if key is None and looks_like_document(head) and not name.lower().endswith(_NOT_DOCUMENTS):
         return DOCUMENT_FORMAT
+    nesting = registry.nesting_problem(head) if key is None else None
+    if nesting is not None:
+        raise IngestError(f"{name}: {nesting}")
     if key is None:
         raise IngestError(
             f"{name}: unknown report format (starts with {describe_head(head)}); expected SARIF "

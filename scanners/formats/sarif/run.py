@@ -378,7 +378,10 @@ class Run:
                 [key + "=" + fingerprints[key] for key in sorted(fingerprints)]
             )
         except TypeError:  # a value that is not a string: flatten it
-            finding.fingerprint = self._fingerprint(fingerprints)
+            try:
+                finding.fingerprint = self._fingerprint(fingerprints)
+            except ValueError as error:
+                raise self.check.fail(self._where(number, ".fingerprints"), str(error)) from None
 
     def _where(self, number: int, suffix: str = "") -> str:
         return f"{self.where}.results[{number}]{suffix}"
