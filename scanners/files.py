@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import shutil
 from pathlib import Path
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class IngestError(Exception):
-    """An import that did not happen, with the message a user should read."""
+    """An import that did not happen, with the message a user should read.
+
+    The message may quote the report (a version, a key): a NUL or a lone surrogate in it is
+    shown as U+FFFD, so that the message can be stored with the failed report."""
+
+    def __init__(self, message: str = "") -> None:
+        if not message.isascii() or "\x00" in message:
+            message = _SURROGATE.sub("\ufffd", message.replace("\x00", "\ufffd"))
+        super().__init__(message)
 
 
 class ReportTooLarge(IngestError):

@@ -29,6 +29,7 @@ from scanners.documents import Extraction
 from scanners.documents import extract as extract_document
 from scanners.documents.text import decode as decode_document
 from scanners.files import IngestError, ReportWindow
+from scanners.normalise import fit, storable_text
 
 DOCUMENT_FORMAT = "markdown"
 
@@ -108,16 +109,16 @@ def _describe(report: Report, upload: DocumentUpload, stored: str, extraction: E
     options = upload.options
     facts = extraction.document
     report.sha256 = upload.sha
-    report.filename = upload.name[:500]
+    report.filename = storable_text(upload.name)[:500]
     report.size = upload.size
     report.stored_path = stored
     report.kind = Report.Kind.DOCUMENT
     report.format = DOCUMENT_FORMAT
     report.tool = "document"
     report.tool_version = ""
-    report.commit = options.commit[:40]
-    report.branch = options.branch[:200]
-    report.options = options.as_dict()
+    report.commit = storable_text(options.commit)[:40]
+    report.branch = fit(storable_text(options.branch), "branch")
+    report.options = {key: storable_text(value) for key, value in options.as_dict().items()}
     written = parse_datetime(f"{facts.date}T00:00:00+00:00") if facts.date else None
     report.order_at = min(written, timezone.now()) if written else timezone.now()
     report.order_source = "document" if written else "arrival"

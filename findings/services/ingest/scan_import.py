@@ -20,6 +20,7 @@ from findings.services.ingest.storage import store_scan
 from findings.services.ingest.timeline import Order, file_reader, order_key
 from scanners import reading
 from scanners.files import ReportWindow
+from scanners.normalise import storable_text
 
 
 @dataclass
@@ -187,14 +188,14 @@ def _open_report(upload: Upload, commit: str, branch: str, order: Order) -> Repo
     report = upload.report or Report(project=project, uploaded_by=upload.user)
     report.project = project
     report.sha256 = upload.sha
-    report.filename = upload.name[:500]
+    report.filename = storable_text(upload.name)[:500]
     report.size = upload.size
     report.format = upload.fmt
     report.kind = Report.Kind.SCAN
     report.tool = upload.fmt
     report.commit = commit
     report.branch = branch
-    report.options = upload.options.as_dict()
+    report.options = {key: storable_text(value) for key, value in upload.options.as_dict().items()}
     report.order_at, report.order_source = order
     report.state = Report.State.RUNNING
     if report.pk is None:
@@ -234,6 +235,8 @@ def _finish(
         notes.append(f"{done.unrooted} absolute paths could not be made repo-relative: give --root")
     if meta.errors:
         notes.append(f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3]))
+    if done.cut:
+        notes.append(done.cut)
     if options.root and options.remember_root:
         services.project_remember_root(project=project, root=options.root)
     seconds = time.perf_counter() - upload.started
