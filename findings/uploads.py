@@ -38,8 +38,8 @@ def is_gzip(upload: UploadedFile) -> bool:
 
 def _trailing(name: str, end: int) -> UploadError:
     return UploadError(
-        f"{name}: byte {end:,}: data after the end of the gzip stream (a second file or "
-        "trailing bytes); expected one gzip file holding one report"
+        f"{name}: byte {end:,}: holds data after the end of its gzip stream (a second file "
+        "or trailing bytes); upload one file"
     )
 
 

@@ -42,6 +42,14 @@ def nesting_problem(head: bytes) -> str | None:
     return None if deep is None else f"byte {deep:,}: {too_deep(deep)}"
 
 
+def names_no_tool(key: str, head: bytes) -> bool:
+    """Whether ``head``, detected as format ``key``, is a whole report that names no tool
+    (``null``, ``[]``, empty results): it could be any tool's "nothing found", so reading it
+    as ``key`` would close that tool's findings on a guess."""
+    anonymous = getattr(parser_for(key), "anonymous", None)
+    return bool(anonymous and anonymous(head))
+
+
 def detect(head: bytes) -> str | None:
     """The key of the first format whose parser recognises ``head``, or None."""
     for key in FORMATS:

@@ -68,6 +68,14 @@ def sniff(head: bytes) -> bool:
     return v8 or v7
 
 
+
+def anonymous(head: bytes) -> bool:
+    """Whether ``head`` is a whole report that names no tool: a lone ``null`` or ``[]``, which
+    many tools print when they find nothing. Imported only with the format given."""
+    shape = head_shape(head)
+    return (shape.top == "null" and shape.complete) or shape.is_empty_list()
+
+
 def severity_for(*texts: str) -> str:
     """``critical`` when any of the rule's texts names a private key, else ``high``."""
     return "critical" if any(_PRIVATE_KEY.search(text) for text in texts) else "high"

@@ -71,6 +71,13 @@ def sniff(head: bytes) -> bool:
     return False
 
 
+
+def anonymous(head: bytes) -> bool:
+    """Whether ``head`` is a whole report that names no tool: a bare ``[]`` (see the module
+    docstring). Imported only with the format given."""
+    return head_shape(head).is_empty_list()
+
+
 def _looks_like_dependencies(keys: frozenset[str]) -> bool:
     return "name" in keys and bool({"vulns", "skip_reason"} & keys) and keys <= _DEPENDENCY_KEYS
 

@@ -171,5 +171,99 @@ def test_gzip_followed_by_trailing_bytes_is_refused_at_once(entry, kind, label, 
     message = entry(kind, f"{label}.json.gz", body)
 
     assert time.perf_counter() - started < 10
-    assert f"{label}.json.gz" in message and "after the end of the gzip stream" in message
+    assert f"{label}.json.gz" in message and "after the end of its gzip stream" in message
     assert "byte " in message
+
+
+# --- reports that name no tool ---------------------------------------------------------------
+
+GITLEAKS_LEAK = [
+    {
+        "Description": "AWS access key",
+        "StartLine": 3,
+        "EndLine": 3,
+        "StartColumn": 1,
+        "EndColumn": 20,
+        "Match": "key = AKIAABCDEFGHIJKLMNOP",
+        "Secret": "AKIAABCDEFGHIJKLMNOP",
+        "File": "settings.py",
+        "RuleID": "aws-access-token",
+        "Fingerprint": "settings.py:aws-access-token:3",
+    }
+]
+
+
+def _open_gitleaks_finding(tmp_path) -> Finding:
+    from findings.services.ingest import ingest_file
+
+    path = tmp_path / "leaks.json"
+    path.write_text(json.dumps(GITLEAKS_LEAK))
+    ingest_file(path, project_key="ACME")
+    return Finding.objects.get(tool="gitleaks")
+
+
+@pytest.mark.parametrize("kind", ENTRIES)
+@pytest.mark.parametrize(
+    ("body", "fmt"), [(b"null", "gitleaks"), (b"[]", "pip_audit"), (b" [ ]\n", "pip_audit")]
+)
+def test_a_report_that_names_no_tool_is_refused_and_closes_nothing(
+    entry, tmp_path, kind, body, fmt
+):
+    leak = _open_gitleaks_finding(tmp_path)
+
+    message = entry(kind, "nothing.json", body)
+
+    assert "nothing.json" in message and "names no tool" in message, message
+    assert f"--format {fmt}" in message
+    leak.refresh_from_db()
+    assert leak.status == "open"
+
+
+def test_an_empty_semgrep_shaped_report_names_no_tool_either(entry):
+    message = entry("api", "empty.json", b'{"results": [], "errors": []}')
+
+    assert "names no tool" in message and "--format semgrep" in message
+
+
+@pytest.mark.parametrize("kind", ENTRIES)
+def test_null_with_its_format_given_is_gitleaks_saying_it_found_nothing(
+    client, acme, manager, tmp_path, kind
+):
+    leak = _open_gitleaks_finding(tmp_path)
+    path = tmp_path / "none.json"
+    path.write_bytes(b"null")
+
+    if kind == "cli":
+        call_command("ingest", str(path), project="ACME", report_format="gitleaks")
+    elif kind == "web":
+        client.force_login(manager)
+        client.post(
+            "/imports/",
+            {
+                "project": "ACME",
+                "files": [SimpleUploadedFile("none.json", b"null")],
+                "format": "gitleaks",
+            },
+        )
+    else:
+        secret = token_create(project=acme, creator=manager, name="CI", role=Role.DEVELOPER)
+        client.post(
+            "/api/v1/projects/ACME/reports?format=gitleaks",
+            data=b"null",
+            content_type="application/octet-stream",
+            HTTP_AUTHORIZATION=f"Bearer {secret.secret}",
+        )
+
+    leak.refresh_from_db()
+    assert leak.status == "verified"
+
+
+@pytest.mark.parametrize("kind", ENTRIES)
+def test_a_nul_inside_a_markdown_document_is_named_with_its_byte(entry, kind):
+    text = b"# Handoff\n\nFix 1: the login form escapes its input.\n"
+    data = text + b"Fix 2: \x00 the search page.\n"
+
+    message = entry(kind, "handoff.md", data)
+
+    assert "handoff.md" in message and f"byte {len(text) + 7}" in message, message
+    assert "NUL" in message and "unknown report format" not in message

@@ -51,8 +51,18 @@ def detect_format(head: bytes, name: str) -> str:
     there is a tool's log or a broken report, and the user should hear that it is not one.
     """
     key = registry.detect(head)
-    if key is None and looks_like_document(head) and not name.lower().endswith(_NOT_DOCUMENTS):
-        return DOCUMENT_FORMAT
+    if key is not None and registry.names_no_tool(key, head):
+        raise IngestError(
+            f"{name}: the report is only {describe_head(head)}, which names no tool (many tools "
+            "write it when they find nothing), so it is not imported and closes no findings; "
+            f"give its format to import it (--format {key} on the command line, or the "
+            "upload's format)"
+        )
+    is_named_data = name.lower().endswith(_NOT_DOCUMENTS)
+    if key is None and not is_named_data:
+        text = head.replace(b"\x00", b"")
+        if looks_like_document(head) or (text != head and looks_like_document(text)):
+            return DOCUMENT_FORMAT  # a NUL inside is refused by the reader, naming its byte
     nesting = registry.nesting_problem(head) if key is None else None
     if nesting is not None:
         raise IngestError(f"{name}: {nesting}")
