@@ -23,6 +23,7 @@ from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
 from scanners.rows import TEXT_FIELDS, StagedRow
 
 _WS = re.compile(r"\s+")
+_BLANK = re.compile(r"\s")
 MAX_SNIPPET = 4000
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
@@ -337,9 +338,21 @@ def _made_to_fit(row: StagedRow, cuts: Cuts) -> StagedRow:
     )
 
 
+def identifies(value: str) -> bool:
+    """Whether a tool's fingerprint value can be an identity: not empty, and not prose.
+
+    Identifiers are hashes, ids and paths; a value with blanks in it is words (semgrep without
+    a login writes ``requires login`` for every result) or a person (gitleaks' SARIF puts the
+    commit's author and message among its partial fingerprints), never one finding's name."""
+    return bool(value) and not _BLANK.search(value)
+
+
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
-    """The line-independent identity of a finding, before its ordinal among equals is added."""
-    if raw.fingerprint:
+    """The line-independent identity of a finding, before its ordinal among equals is added.
+
+    The tool's own fingerprint counts only when :func:`identifies` accepts it; otherwise the
+    content does, as for a tool that gives none."""
+    if raw.fingerprint and identifies(raw.fingerprint):
         identity = "fp\x00" + raw.fingerprint
     else:
         identity = "content\x00" + (content or _WS.sub(" ", raw.message).strip())
@@ -406,8 +419,9 @@ class RowMaker:
             snippet = snippet[:MAX_SNIPPET]
             self.cuts.add("snippet")
         # The content identifies a finding only when its tool gave no fingerprint.
-        content = "" if raw.fingerprint else normalise_code(snippet)
-        if not content and not raw.fingerprint:
+        tool_id = raw.fingerprint if raw.fingerprint and identifies(raw.fingerprint) else ""
+        content = "" if tool_id else normalise_code(snippet)
+        if not content and not tool_id:
             content = normalise_code(
                 self.source.lines(raw.path, path, raw.start_line, raw.end_line)
             )

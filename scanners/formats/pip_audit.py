@@ -71,7 +71,6 @@ def sniff(head: bytes) -> bool:
     return False
 
 
-
 def anonymous(head: bytes) -> bool:
     """Whether ``head`` is a whole report that names no tool: a bare ``[]`` (see the module
     docstring). Imported only with the format given."""

@@ -107,7 +107,6 @@ def sniff(head: bytes) -> bool:
     return shape.complete and {"results", "errors"} <= top_keys and shape.sizes.get("results") == 0
 
 
-
 def anonymous(head: bytes) -> bool:
     """Whether ``head`` is a whole report that names no tool: empty results and errors and
     nothing only semgrep writes (``{"results": [], "errors": []}``). Imported only with the
