@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import re
@@ -107,6 +108,19 @@ def utf8_source(path: Path, name: str, workdir: Path) -> tuple[Path, int]:
             "expected a UTF-8 report"
         ) from error
     return target, 0
+
+
+KEPT_SUFFIX = ".gz"
+"""The name ending of a kept (gzip-compressed) report."""
+
+
+def read_kept(path: Path) -> bytes:
+    """The bytes of a kept report: inflated when it was kept compressed (its name ends with
+    :data:`KEPT_SUFFIX`), as they are otherwise (reports kept before compression)."""
+    if path.name.endswith(KEPT_SUFFIX):
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    return path.read_bytes()
 
 
 def describe_head(head: bytes) -> str:

@@ -9,6 +9,7 @@ import json
 import random
 import time
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -35,16 +36,22 @@ def client(django_capture_on_commit_callbacks):
     return Committing()
 
 
+def _files(folder) -> set[Path]:
+    return {p for p in Path(folder).rglob("*") if p.is_file()}
+
+
 @pytest.fixture
-def entry(client, acme, manager, tmp_path):
+def entry(client, acme, manager, tmp_path, settings):
     """``entry(kind, name, data, fmt="")``: the refusal a user reads for one upload, through
     ``cli``, ``web`` or ``api``; asserts that nothing was written."""
+    settings.DATA_DIR = tmp_path / "data"
     secret = token_create(project=acme, creator=manager, name="CI", role=Role.DEVELOPER).secret
     web = Client()
     web.force_login(manager)
 
     def refusal(kind: str, name: str, data: bytes, fmt: str = "") -> str:
         findings, events = Finding.objects.count(), _finding_events()
+        kept = _files(settings.DATA_DIR)
         if kind == "cli":
             path = tmp_path / name
             path.write_bytes(data)
@@ -81,6 +88,7 @@ def entry(client, acme, manager, tmp_path):
             assert not queued or failed is not None, shown
             message = failed.error if queued else " ".join(shown)
         assert Finding.objects.count() == findings and _finding_events() == events
+        assert _files(settings.DATA_DIR) == kept  # no upload or report copy left behind
         assert not Report.objects.filter(state=Report.State.DONE, filename=name).exists()
         return message
 

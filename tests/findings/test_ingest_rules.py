@@ -11,6 +11,7 @@ import pytest
 from findings.models import Finding, Project, Report, Sighting
 from findings.services.ingest import IngestError, Options, ingest_file
 from scanners.base import RawFinding
+from scanners.files import read_kept
 from scanners.registry import HEAD_BYTES, detect, names_no_tool, parser_for
 from tests.conftest import CORPUS, run_tool
 
@@ -167,7 +168,7 @@ def test_gitleaks_secrets_are_never_stored(tmp_path):
         )
     )
     result = ingest_file(report, project_key="LEAK")
-    stored = Path(Report.objects.get(pk=result.report).stored_path).read_text()
+    stored = read_kept(Path(Report.objects.get(pk=result.report).stored_path)).decode()
     assert secret not in stored
     for finding in Finding.objects.all():
         assert secret not in json.dumps(

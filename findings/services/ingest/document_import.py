@@ -22,7 +22,7 @@ from findings.services.ingest.results import (
     ingest_result,
     lost_race,
 )
-from findings.services.ingest.storage import store_document
+from findings.services.ingest.storage import report_path, store_document
 from scanners.base import ParseError
 from scanners.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
 from scanners.documents import Extraction
@@ -60,6 +60,7 @@ def import_document(
     extraction, text = _extract(upload, window)
     if on_progress:
         on_progress(0.5)
+    kept_before = report_path(upload.sha).is_file()
     stored = store_document(upload.path, upload.sha)
     try:
         with transaction.atomic():
@@ -82,6 +83,10 @@ def import_document(
             )
     except IntegrityError:
         return lost_race(upload.project_key, upload.sha, upload.started)
+    except BaseException:
+        if not kept_before:  # nothing names the copy this import kept
+            Path(stored).unlink(missing_ok=True)
+        raise
     return ingest_result(report)
 
 

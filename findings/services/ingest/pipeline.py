@@ -30,6 +30,7 @@ from findings.services.ingest.results import (
     lost_race,
 )
 from findings.services.ingest.scan_import import Upload, import_scan
+from findings.services.ingest.storage import is_waiting_upload
 from scanners import registry
 from scanners.documents import looks_like_document
 from scanners.files import (
@@ -86,7 +87,36 @@ def ingest_file(
     on_progress: Progress | None = None,
 ) -> IngestResult:
     """Import one scanner report or remediation document into a project (created if new);
-    see the module docstring."""
+    see the module docstring.
+
+    An upload waiting for this import (``report`` given, the file in the upload folder) is
+    removed when its bytes are refused: they would be refused again (see ``storage``)."""
+    try:
+        return _ingest(
+            path,
+            project_key=project_key,
+            options=options,
+            filename=filename,
+            user=user,
+            report=report,
+            on_progress=on_progress,
+        )
+    except IngestError:
+        if report is not None and is_waiting_upload(path):
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _ingest(
+    path: Path,
+    *,
+    project_key: str,
+    options: Options | None = None,
+    filename: str = "",
+    user=None,
+    report: Report | None = None,
+    on_progress: Progress | None = None,
+) -> IngestResult:
     started = time.perf_counter()
     options = options or Options()
     name = filename or path.name

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from findings import services
 from findings.models import Project, Report
 from findings.services.ingest.results import IngestResult, Options, Progress, ingest_result
-from findings.services.ingest.storage import store_scan
+from findings.services.ingest.storage import report_path, store_scan
 from findings.services.ingest.timeline import Order, file_reader, order_key
 from scanners import reading
 from scanners.files import ReportWindow
@@ -216,10 +216,24 @@ def _context(report: Report, order: Order) -> services.ScanContext:
 def _finish(
     upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
 ) -> IngestResult:
-    """The lifecycle pass, the report's own facts and counts: the end of the transaction."""
+    """Keep the report, then record it: the end of the transaction. Should recording fail,
+    a copy this import kept is removed (the transaction rolls back the rows)."""
+    kept_before = report_path(upload.sha).is_file()
+    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
+    try:
+        return _record(upload, done, report, merge)
+    except BaseException:
+        if not kept_before:
+            Path(report.stored_path).unlink(missing_ok=True)
+        raise
+
+
+def _record(
+    upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
+) -> IngestResult:
+    """The lifecycle pass, the report's own facts, counts and note."""
     meta, options = done.meta, upload.options
     project = report.project
-    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
     report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
     report.tool_version = meta.tool_version[:100]
     counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules)
