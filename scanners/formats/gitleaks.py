@@ -1,8 +1,8 @@
 """Gitleaks' native JSON report (``gitleaks detect -f json``), versions 7 and 8.
 
-Shape: a top-level list, or the JSON literal ``null`` when nothing was found (``sniff`` claims a
-lone ``null`` for gitleaks for that reason; another tool's ``null`` must be imported with its
-format forced). Entries:
+Shape: a top-level list, or the JSON literal ``null`` when nothing was found. ``sniff`` claims a
+lone ``null`` (and ``[]``) for gitleaks for that reason, but since any tool may print them the
+pipeline imports them only with the format given (:func:`anonymous`). Entries:
 
 * v8: ``Description, StartLine, EndLine, StartColumn, EndColumn, Match, Secret, File,
   SymlinkFile, Commit, Entropy, Author, Email, Date, Message, Tags, RuleID, Fingerprint``;
