@@ -36,6 +36,13 @@ def is_gzip(upload: UploadedFile) -> bool:
     return head == GZIP_MAGIC
 
 
+def _trailing(name: str, end: int) -> UploadError:
+    return UploadError(
+        f"{name}: byte {end:,}: holds data after the end of its gzip stream (a second file "
+        "or trailing bytes); upload one file"
+    )
+
+
 def inflate_upload(upload: UploadedFile, *, limit: int | None = None) -> UploadedFile:
     """The upload itself, or, when it is gzip, its inflated content as a new upload.
 
@@ -54,11 +61,11 @@ def inflate_upload(upload: UploadedFile, *, limit: int | None = None) -> Uploade
     size = 0
     try:
         upload.seek(0)
+        read = 0
         for chunk in upload.chunks(_CHUNK):
             if inflater.eof:
-                raise UploadError(
-                    f"{name}: holds data after the end of its gzip stream; upload one file"
-                )
+                raise _trailing(name, read - len(inflater.unused_data))
+            read += len(chunk)
             data = inflater.decompress(chunk, _CHUNK)
             while True:
                 size += len(data)
@@ -68,13 +75,14 @@ def inflate_upload(upload: UploadedFile, *, limit: int | None = None) -> Uploade
                         "report (AUDITDASH_MAX_REPORT_BYTES); refused before reading further"
                     )
                 target.write(data)
-                if not inflater.unconsumed_tail:
+                # At the end of the member zlib may leave the bytes after it in
+                # ``unconsumed_tail`` as well as ``unused_data``: feeding them again would
+                # never end, so the member's end stops the loop.
+                if inflater.eof or not inflater.unconsumed_tail:
                     break
                 data = inflater.decompress(inflater.unconsumed_tail, _CHUNK)
-        if inflater.unused_data:
-            raise UploadError(
-                f"{name}: holds data after the end of its gzip stream; upload one file"
-            )
+            if inflater.eof and inflater.unused_data:
+                raise _trailing(name, read - len(inflater.unused_data))
         if not inflater.eof:
             raise UploadError(f"{name}: the gzip data ends early (the file is cut short)")
     except zlib.error as error:

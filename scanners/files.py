@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
+import re
 import shutil
 from pathlib import Path
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class IngestError(Exception):
-    """An import that did not happen, with the message a user should read."""
+    """An import that did not happen, with the message a user should read.
+
+    The message may quote the report (a version, a key): a NUL or a lone surrogate in it is
+    shown as U+FFFD, so that the message can be stored with the failed report."""
+
+    def __init__(self, message: str = "") -> None:
+        if not message.isascii() or "\x00" in message:
+            message = _SURROGATE.sub("\ufffd", message.replace("\x00", "\ufffd"))
+        super().__init__(message)
 
 
 class ReportTooLarge(IngestError):
@@ -96,6 +108,19 @@ def utf8_source(path: Path, name: str, workdir: Path) -> tuple[Path, int]:
             "expected a UTF-8 report"
         ) from error
     return target, 0
+
+
+KEPT_SUFFIX = ".gz"
+"""The name ending of a kept (gzip-compressed) report."""
+
+
+def read_kept(path: Path) -> bytes:
+    """The bytes of a kept report: inflated when it was kept compressed (its name ends with
+    :data:`KEPT_SUFFIX`), as they are otherwise (reports kept before compression)."""
+    if path.name.endswith(KEPT_SUFFIX):
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    return path.read_bytes()
 
 
 def describe_head(head: bytes) -> str:

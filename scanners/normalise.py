@@ -23,6 +23,7 @@ from scanners.base import SEVERITIES, ParseError, RawFinding, ReportMeta
 from scanners.rows import TEXT_FIELDS, StagedRow
 
 _WS = re.compile(r"\s+")
+_BLANK = re.compile(r"\s")
 MAX_SNIPPET = 4000
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
@@ -193,6 +194,104 @@ def storable_text(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
 
 
+LIMITS = {
+    "tool": 200,
+    "category": 200,
+    "rule_id": 300,
+    "title": 500,
+    "message": 20000,
+    "cwe": 20,
+    "path": 1000,
+    "snippet": MAX_SNIPPET,
+    "suppression_reason": 2000,
+    "tool_version": 100,
+    "branch": 200,
+    "commit": 40,
+}
+"""The most characters each text an import writes may hold: its database column's length (or,
+for the free texts message and snippet, what we keep of them)."""
+
+IDENTITIES = frozenset({"tool", "category", "rule_id", "path", "branch"})
+"""Texts that tell findings and scopes apart: cut so that two long texts stay two (see
+:func:`fit`)."""
+
+
+def fit(text: str, field: str, cuts: Cuts | None = None) -> str:
+    """``text`` cut to ``LIMITS[field]`` characters, counted in ``cuts`` when it was longer.
+
+    An identity (a tool, category, rule, path or branch) keeps its start and ends with ``~``
+    and a hash of the whole text, so two long texts that share a start stay apart, and the
+    same text is always cut the same way."""
+    limit = LIMITS[field]
+    if len(text) <= limit:
+        return text
+    if cuts is not None:
+        cuts.add(field)
+    if field in IDENTITIES:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+        return text[: limit - 13] + "~" + digest
+    return text[:limit]
+
+
+class Cuts:
+    """Which texts were cut to fit (:func:`fit`), said in a report's note: how many of the
+    findings' texts of each field, and which of the report's own (its tool, version, branch,
+    commit: one each)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.own: set[str] = set()
+
+    def add(self, field: str) -> None:
+        self.counts[field] = self.counts.get(field, 0) + 1
+
+    def describe(self) -> str:
+        """The note (``""`` when nothing was cut)."""
+        if not self.counts and not self.own:
+            return ""
+        parts = [
+            f"{_words(field)} ({count:,} cut to {LIMITS[field]:,} characters)"
+            for field, count in sorted(self.counts.items())
+        ]
+        parts += [
+            f"the report's {_words(field)} (cut to {LIMITS[field]:,} characters)"
+            for field in sorted(self.own)
+        ]
+        return "texts longer than their columns were cut: " + ", ".join(parts)
+
+
+class OwnCuts(Cuts):
+    """The cuts of a report's own texts, recorded in ``into``."""
+
+    def __init__(self, into: Cuts) -> None:
+        super().__init__()
+        self.into = into
+
+    def add(self, field: str) -> None:
+        self.into.own.add(field)
+
+
+def _words(field: str) -> str:
+    return field.replace("_", " ")
+
+
+def storable_meta(meta: ReportMeta, cuts: Cuts | None) -> ReportMeta:
+    """A copy of ``meta`` whose texts the report row can hold: storable, its tool and version
+    cut to fit (noted in ``cuts`` as the report's own), its errors storable."""
+    own = OwnCuts(cuts) if cuts is not None else None
+    return ReportMeta(
+        tool=fit(storable_text(meta.tool), "tool", own),
+        tool_version=fit(storable_text(meta.tool_version), "tool_version", own),
+        commit=storable_text(meta.commit),
+        branch=storable_text(meta.branch),
+        root=meta.root,
+        base_uris=dict(meta.base_uris),
+        generated_at=storable_text(meta.generated_at),
+        scanned_paths=meta.scanned_paths,
+        errors=[storable_text(error) for error in meta.errors],
+    )
+
+
 def _extra_json(extra: dict) -> str:
     if not extra:
         return "{}"
@@ -221,9 +320,39 @@ def _made_storable(row: StagedRow) -> StagedRow:
     return row._replace(**texts)  # type: ignore[arg-type]  # mypy types **kwargs by every field
 
 
+def _fits(row: StagedRow) -> bool:
+    return (
+        len(row.tool) <= 200
+        and len(row.category) <= 200
+        and len(row.rule_id) <= 300
+        and len(row.title) <= 500
+        and len(row.message) <= 20000
+        and len(row.cwe) <= 20
+        and len(row.path) <= 1000
+        and len(row.suppression_reason) <= 2000
+    )
+
+
+def _made_to_fit(row: StagedRow, cuts: Cuts) -> StagedRow:
+    texts = {name: fit(getattr(row, name), name, cuts) for name in TEXT_FIELDS if name in LIMITS}
+    return row._replace(**texts)  # type: ignore[arg-type]  # mypy types **kwargs by every field
+
+
+def identifies(value: str) -> bool:
+    """Whether a tool's fingerprint value can be an identity: not empty, and not prose.
+
+    Identifiers are hashes, ids and paths; a value with blanks in it is words (semgrep without
+    a login writes ``requires login`` for every result) or a person (gitleaks' SARIF puts the
+    commit's author and message among its partial fingerprints), never one finding's name."""
+    return bool(value) and not _BLANK.search(value)
+
+
 def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
-    """The line-independent identity of a finding, before its ordinal among equals is added."""
-    if raw.fingerprint:
+    """The line-independent identity of a finding, before its ordinal among equals is added.
+
+    The tool's own fingerprint counts only when :func:`identifies` accepts it; otherwise the
+    content does, as for a tool that gives none."""
+    if raw.fingerprint and identifies(raw.fingerprint):
         identity = "fp\x00" + raw.fingerprint
     else:
         identity = "content\x00" + (content or _WS.sub(" ", raw.message).strip())
@@ -255,14 +384,26 @@ class RowMaker:
         # What the report says of each rule its findings name (RawFinding.rule_details).
         self.rules: dict[tuple[str, str], dict] = {}
         self.ordinals = Ordinals()
+        self.cuts = Cuts()
         self.rebuild(meta)
 
     def rule_details(self) -> tuple[tuple[str, str, dict], ...]:
-        """(tool, rule id, details) of each rule the report described, storable."""
+        """(tool, rule id, details) of each rule the report described, as its findings store
+        them (storable, cut to fit)."""
         return tuple(
-            (storable_text(tool), storable_text(rule), _storable_json(details))
+            (self.text(tool, "tool"), self.text(rule, "rule_id"), _storable_json(details))
             for (tool, rule), details in self.rules.items()
         )
+
+    def stored_scopes(self) -> tuple[tuple[str, str], ...]:
+        """The (tool, category) scopes of the report's findings, as their rows store them."""
+        found = ((self.text(t, "tool"), self.text(c, "category")) for t, c in self.scopes)
+        return tuple(dict.fromkeys(found))
+
+    def text(self, text: str, field: str) -> str:
+        """A report's text as a column holds it: storable, cut to fit. Not counted in
+        ``cuts``: the rows that hold it were."""
+        return fit(storable_text(text), field)
 
     def rebuild(self, meta: ReportMeta) -> None:
         roots = [*self.roots, meta.root, *meta.base_uris.values()]
@@ -273,16 +414,20 @@ class RowMaker:
         if raw.severity not in SEVERITIES:
             raise ParseError(f"severity {raw.severity!r} is not one of {SEVERITIES}", source=name)
         path = self.paths(raw.path, raw.uri_base_id)
-        snippet = raw.snippet[:4000]
+        snippet = raw.snippet
+        if len(snippet) > MAX_SNIPPET:
+            snippet = snippet[:MAX_SNIPPET]
+            self.cuts.add("snippet")
         # The content identifies a finding only when its tool gave no fingerprint.
-        content = "" if raw.fingerprint else normalise_code(snippet)
-        if not content and not raw.fingerprint:
+        tool_id = raw.fingerprint if raw.fingerprint and identifies(raw.fingerprint) else ""
+        content = "" if tool_id else normalise_code(snippet)
+        if not content and not tool_id:
             content = normalise_code(
                 self.source.lines(raw.path, path, raw.start_line, raw.end_line)
             )
         self.scopes.setdefault((raw.tool, raw.scope), None)
         if raw.rule_details:
-            self.rules.setdefault((raw.tool[:200], raw.rule_id[:300]), raw.rule_details)
+            self.rules.setdefault((raw.tool, raw.rule_id), raw.rule_details)
         row = _new_row(
             StagedRow,
             (
@@ -290,20 +435,22 @@ class RowMaker:
                 self.ordinals(
                     base_fingerprint(raw, path=path, branch=self.branch, content=content)
                 ),
-                raw.tool[:200],
-                raw.scope[:200],
-                raw.rule_id[:300],
-                (raw.title or raw.rule_id or raw.message)[:500],
-                raw.message[:20000],
+                raw.tool,
+                raw.scope,
+                raw.rule_id,
+                raw.title or raw.rule_id or raw.message,
+                raw.message,
                 SEVERITIES.index(raw.severity) + 1,
-                raw.cwe[:20],
-                path[:1000],
+                raw.cwe,
+                path,
                 raw.start_line,
                 raw.end_line,
                 snippet,
                 raw.suppressed,
-                raw.suppression_reason[:2000],
+                raw.suppression_reason,
                 _extra_json(raw.extra),
             ),
         )
-        return row if _storable(row) else _made_storable(row)
+        if not _storable(row):
+            row = _made_storable(row)
+        return row if _fits(row) else _made_to_fit(row, self.cuts)

@@ -11,7 +11,6 @@ same :class:`IngestError` either way.
 
 from __future__ import annotations
 
-import copy
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from scanners import registry
 from scanners.base import ParseError, ReportMeta
 from scanners.files import IngestError, ReportWindow
-from scanners.normalise import RowMaker
+from scanners.normalise import Cuts, OwnCuts, RowMaker, fit, storable_meta, storable_text
 from scanners.rows import StagedRow
 
 BATCH = 5000
@@ -58,6 +57,8 @@ class Done:
     unrooted: int
     rules: tuple[tuple[str, str, dict], ...] = ()
     """(tool, rule id, details) of the rules the report described."""
+    cut: str = ""
+    """Which texts were cut to fit their columns, in words ("" when none)."""
 
 
 Event = Start | Batch | Done
@@ -96,6 +97,8 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
     meta = ReportMeta()
     roots = list(setting.roots)
     rows: RowMaker | None = None
+    cuts = Cuts()
+    own = OwnCuts(cuts)
     batch: list[StagedRow] = []
     count = 0
     size = FIRST_BATCH
@@ -106,10 +109,10 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
                 rows.rebuild(meta)
             continue
         if rows is None:
-            branch = _branch(setting, meta)
-            commit = setting.commit or meta.commit
+            branch, commit = _branch(setting, meta, own), _commit(setting, meta, own)
             rows = RowMaker(roots, meta, branch, setting.reader_at(commit))
-            yield Start(meta=copy.deepcopy(meta), branch=branch, commit=commit[:40])
+            rows.cuts = cuts
+            yield Start(meta=storable_meta(meta, None), branch=branch, commit=commit)
         batch.append(rows.row(count, item, setting.name))
         count += 1
         if len(batch) >= size:
@@ -117,27 +120,38 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
             batch, size = [], BATCH
     if batch:
         yield Batch(batch)
-    branch = _branch(setting, meta)
-    rows = rows or RowMaker(roots, meta, branch)
-    scopes = tuple(rows.scopes)
-    if not scopes and meta.tool and "," not in meta.tool:
-        scopes = ((meta.tool, ""),)
+    branch, commit = _branch(setting, meta, own), _commit(setting, meta, own)
+    if rows is None:
+        rows = RowMaker(roots, meta, branch)
+        rows.cuts = cuts
+    stored = storable_meta(meta, cuts)
+    scopes = rows.stored_scopes()
+    if not scopes and stored.tool and "," not in stored.tool:
+        scopes = ((stored.tool, ""),)
     scanned = None
     if meta.scanned_paths is not None:
-        scanned = tuple(sorted({rows.paths(p) for p in meta.scanned_paths}))
+        scanned = tuple(sorted({rows.text(rows.paths(p), "path") for p in meta.scanned_paths}))
     yield Done(
-        meta=meta,
+        meta=stored,
         branch=branch,
-        commit=(setting.commit or meta.commit)[:40],
+        commit=commit,
         scopes=scopes,
         scanned=scanned,
         unrooted=len(rows.paths.unrooted),
         rules=rows.rule_details(),
+        cut=cuts.describe(),
     )
 
 
-def _branch(setting: Setting, meta: ReportMeta) -> str:
-    return setting.branch or meta.branch or setting.default_branch
+def _branch(setting: Setting, meta: ReportMeta, cuts: Cuts | None) -> str:
+    """The report's branch as rows store it (storable, cut to fit)."""
+    branch = setting.branch or meta.branch or setting.default_branch
+    return fit(storable_text(branch), "branch", cuts)
+
+
+def _commit(setting: Setting, meta: ReportMeta, cuts: Cuts | None) -> str:
+    """The report's commit as rows store it (storable, at most 40 characters)."""
+    return fit(storable_text(setting.commit or meta.commit), "commit", cuts)
 
 
 def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:

@@ -23,6 +23,7 @@ from findings.services.repositories import (
     repository_open,
 )
 from scanners import git
+from scanners.files import read_kept
 from scanners.git.cache import CACHE_BYTES
 
 CANDIDATES = 10
@@ -413,7 +414,7 @@ def _document_commit(claim: Claim, ctx: VerifyContext) -> tuple[str, str] | None
         stored = Path(claim.report.stored_path) if claim.report.stored_path else None
         if stored is not None and stored.is_file():
             try:
-                found = commit_adding(ctx.repo, data=stored.read_bytes(), branch=ctx.branch)
+                found = commit_adding(ctx.repo, data=read_kept(stored), branch=ctx.branch)
             except git.GitError:
                 found = None
         ctx.documents[report_id] = found

@@ -55,7 +55,8 @@ def decode(data: bytes, *, source: str) -> DecodedText:
     nul = data.find(b"\x00")
     if nul >= 0:
         raise ParseError(
-            "NUL byte: this is binary data, expected a Markdown or plain-text document",
+            "a NUL character (byte 0x00): a Markdown or plain-text document holds none; "
+            "remove it (or, if this is binary data, upload a document instead)",
             where=f"byte {nul}",
             source=source,
         )

@@ -16,6 +16,7 @@ format itself, hence the leading underscore (the registry never lists it).
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +28,15 @@ from scanners.base import MAX_POSITION, ByteStream, ParseError
 
 BOM = codecs.BOM_UTF8
 CHUNK = 64 * 1024
+MAX_DEPTH = 128
+"""How deeply a native JSON report may nest. No tool writes more than a dozen levels; past this
+a document is refused. ijson names every event's place (``results.item.more.item...``), a
+text that grows with the depth, for a whole buffer of events at a time: reading 4 KiB at a
+time and stopping at this depth keeps that linear in the size of the report (at most a few
+tens of MB), where an unbounded depth made it quadratic (gigabytes)."""
+IJSON_BUF = 4096
+_SHAPE_DEPTH = 8  # how deep ``head_shape`` records keys: sniffers look a few levels down
+_BRACKETS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
 _WHITESPACE = b" \t\r\n"
 _STARTS = frozenset(
     {"start_map", "start_array", "null", "boolean", "integer", "double", "number", "string"}
@@ -107,7 +117,8 @@ class ReportBytes:
         if size == 0:  # ijson probes with read(0) to learn bytes from text
             return b""
         if self._pending:
-            data, self._pending = self._pending, b""
+            cut = len(self._pending) if size is None or size < 0 else size
+            data, self._pending = self._pending[:cut], self._pending[cut:]
         else:
             data = self._stream.read(size if size and size > 0 else CHUNK)
         held = len(self._decoder.getstate()[0])  # an unfinished sequence from the last chunk
@@ -179,7 +190,7 @@ class JsonReport:
         """Yield ``(index, value)`` for each element of the array, as each one completes."""
         if not self._reader.first:
             raise self.fail(f"the file is empty: expected {self.what}", "byte 0")
-        events = self._tap(ijson.parse(self._reader, buf_size=CHUNK, use_float=True))
+        events = self._tap(ijson.parse(self._reader, buf_size=IJSON_BUF, use_float=True))
         try:
             yield from enumerate(ijson.items(events, self._items))
         except ijson.JSONError as exc:
@@ -192,9 +203,16 @@ class JsonReport:
         target: Callable[[Any], None] | None = None
         items, container = self._items, self._container_prefix
         values, keys = self._values, self._keys
+        nesting = 0
         for event_tuple in events:
             prefix, event, value = event_tuple
             self._prefix = prefix
+            if event in ("start_map", "start_array"):
+                nesting += 1
+                if nesting > MAX_DEPTH:
+                    raise self.fail(too_deep(self._reader.offset), self._place())
+            elif event in ("end_map", "end_array"):
+                nesting -= 1
             if building is not None:
                 building.event(event, value)
                 if event in ("start_map", "start_array"):
@@ -248,10 +266,12 @@ class JsonReport:
         prefix = self._prefix
         if prefix == self._items or prefix.startswith(self._items + "."):
             rest = prefix[len(self._items) :].replace(".item", "[]")
+            if len(rest) > 80:  # a deep place: its start says enough
+                rest = rest[:77] + "..."
             return f"{self.item_path(max(self._index, 0))}{rest}"
         if not prefix:
             return "the top level"
-        return prefix.split(".", 1)[0] if prefix != "item" else "[]"
+        return prefix.split(".", 1)[0] if not prefix.startswith("item") else "[]"
 
     def _syntax_error(self, exc: Exception) -> ParseError:
         detail = exc.args[0] if exc.args else str(exc)
@@ -423,15 +443,25 @@ _TOP_KINDS = {"start_map": "map", "start_array": "array", "null": "null"}
 def head_shape(head: bytes) -> HeadShape:
     """The structure visible in ``head`` (cached: every parser's sniff asks about one head)."""
     data = head[len(BOM) :] if head.startswith(BOM) else head
+    deep = deepest_at(data)
+    if deep is not None:
+        data = data[:deep]  # judged on what lies above the cap; the parser will refuse it
     keys: dict[str, set[str]] = {}
     open_counts: dict[str, int] = {}
     sizes: dict[str, int] = {}
     top: str | None = None
     complete = False
+    depth = 0
     try:
-        for prefix, event, value in ijson.parse(data):
+        for prefix, event, value in ijson.parse(data, buf_size=IJSON_BUF):
             if top is None:
                 top = _TOP_KINDS.get(event, "scalar")
+            if event in ("start_map", "start_array"):
+                depth += 1
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+            if depth > _SHAPE_DEPTH:
+                continue  # deep places say nothing of the format; keeping them costs memory
             if event == "map_key":
                 keys.setdefault(prefix, set()).add(value)
             elif event == "start_array":
@@ -451,3 +481,29 @@ def head_shape(head: bytes) -> HeadShape:
         sizes=sizes,
         complete=complete,
     )
+
+
+def too_deep(offset: int, limit: int = MAX_DEPTH) -> str:
+    """The message for JSON nested past ``limit`` levels, found by byte ``offset``."""
+    return (
+        f"the JSON is nested more than {limit:,} levels deep (by byte {offset:,}); a report "
+        f"may nest at most {limit:,} levels"
+    )
+
+
+def deepest_at(data: bytes, limit: int = MAX_DEPTH) -> int | None:
+    """The byte offset in ``data`` where JSON nesting first passes ``limit`` levels, or None.
+
+    One pass, strings stepped over whole (a bracket inside a string does not count), so the
+    cost is linear in ``len(data)`` whatever the depth.
+    """
+    depth = 0
+    for match in _BRACKETS.finditer(data):
+        char = data[match.start()]
+        if char in b"[{":
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif char in b"]}":
+            depth -= 1
+    return None

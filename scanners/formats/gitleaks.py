@@ -1,8 +1,8 @@
 """Gitleaks' native JSON report (``gitleaks detect -f json``), versions 7 and 8.
 
-Shape: a top-level list, or the JSON literal ``null`` when nothing was found (``sniff`` claims a
-lone ``null`` for gitleaks for that reason; another tool's ``null`` must be imported with its
-format forced). Entries:
+Shape: a top-level list, or the JSON literal ``null`` when nothing was found. ``sniff`` claims a
+lone ``null`` (and ``[]``) for gitleaks for that reason, but since any tool may print them the
+pipeline imports them only with the format given (:func:`anonymous`). Entries:
 
 * v8: ``Description, StartLine, EndLine, StartColumn, EndColumn, Match, Secret, File,
   SymlinkFile, Commit, Entropy, Author, Email, Date, Message, Tags, RuleID, Fingerprint``;
@@ -14,10 +14,13 @@ text (v8 ``Match``) or line (v7 ``line``) with every occurrence of the secret re
 ``[REDACTED]``; when the secret is empty, does not occur in that text, or would still occur
 after replacing, the snippet is dropped rather than risk it. As a last guard every other text
 of the finding is scrubbed of the secret too. Gitleaks' own ``Fingerprint`` is not used (it
-embeds the commit and line number, so it changes with every commit); the pipeline computes
-one from the rule, path and redacted snippet. Commit, author name and date go in ``extra``;
-the e-mail address (personal data) and commit message are left out. :func:`redact_raw`
-rewrites a whole report without its secrets, for storing the raw artifact.
+embeds the commit and line number, so it changes with every commit, and with every line
+shift). A leak's identity is a digest of its secret (:func:`secret_identity`): two leaks of
+one rule in one file have the same redacted snippet, and told apart by their order they
+would swap identities when a leak is added above them. A report written with
+``--redact`` has no secret; its leaks are known by their redacted snippet. Commit, author
+name and date go in ``extra``; the e-mail address (personal data) and commit message are left
+out. :func:`redact_raw` rewrites a whole report without its secrets, for storing the raw artifact.
 
 Mapping: rule_id = ``RuleID`` (v8) or ``rule`` (v7); title = ``Description`` (v8) or ``rule``.
 
@@ -28,6 +31,7 @@ is ``critical``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -66,6 +70,13 @@ def sniff(head: bytes) -> bool:
     )
     v7 = "offender" in keys and bool({"rule", "lineNumber", "line"} & keys)
     return v8 or v7
+
+
+def anonymous(head: bytes) -> bool:
+    """Whether ``head`` is a whole report that names no tool: a lone ``null`` or ``[]``, which
+    many tools print when they find nothing. Imported only with the format given."""
+    shape = head_shape(head)
+    return (shape.top == "null" and shape.complete) or shape.is_empty_list()
 
 
 def severity_for(*texts: str) -> str:
@@ -130,12 +141,23 @@ def _finding(entry: Fields) -> RawFinding:
             source=entry.source,
         )
     if secret and secret != GITLEAKS_MASK:
+        finding.fingerprint = secret_identity(secret)
         finding.title = scrub(finding.title, secret)
         finding.message = scrub(finding.message, secret)
         finding.path = scrub(finding.path, secret)
         finding.rule_id = scrub(finding.rule_id, secret)
         finding.extra = scrub(finding.extra, secret)
     return finding
+
+
+def secret_identity(secret: str) -> str:
+    """A leak's identity: a digest of its secret, the one thing that tells two leaks of one
+    rule in one file apart (their redacted snippets read the same) and that no line shift
+    changes. Only the digest leaves this module, mixed by the pipeline into a finding's
+    fingerprint with the tool, rule and path."""
+    digest = hashlib.blake2b(secret.encode("utf-8", "surrogatepass"), digest_size=16)
+    digest.update(b"auditdash gitleaks identity")
+    return "secret:" + digest.hexdigest()
 
 
 def _v8(entry: Fields) -> tuple[RawFinding, str]:

@@ -25,9 +25,10 @@ medium, low), which is then used.
 
 Empty reports: a bare ``[]`` is also what ruff, gitleaks, eslint, trufflehog and others print
 when they find nothing, so no other parser claims it and ``sniff`` reads it as an empty (old
-format) pip-audit report; users who mean another tool can force the format. Because that
-reading is a guess, such a report gets ``scanned_paths=[]``: it audited no dependency, so it
-cannot close any finding. ``{"dependencies": []}`` is unambiguous and is a normal empty report.
+format) pip-audit report. Because that reading is a guess, the pipeline refuses such a report
+unless its format is given (:func:`anonymous`, ``registry.names_no_tool``); given, it still
+gets ``scanned_paths=[]``: it audited no dependency, so it cannot close any finding.
+``{"dependencies": []}`` is unambiguous and is a normal empty report.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def sniff(head: bytes) -> bool:
         seen = shape.keys_at("dependencies.item")
         return not seen or _looks_like_dependencies(seen)
     return False
+
+
+def anonymous(head: bytes) -> bool:
+    """Whether ``head`` is a whole report that names no tool: a bare ``[]`` (see the module
+    docstring). Imported only with the format given."""
+    return head_shape(head).is_empty_list()
 
 
 def _looks_like_dependencies(keys: frozenset[str]) -> bool:

@@ -106,6 +106,21 @@ def sniff(head: bytes) -> bool:
     return shape.complete and {"results", "errors"} <= top_keys and shape.sizes.get("results") == 0
 
 
+def anonymous(head: bytes) -> bool:
+    """Whether ``head`` is a whole report that names no tool: empty results and errors and
+    nothing only semgrep writes (``{"results": [], "errors": []}``). Imported only with the
+    format given."""
+    shape = head_shape(head)
+    top_keys = shape.keys_at("")
+    return (
+        shape.complete
+        and shape.top == "map"
+        and not top_keys & _SEMGREP_ONLY_KEYS
+        and "scanned" not in shape.keys_at("paths")
+        and not shape.keys_at("results.item")
+    )
+
+
 def severity_for(value: str) -> str | None:
     """Our severity for semgrep's ``extra.severity`` (None when unknown)."""
     return SEVERITIES.get(value.upper())

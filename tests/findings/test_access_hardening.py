@@ -133,7 +133,7 @@ def test_a_gzipped_report_is_recognised_by_its_bytes_and_imported(
     upload = SimpleUploadedFile("report.json", _gzip(b"[]"), content_type="text/plain")
     with django_capture_on_commit_callbacks(execute=True):
         page = client_for(lena).post(
-            "/imports/", {"project": "ACME", "files": [upload]}, follow=True
+            "/imports/", {"project": "ACME", "files": [upload], "format": "ruff"}, follow=True
         )
     assert "queued as report" in page.content.decode()
     report = Report.objects.get(project__key="ACME")

@@ -223,7 +223,7 @@ def test_text_that_turns_binary_after_its_first_page_is_refused_by_the_extractor
     with pytest.raises(IngestError) as caught:
         ingest_file(path, project_key="BIN")
     message = str(caught.value)
-    assert message.startswith("handoff.md: byte ") and "NUL byte: this is binary data" in message
+    assert message.startswith("handoff.md: byte ") and "a NUL character (byte 0x00)" in message
     assert nothing_changed()
 
 

@@ -140,5 +140,5 @@ def test_every_document_page_asks_an_anonymous_visitor_to_sign_in(url):
 def test_a_scan_report_has_no_document_page(tmp_path, owner_client):
     path = tmp_path / "ruff.json"
     path.write_text("[]")
-    report = ingest_file(path, project_key="PAY").report
+    report = ingest_file(path, project_key="PAY", options=Options(format="ruff")).report
     assert owner_client.get(f"/imports/{report}/document/").status_code == 404

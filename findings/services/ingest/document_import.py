@@ -23,13 +23,14 @@ from findings.services.ingest.results import (
     ingest_result,
     lost_race,
 )
-from findings.services.ingest.storage import store_document
+from findings.services.ingest.storage import report_path, store_document
 from scanners.base import ParseError
 from scanners.documents import MAX_BYTES as MAX_DOCUMENT_BYTES
 from scanners.documents import Extraction
 from scanners.documents import extract as extract_document
 from scanners.documents.text import decode as decode_document
 from scanners.files import IngestError, ReportWindow
+from scanners.normalise import fit, storable_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -63,6 +64,7 @@ def import_document(
     extraction, text = _extract(upload, window)
     if on_progress:
         on_progress(0.5)
+    kept_before = report_path(upload.sha).is_file()
     stored = store_document(upload.path, upload.sha)
     try:
         with transaction.atomic():
@@ -85,6 +87,10 @@ def import_document(
             )
     except IntegrityError:
         return lost_race(upload.project_key, upload.sha, upload.started)
+    except BaseException:
+        if not kept_before:  # nothing names the copy this import kept
+            Path(stored).unlink(missing_ok=True)
+        raise
     return ingest_result(report)
 
 
@@ -112,16 +118,16 @@ def _describe(report: Report, upload: DocumentUpload, stored: str, extraction: E
     options = upload.options
     facts = extraction.document
     report.sha256 = upload.sha
-    report.filename = upload.name[:500]
+    report.filename = storable_text(upload.name)[:500]
     report.size = upload.size
     report.stored_path = stored
     report.kind = Report.Kind.DOCUMENT
     report.format = DOCUMENT_FORMAT
     report.tool = "document"
     report.tool_version = ""
-    report.commit = options.commit[:40]
-    report.branch = options.branch[:200]
-    report.options = options.as_dict()
+    report.commit = storable_text(options.commit)[:40]
+    report.branch = fit(storable_text(options.branch), "branch")
+    report.options = {key: storable_text(value) for key, value in options.as_dict().items()}
     written = parse_datetime(f"{facts.date}T00:00:00+00:00") if facts.date else None
     report.order_at = min(written, timezone.now()) if written else timezone.now()
     report.order_source = "document" if written else "arrival"

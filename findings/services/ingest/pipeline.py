@@ -30,6 +30,7 @@ from findings.services.ingest.results import (
     lost_race,
 )
 from findings.services.ingest.scan_import import Upload, import_scan
+from findings.services.ingest.storage import is_waiting_upload
 from scanners import registry
 from scanners.documents import looks_like_document
 from scanners.files import (
@@ -51,8 +52,21 @@ def detect_format(head: bytes, name: str) -> str:
     there is a tool's log or a broken report, and the user should hear that it is not one.
     """
     key = registry.detect(head)
-    if key is None and looks_like_document(head) and not name.lower().endswith(_NOT_DOCUMENTS):
-        return DOCUMENT_FORMAT
+    if key is not None and registry.names_no_tool(key, head):
+        raise IngestError(
+            f"{name}: the report is only {describe_head(head)}, which names no tool (many tools "
+            "write it when they find nothing), so it is not imported and closes no findings; "
+            f"give its format to import it (--format {key} on the command line, or the "
+            "upload's format)"
+        )
+    is_named_data = name.lower().endswith(_NOT_DOCUMENTS)
+    if key is None and not is_named_data:
+        text = head.replace(b"\x00", b"")
+        if looks_like_document(head) or (text != head and looks_like_document(text)):
+            return DOCUMENT_FORMAT  # a NUL inside is refused by the reader, naming its byte
+    nesting = registry.nesting_problem(head) if key is None else None
+    if nesting is not None:
+        raise IngestError(f"{name}: {nesting}")
     if key is None:
         raise IngestError(
             f"{name}: unknown report format (starts with {describe_head(head)}); expected SARIF "
@@ -73,7 +87,36 @@ def ingest_file(
     on_progress: Progress | None = None,
 ) -> IngestResult:
     """Import one scanner report or remediation document into a project (created if new);
-    see the module docstring."""
+    see the module docstring.
+
+    An upload waiting for this import (``report`` given, the file in the upload folder) is
+    removed when its bytes are refused: they would be refused again (see ``storage``)."""
+    try:
+        return _ingest(
+            path,
+            project_key=project_key,
+            options=options,
+            filename=filename,
+            user=user,
+            report=report,
+            on_progress=on_progress,
+        )
+    except IngestError:
+        if report is not None and is_waiting_upload(path):
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _ingest(
+    path: Path,
+    *,
+    project_key: str,
+    options: Options | None = None,
+    filename: str = "",
+    user=None,
+    report: Report | None = None,
+    on_progress: Progress | None = None,
+) -> IngestResult:
     started = time.perf_counter()
     options = options or Options()
     name = filename or path.name

@@ -17,10 +17,11 @@ from django.db import connection, transaction
 from findings import services
 from findings.models import Project, Report
 from findings.services.ingest.results import IngestResult, Options, Progress, ingest_result
-from findings.services.ingest.storage import store_scan
+from findings.services.ingest.storage import report_path, store_scan
 from findings.services.ingest.timeline import Order, file_reader, order_key
 from scanners import reading
 from scanners.files import ReportWindow
+from scanners.normalise import storable_text
 from scanners.rows import StagedRow
 
 if TYPE_CHECKING:
@@ -196,14 +197,14 @@ def _open_report(upload: Upload, commit: str, branch: str, order: Order) -> Repo
     report = upload.report or Report(project=project, uploaded_by=upload.user)
     report.project = project
     report.sha256 = upload.sha
-    report.filename = upload.name[:500]
+    report.filename = storable_text(upload.name)[:500]
     report.size = upload.size
     report.format = upload.fmt
     report.kind = Report.Kind.SCAN
     report.tool = upload.fmt
     report.commit = commit
     report.branch = branch
-    report.options = upload.options.as_dict()
+    report.options = {key: storable_text(value) for key, value in upload.options.as_dict().items()}
     report.order_at, report.order_source = order
     report.state = Report.State.RUNNING
     if report.pk is None:
@@ -224,10 +225,24 @@ def _context(report: Report, order: Order) -> services.ScanContext:
 def _finish(
     upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
 ) -> IngestResult:
-    """The lifecycle pass, the report's own facts and counts: the end of the transaction."""
+    """Keep the report, then record it: the end of the transaction. Should recording fail,
+    a copy this import kept is removed (the transaction rolls back the rows)."""
+    kept_before = report_path(upload.sha).is_file()
+    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
+    try:
+        return _record(upload, done, report, merge)
+    except BaseException:
+        if not kept_before:
+            Path(report.stored_path).unlink(missing_ok=True)
+        raise
+
+
+def _record(
+    upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
+) -> IngestResult:
+    """The lifecycle pass, the report's own facts, counts and note."""
     meta, options = done.meta, upload.options
     project = report.project
-    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
     report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
     report.tool_version = meta.tool_version[:100]
     counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules)
@@ -243,6 +258,8 @@ def _finish(
         notes.append(f"{done.unrooted} absolute paths could not be made repo-relative: give --root")
     if meta.errors:
         notes.append(f"the tool reported {len(meta.errors)} errors: " + "; ".join(meta.errors[:3]))
+    if done.cut:
+        notes.append(done.cut)
     if options.root and options.remember_root:
         services.project_remember_root(project=project, root=options.root)
     seconds = time.perf_counter() - upload.started

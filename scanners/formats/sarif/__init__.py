@@ -52,6 +52,7 @@ import tempfile
 from collections.abc import Iterator
 
 from scanners.base import ByteStream, ParseError, RawFinding, ReportMeta
+from scanners.formats._jsonreport import head_shape
 from scanners.formats.sarif.log import scan
 from scanners.formats.sarif.stream import JsonReader
 
@@ -60,16 +61,29 @@ FORMAT = "sarif"
 _RUNS = re.compile(rb'"runs"\s*:')
 _SCHEMA = re.compile(rb'"\$schema"\s*:\s*"[^"]*sarif', re.IGNORECASE)
 _VERSION = re.compile(rb'"version"\s*:\s*"2\.1\.0"')
+# Keys a SARIF result has beside its message (one of them at least: a rule, or a place).
+_RESULT_KEYS = frozenset({"ruleId", "ruleIndex", "rule", "locations"})
 
 
 def sniff(head: bytes) -> bool:
-    """Whether ``head`` (the first bytes of a report, possibly cut anywhere) is a SARIF log:
-    a JSON object with a ``"runs"`` key and either a ``$schema`` naming SARIF or
-    ``"version": "2.1.0"``. A ``$schema`` naming SARIF alone is enough when ``"runs"`` lies
-    beyond the head."""
+    """Whether ``head`` (the first bytes of a report, possibly cut anywhere) is a SARIF log.
+
+    By structure, whatever the order of the keys (bandit writes ``version`` and ``$schema``
+    after its runs, so on a real project they lie far past the head): a JSON object whose
+    ``runs`` hold a ``tool`` with a ``driver``, or results with a ``message`` and a rule or
+    locations. Failing that, by its header: a ``"runs"`` key with a ``$schema`` naming SARIF or
+    ``"version": "2.1.0"``; a ``$schema`` naming SARIF alone when ``"runs"`` lies beyond the
+    head."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not text.startswith(b"{"):
         return False
+    shape = head_shape(head)
+    if "runs" in shape.keys_at(""):
+        if "driver" in shape.keys_at("runs.item.tool"):
+            return True
+        results = shape.keys_at("runs.item.results.item")
+        if "message" in results and results & _RESULT_KEYS:
+            return True
     schema = _SCHEMA.search(text) is not None
     if _RUNS.search(text):
         return schema or _VERSION.search(text) is not None

@@ -60,9 +60,17 @@ def scan(reader: JsonReader, *, careful: bool) -> Skeleton:
     raw_runs: list[dict] = []
     for key in reader.iter_object(""):
         if key == "version":
+            if version is not None:
+                raise check.fail("version", 'the log has "version" twice; expected it once')
             version = reader.read_value("version")
             _check_version(version, check)
         elif key == "runs":
+            if spans is not None:
+                raise check.fail(
+                    "runs",
+                    'the log has "runs" twice; expected one list of runs (JSON keys are '
+                    "unique, and readers disagree on which copy counts)",
+                )
             if reader.peek("runs") != ord("["):
                 value = reader.read_value("runs")
                 raise check.wrong("runs", value, "a list of runs")

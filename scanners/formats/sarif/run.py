@@ -19,6 +19,7 @@ from scanners.formats.sarif.values import (
     flatten,
     score_severity,
 )
+from scanners.normalise import identifies
 
 KINDS = ("fail", "pass", "notApplicable", "informational", "review", "open")
 NOT_FINDINGS = ("pass", "notApplicable")
@@ -286,9 +287,12 @@ class Run:
         locations = get("locations")
         if locations:
             self._locate(finding, locations, number)
-        fingerprints = get("fingerprints") or get("partialFingerprints")
+        fingerprints = get("fingerprints")
         if fingerprints:
             self._set_fingerprint(finding, fingerprints, number)
+        partial = get("partialFingerprints") if not finding.fingerprint else None
+        if partial:
+            self._set_fingerprint(finding, partial, number)
         suppressions = get("suppressions")
         if suppressions:
             self._suppress(finding, suppressions, self._where(number, ".suppressions"))
@@ -374,11 +378,15 @@ class Run:
             self.check.obj(fingerprints, self._where(number, ".fingerprints"))
             return
         try:
+            pairs = [(key, fingerprints[key]) for key in sorted(fingerprints)]
             finding.fingerprint = ";".join(
-                [key + "=" + fingerprints[key] for key in sorted(fingerprints)]
+                [key + "=" + value for key, value in pairs if identifies(value)]
             )
         except TypeError:  # a value that is not a string: flatten it
-            finding.fingerprint = self._fingerprint(fingerprints)
+            try:
+                finding.fingerprint = self._fingerprint(fingerprints)
+            except ValueError as error:
+                raise self.check.fail(self._where(number, ".fingerprints"), str(error)) from None
 
     def _where(self, number: int, suffix: str = "") -> str:
         return f"{self.where}.results[{number}]{suffix}"
@@ -502,7 +510,7 @@ class Run:
         pairs: list[tuple[str, str]] = []
         for key, item in fingerprints.items():
             flatten(key, item, pairs)
-        return ";".join(f"{key}={item}" for key, item in sorted(pairs))
+        return ";".join(f"{key}={item}" for key, item in sorted(pairs) if identifies(item))
 
     def _suppress(self, finding: RawFinding, value: Any, where: str) -> None:
         check = self.check

@@ -23,8 +23,12 @@ from typing import Any
 import orjson
 
 from scanners.base import ByteStream, ParseError
+from scanners.formats._jsonreport import too_deep
 
 _CHUNK = 1 << 20
+MAX_DEPTH = 900
+"""How deeply a SARIF value may nest: orjson stops at 1,024 levels and the standard library's
+decoder, its fallback, at Python's recursion limit (1,000 frames); both stop in linear time."""
 _FIRST_WINDOW = 1 << 16
 _WS = re.compile(rb"[ \t\r\n]*")
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -239,7 +243,7 @@ class JsonReader:
             except _Constant as exc:
                 raise self.error(f"{exc} is not allowed in JSON", where) from None
             except RecursionError:
-                raise self.error("the JSON is nested too deeply to read", where) from None
+                raise self.error(too_deep(self._base + start, MAX_DEPTH), where) from None
             self._pos = start + (end if text.isascii() else len(text[:end].encode()))
             return value
 

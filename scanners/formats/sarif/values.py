@@ -161,14 +161,21 @@ def cwes_in(*values: Any) -> list[str]:
     return found
 
 
-def flatten(prefix: str, value: Any, into: list[tuple[str, str]]) -> None:
-    """Nested fingerprint values as ``key.sub=value`` pairs (some tools nest objects)."""
+FLATTEN_DEPTH = 16
+"""How deeply a fingerprint's value may nest: tools nest one or two levels at most."""
+
+
+def flatten(prefix: str, value: Any, into: list[tuple[str, str]], depth: int = 0) -> None:
+    """Nested fingerprint values as ``key.sub=value`` pairs (some tools nest objects).
+    ValueError past :data:`FLATTEN_DEPTH` levels (the caller names the place)."""
+    if isinstance(value, dict | list) and depth >= FLATTEN_DEPTH:
+        raise ValueError(f"a fingerprint nested more than {FLATTEN_DEPTH} levels deep")
     if isinstance(value, dict):
         for key, item in value.items():
-            flatten(f"{prefix}.{key}", item, into)
+            flatten(f"{prefix}.{key}", item, into, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            flatten(f"{prefix}[{index}]", item, into)
+            flatten(f"{prefix}[{index}]", item, into, depth + 1)
     elif isinstance(value, bool):
         into.append((prefix, "true" if value else "false"))
     elif value is not None:
