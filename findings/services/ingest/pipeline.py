@@ -30,6 +30,7 @@ from findings.services.ingest.results import (
     lost_race,
 )
 from findings.services.ingest.scan_import import Upload, import_scan
+from findings.services.reports import report_fail_stale
 from scanners import registry
 from scanners.documents import looks_like_document
 from scanners.files import (
@@ -88,6 +89,7 @@ def ingest_file(
             f"project key {project_key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
         )
     if project is not None:
+        report_fail_stale(project=project, sha256=sha)  # a dead worker's import must not block
         existing = (
             Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
             .exclude(pk=getattr(report, "pk", None))
@@ -127,4 +129,4 @@ def ingest_file(
             try:
                 return import_scan(upload, window, project=project, on_progress=on_progress)
             except IntegrityError:
-                return lost_race(project_key, sha, started)
+                return lost_race(project_key, sha, started, name)
