@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import psycopg
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from auditdash.celery import app
@@ -29,17 +30,33 @@ DB_RETRY_DELAYS = (1, 2, 4, 8)
 """Seconds between the attempts of an import whose database connection was lost."""
 
 
-@app.task(autoretry_for=_DB_GONE, retry_backoff=True, max_retries=3, acks_late=True)
-def ingest_report(report_id: int) -> str:
+@app.task(
+    bind=True,
+    autoretry_for=_DB_GONE,
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def ingest_report(self, report_id: int) -> str:
     """Import a queued report; the state it ends in.
 
     The report is claimed first (queued -> running, atomically), so a task sent or delivered
     twice imports it once. While it runs, its heartbeat is written; should this worker die,
-    the sweeper (``sweep_imports``) fails the report once the heartbeat is silent. A lost
-    database connection (the server restarting) is retried here, from the start: the import's
-    transaction was rolled back with the connection, so nothing was written.
+    the sweeper (``sweep_imports``) fails the report once the heartbeat is silent. Should only
+    its pool process die, the task comes back at once (``reject_on_worker_lost``), finds the
+    report running and looks again once a dead import's heartbeat would be silent: the report
+    ends failed even where no beat runs. A lost database connection (the server restarting)
+    is retried here, from the start: the import's transaction was rolled back with the
+    connection, so nothing was written.
     """
     claim = services.report_claim(report_id=report_id)
+    if claim == Report.State.RUNNING:
+        raise self.retry(
+            countdown=settings.AUDITDASH_IMPORT_STALE_AFTER,
+            max_retries=int(settings.CELERY_TASK_TIME_LIMIT / settings.AUDITDASH_IMPORT_STALE_AFTER)
+            + 2,
+        )
     if claim != services.CLAIMED:
         log.info("report %s not imported by this task: it is %s", report_id, claim)
         return claim

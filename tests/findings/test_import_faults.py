@@ -41,9 +41,10 @@ class Worker:
     """A Celery worker of the production shape (a main process and a prefork pool, with an
     embedded beat) on a queue of its own, that a test may kill with SIGKILL."""
 
-    def __init__(self, folder: Path, queue: str) -> None:
+    def __init__(self, folder: Path, queue: str, *, beat: bool = True) -> None:
         self.folder = folder
         self.queue = queue
+        self.beat = beat
         self.process: subprocess.Popen | None = None
         self.starts = 0
 
@@ -59,9 +60,7 @@ class Worker:
                 "worker",
                 "--pool=prefork",
                 "--concurrency=1",
-                "-B",
-                "-s",
-                str(self.folder / "beat-schedule"),
+                *(["-B", "-s", str(self.folder / "beat-schedule")] if self.beat else []),
                 "-Q",
                 self.queue,
                 "--loglevel=INFO",
@@ -79,16 +78,25 @@ class Worker:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def children(self) -> list[int]:
+        assert self.process is not None
+        found = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert found, "the worker has no pool process"
+        return [int(pid) for pid in found]
+
     def kill(self) -> None:
         """SIGKILL to the main process and every process of its pool (and beat)."""
         assert self.process is not None
-        children = subprocess.run(
-            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True
-        ).stdout.split()
-        assert children, "the worker has no pool process"
-        for pid in [self.process.pid, *map(int, children)]:
+        for pid in [self.process.pid, *self.children()]:
             os.kill(pid, signal.SIGKILL)
         self.process.wait(10)
+
+    def kill_pool(self) -> None:
+        """SIGKILL to the pool's processes only: the main process lives on."""
+        for pid in self.children():
+            os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
         if self.alive():
@@ -99,10 +107,7 @@ class Worker:
                 self.kill()
 
 
-@pytest.fixture
-def worker(tmp_path, settings) -> Iterator[Worker]:
-    """A started :class:`Worker`; this test process sends its tasks to the worker's queue and
-    sweeps with the worker's timings."""
+def _worker(tmp_path: Path, settings, *, beat: bool) -> Iterator[Worker]:
     from auditdash.celery import app
 
     if not os.environ.get("CELERY_BROKER_URL"):
@@ -112,13 +117,26 @@ def worker(tmp_path, settings) -> Iterator[Worker]:
     queue = f"auditdash-faults-{os.getpid()}-{time.monotonic_ns()}"
     before = app.conf.task_default_queue
     app.conf.task_default_queue = queue
-    started = Worker(tmp_path, queue)
+    started = Worker(tmp_path, queue, beat=beat)
     started.start()
     try:
         yield started
     finally:
         started.stop()
         app.conf.task_default_queue = before
+
+
+@pytest.fixture
+def worker(tmp_path, settings) -> Iterator[Worker]:
+    """A started :class:`Worker` with its beat; this test process sends its tasks to the
+    worker's queue and sweeps with the worker's timings."""
+    yield from _worker(tmp_path, settings, beat=True)
+
+
+@pytest.fixture
+def worker_without_beat(tmp_path, settings) -> Iterator[Worker]:
+    """The same, with no beat: nothing sweeps on a schedule."""
+    yield from _worker(tmp_path, settings, beat=False)
 
 
 def wait_for(check: Callable[[], object], seconds: float, what: str):
@@ -204,6 +222,25 @@ def test_a_killed_worker_ends_its_report_failed_and_the_same_bytes_import_again(
     assert again.status_code == 400
     assert f"already imported as report #{done.pk}" in again.json()["detail"]
     assert Finding.objects.filter(project__key="ACME").count() == RESULTS
+
+
+def test_a_killed_pool_process_ends_its_report_failed_without_a_beat(
+    worker_without_beat, big_sarif, api
+):
+    pk = api(big_sarif).json()["id"]
+    wait_for(lambda: half_way(pk), 60, "the import half way")
+
+    worker_without_beat.kill_pool()
+
+    failed = wait_for(lambda: ended(pk), 30, "the stopped import to end")
+    assert failed.state == Report.State.FAILED
+    assert "the worker stopped during the import" in failed.error
+    assert worker_without_beat.alive()
+    assert Finding.objects.filter(project__key="ACME").count() == 0
+    again = api(big_sarif)
+    assert again.status_code == 202, again.content
+    done = wait_for(lambda: ended(again.json()["id"]), 60, "the second upload to be imported")
+    assert done.state == Report.State.DONE and done.new == RESULTS
 
 
 def test_an_upload_whose_task_was_never_sent_is_sent_by_the_sweeper(
