@@ -187,8 +187,29 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = _env_int("AUDITDASH_TASK_TIME_LIMIT", 3600)
-# `celery -A auditdash beat` scans the head of each linked project's default branch.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("AUDITDASH_CELERY_QUEUE", "celery")
+# A task whose worker died unacknowledged is delivered again after this long. Longer than the
+# time limit, so a task still running is never delivered twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+# Imports that stop (see README, "When an import stops"): a running import writes a heartbeat
+# on its report every AUDITDASH_IMPORT_HEARTBEAT seconds; the sweeper (beat, every
+# AUDITDASH_IMPORT_SWEEP_INTERVAL seconds, and at every worker start, upload and CLI import of
+# the same bytes) marks a running report silent for AUDITDASH_IMPORT_STALE_AFTER seconds
+# failed, sends a queued report whose task was never sent after that long again, and one sent
+# but not started after AUDITDASH_IMPORT_REQUEUE_AFTER seconds (the broker may have lost it).
+AUDITDASH_IMPORT_HEARTBEAT = _env_float("AUDITDASH_IMPORT_HEARTBEAT", 10)
+AUDITDASH_IMPORT_STALE_AFTER = _env_float("AUDITDASH_IMPORT_STALE_AFTER", 60)
+AUDITDASH_IMPORT_SWEEP_INTERVAL = _env_float("AUDITDASH_IMPORT_SWEEP_INTERVAL", 30)
+AUDITDASH_IMPORT_REQUEUE_AFTER = _env_float(
+    "AUDITDASH_IMPORT_REQUEUE_AFTER", CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+)
+# `celery -A auditdash beat` scans the head of each linked project's default branch and
+# sweeps imports that stopped.
 CELERY_BEAT_SCHEDULE = {
+    "sweep-imports": {
+        "task": "findings.tasks.sweep_imports",
+        "schedule": AUDITDASH_IMPORT_SWEEP_INTERVAL,
+    },
     "scan-branch-heads": {
         "task": "findings.tasks.scan_branch_heads",
         "schedule": _env_float("AUDITDASH_SCAN_INTERVAL", 3600),

@@ -7,9 +7,12 @@ the beat schedule in settings names them ``findings.tasks.<name>``.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from django.db import OperationalError
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
 from auditdash.celery import app
 from findings import services
@@ -20,14 +23,69 @@ from scanners.runners import TOOLS
 
 log = logging.getLogger(__name__)
 
+_DB_GONE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
+"""A lost database connection (the server restarting, the network): worth another try."""
 
-@app.task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)
-def ingest_report(report_id: int) -> str:
-    """Import a queued report. A finished report is left alone, so a redelivery is harmless."""
+DB_RETRY_DELAYS = (1, 2, 4, 8)
+"""Seconds between the attempts of an import whose database connection was lost."""
+
+
+@app.task(
+    bind=True,
+    autoretry_for=_DB_GONE,
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def ingest_report(self, report_id: int) -> str:
+    """Import a queued report; the state it ends in.
+
+    The report is claimed first (queued -> running, atomically), so a task sent or delivered
+    twice imports it once. While it runs, its heartbeat is written; should this worker die,
+    the sweeper (``sweep_imports``) fails the report once the heartbeat is silent. Should only
+    its pool process die, the task comes back at once (``reject_on_worker_lost``), finds the
+    report running and looks again once a dead import's heartbeat would be silent: the report
+    ends failed even where no beat runs. A lost database connection (the server restarting)
+    is retried here, from the start: the import's transaction was rolled back with the
+    connection, so nothing was written.
+    """
+    claim = services.report_claim(report_id=report_id)
+    if claim == Report.State.RUNNING:
+        raise self.retry(
+            countdown=settings.AUDITDASH_IMPORT_STALE_AFTER,
+            max_retries=int(settings.CELERY_TASK_TIME_LIMIT / settings.AUDITDASH_IMPORT_STALE_AFTER)
+            + 2,
+        )
+    if claim != services.CLAIMED:
+        log.info("report %s not imported by this task: it is %s", report_id, claim)
+        return claim
+    with services.ReportHeartbeat(report_id):
+        for attempt in range(len(DB_RETRY_DELAYS) + 1):
+            try:
+                return _import_claimed(report_id)
+            except _DB_GONE as error:
+                lost = error
+                log.warning("import of report %s lost the database: %s", report_id, error)
+                _drop_connection()
+                if attempt < len(DB_RETRY_DELAYS):
+                    time.sleep(DB_RETRY_DELAYS[attempt])
+        try:
+            filename = Report.objects.values_list("filename", flat=True).get(pk=report_id)
+            services.report_fail(
+                report_id=report_id,
+                error=f"{filename}: the database could not be reached during the import "
+                f"({type(lost).__name__}: {str(lost).strip()[:200]}); nothing was written. "
+                "Import the file again to retry.",
+            )
+        except _DB_GONE:
+            log.warning("report %s left to the sweeper: the database is still away", report_id)
+        return Report.State.FAILED
+
+
+def _import_claimed(report_id: int) -> str:
+    """One attempt at the import of a claimed report; a lost database raises."""
     report = Report.objects.select_related("project", "uploaded_by").get(pk=report_id)
-    if report.is_finished:
-        return report.state
-    services.report_set_progress(report_id=report_id, progress=1, state=Report.State.RUNNING)
     upload = Path(report.stored_path)
 
     def progress(fraction: float) -> None:
@@ -46,7 +104,7 @@ def ingest_report(report_id: int) -> str:
     except IngestError as error:
         services.report_fail(report_id=report_id, error=str(error))
         return Report.State.FAILED
-    except OperationalError:
+    except _DB_GONE:
         raise
     except Exception as error:
         log.exception("import of report %s failed", report_id)
@@ -58,6 +116,31 @@ def ingest_report(report_id: int) -> str:
     if upload.parent.name == "uploads":
         upload.unlink(missing_ok=True)
     return Report.State.DONE
+
+
+def _drop_connection() -> None:
+    """Close this thread's broken connection; the next query opens a new one."""
+    try:
+        connection.close()
+    except DatabaseError:
+        pass
+
+
+@app.task
+def sweep_imports() -> dict:
+    """End imports that stopped (the beat entry, also sent at every worker start).
+
+    Fails each running report whose heartbeat went silent, and sends again the task of each
+    queued report that no task will run. Returns ``{"failed": [ids], "sent": [ids]}``.
+    """
+    failed = services.report_fail_stale()
+    lost = services.report_lost_queued()
+    for report_id in lost:
+        ingest_report.delay(report_id)
+    if lost:
+        log.warning("sent the import of queued reports %s again", lost)
+        services.report_mark_sent(report_ids=lost)
+    return {"failed": failed, "sent": lost}
 
 
 @app.task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True)

@@ -110,6 +110,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
 
     queue = f"auditdash-test-{os.getpid()}"
     app.conf.task_default_queue = queue
+    env["AUDITDASH_CELERY_QUEUE"] = queue  # what the worker sends itself (its start's sweep)
     log_path = ROOT / "var" / f"test-celery-worker-{os.getpid()}.log"
     log = open(log_path, "w")  # noqa: SIM115
     worker = subprocess.Popen(

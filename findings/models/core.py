@@ -99,6 +99,13 @@ class Report(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The import's last sign of life: while queued, when its task was last sent; "
+        "while running, written every few seconds by the worker. The sweeper ends a running "
+        "report that stays silent, and sends again a queued one that no task will run.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -110,7 +117,15 @@ class Report(models.Model):
                 name="report_unique_content_per_project",
             ),
         ]
-        indexes = [models.Index(fields=["project", "-created_at"])]
+        indexes = [
+            models.Index(fields=["project", "-created_at"]),
+            # The sweeper's look at the few unfinished reports.
+            models.Index(
+                fields=["state", "heartbeat_at"],
+                condition=Q(state__in=["queued", "running"]),
+                name="report_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project.key} report #{self.pk} ({self.filename})"

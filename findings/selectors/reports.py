@@ -38,6 +38,10 @@ CSV_FIELDS = [
     "reviewer",
     "fixed_in_commit",
 ]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""First characters a spreadsheet may read as the start of a formula (OWASP, "CSV Injection";
+the full-width forms too, which some spreadsheets fold to the ASCII ones)."""
+
 MARKDOWN_FIXES = 200
 """The Markdown lists this many fixes; the CSV lists all of them."""
 
@@ -252,3 +256,16 @@ def export_rows(*, project: Project) -> Iterator[dict]:
         row["key"] = f"{project.key}-{row['key']}"
         row["severity"] = Severity(row["severity"]).label
         yield row
+
+
+def csv_safe(row: dict) -> dict:
+    """``row`` ready for a CSV a person may open in a spreadsheet: each text cell that starts
+    with a formula character (:data:`FORMULA_STARTS`) gets a single quote in front, so it reads
+    as text, never as a live formula; its text is otherwise kept. Numbers are left alone.
+
+    Every CSV auditdash writes goes through here (``manage.py export``, the status report).
+    """
+    return {
+        name: "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+        for name, value in row.items()
+    }

@@ -36,9 +36,16 @@ from findings.services.projects import (
     status_counts_refresh,
 )
 from findings.services.reports import (
+    CLAIMED,
+    ReportHeartbeat,
+    report_beat,
+    report_claim,
     report_create_queued,
     report_fail,
+    report_fail_stale,
     report_finish,
+    report_lost_queued,
+    report_mark_sent,
     report_set_progress,
 )
 from findings.services.repositories import (
@@ -63,12 +70,14 @@ from findings.services.tokens import (
 )
 
 __all__ = [
+    "CLAIMED",
     "DocumentCounts",
     "FetchSummary",
     "IssuedToken",
     "LinkError",
     "PlanningError",
     "ProjectKeyError",
+    "ReportHeartbeat",
     "RepositoryError",
     "ReviewError",
     "ScanContext",
@@ -93,9 +102,14 @@ __all__ = [
     "project_remember_root",
     "project_verify",
     "regressions_check",
+    "report_beat",
+    "report_claim",
     "report_create_queued",
     "report_fail",
+    "report_fail_stale",
     "report_finish",
+    "report_lost_queued",
+    "report_mark_sent",
     "report_set_progress",
     "repository_fetch",
     "repository_link",

@@ -46,7 +46,10 @@ def status_report(request: HtmxHttpRequest, key: str, fmt: str) -> HttpResponseB
         )
     else:
         writer = csv.DictWriter(_Echo(), fieldnames=report.CSV_FIELDS)
-        rows = (writer.writerow(row) for row in report.fixes(project=project, sprint=sprint))
+        rows = (
+            writer.writerow(report.csv_safe(row))
+            for row in report.fixes(project=project, sprint=sprint)
+        )
         header = ",".join(report.CSV_FIELDS) + "\r\n"
         response = StreamingHttpResponse(
             itertools.chain([header], rows), content_type="text/csv; charset=utf-8"

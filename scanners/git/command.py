@@ -9,8 +9,10 @@ repository or environment could otherwise change:
 * no system or global configuration (``GIT_CONFIG_NOSYSTEM``, ``GIT_CONFIG_GLOBAL=/dev/null``),
   no configuration smuggled through the environment (``GIT_CONFIG_PARAMETERS``/``COUNT``),
   no replace refs (they could rewrite history as we see it);
-* ``core.hooksPath=/dev/null`` so no repository hook ever runs, no fsmonitor, no pager, no
-  automatic or detached garbage collection that would outlive the timeout;
+* no program named by the repository's own configuration ever runs: hooks, fsmonitor,
+  pager, filter, diff and merge drivers, ssh, gpg, editors, credential helpers (every such
+  key is overridden, see :mod:`scanners.git.config`); no automatic or detached garbage
+  collection that would outlive the timeout;
 * a protocol allow-list: https and ssh always, the local file transport only when the
   caller says the remote is an allowed local path, everything else (``ext::``, ``fd::``,
   ``git://``, plain ``http://``) never.
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from scanners.git import config
 from scanners.git.cache import GitCache
 
 # Seconds for one git call when the caller does not say; long enough for a log over a large
@@ -73,7 +76,6 @@ _FIXED_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_CONFIG_PARAMETERS": "",
-    "GIT_CONFIG_COUNT": "0",
     "GIT_NO_REPLACE_OBJECTS": "1",
     "GIT_OPTIONAL_LOCKS": "0",
     "GIT_PROTOCOL_FROM_USER": "0",
@@ -82,13 +84,7 @@ _FIXED_ENV = {
 }
 
 _FIXED_CONFIG = (
-    f"core.hooksPath={os.devnull}",
-    "core.fsmonitor=false",
-    "core.pager=cat",
     "core.quotePath=false",
-    "core.askPass=true",
-    "credential.helper=",
-    "diff.external=",
     # A repository's own config could otherwise make log run gpg.program on every commit.
     "log.showSignature=false",
     "gc.auto=0",
@@ -132,11 +128,13 @@ class Repository:
         return replace(self, cache=cache)
 
 
-def git_environment() -> dict[str, str]:
+def git_environment(git_dir: Path | None = None) -> dict[str, str]:
     """The environment every git process gets: this process's, minus redirections, plus
-    the fixed settings above."""
+    the fixed settings above and the overrides that stop ``git_dir``'s own configuration
+    from running any program (:func:`scanners.git.config.environment`)."""
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
     env.update(_FIXED_ENV)
+    env.update(config.environment(git_dir))
     return env
 
 
@@ -175,7 +173,7 @@ def run_git(
         proc = subprocess.Popen(
             command,
             cwd=cwd,
-            env=git_environment(),
+            env=git_environment(git_dir or git_dir_of(cwd)),
             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -197,6 +195,21 @@ def run_git(
             f"{label}: git exited with status {proc.returncode}: {_short(err_text) or 'no message'}"
         )
     return proc.returncode, out, err_text
+
+
+def git_dir_of(cwd: Path | None) -> Path | None:
+    """The git directory of a work tree git is started in (its ``.git`` folder, or the one a
+    linked worktree's ``.git`` file points to), else None."""
+    if cwd is None:
+        return None
+    dot_git = Path(cwd) / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    if dot_git.is_file():
+        text = dot_git.read_text(errors="replace").strip()
+        if text.startswith("gitdir:"):
+            return (Path(cwd) / text.removeprefix("gitdir:").strip()).resolve()
+    return None
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -210,7 +210,7 @@ def _run_tool(tool: Tool, checkout: Checkout, output_dir: Path, timeout: float) 
     finished = run_process(
         invocation.argv,
         cwd=checkout.tree,
-        env=tool_environment(tool.env(workspace)),
+        env=tool_environment(tool.env(workspace), tree=checkout.tree),
         stdout=report,
         stderr=stderr,
         timeout=timeout,

@@ -41,7 +41,7 @@ from pathlib import Path
 import ijson
 import orjson
 
-from scanners.git.command import git_environment
+from scanners.git.command import git_dir_of, git_environment
 
 BIN = Path(sys.executable).parent
 RULES_DIR = Path(__file__).resolve().parent.parent / "semgrep_rules"
@@ -113,18 +113,14 @@ class Tool:
         return BIN / self.program
 
 
-def tool_environment(extra: dict[str, str]) -> dict[str, str]:
+def tool_environment(extra: dict[str, str], *, tree: Path | None = None) -> dict[str, str]:
     """The environment every scanner gets: git's hardened one (no outside git configuration,
-    no prompts), with hooks and fsmonitor also switched off for any git a tool itself runs in
-    the worktree, since the repository's own configuration would otherwise apply there."""
-    env = git_environment()
+    no prompts), for any git a tool itself runs in the checked-out ``tree``: the repository's
+    own configuration applies there, so every program it names is overridden too (hooks,
+    fsmonitor, filter and diff drivers; see :mod:`scanners.git.config`)."""
+    env = git_environment(git_dir_of(tree) if tree is not None else None)
     for name in [k for k in env if k.startswith(("SEMGREP_APP", "SEMGREP_URL"))]:
         del env[name]
-    hardening = {"core.hooksPath": os.devnull, "core.fsmonitor": "false"}
-    env["GIT_CONFIG_COUNT"] = str(len(hardening))
-    for index, (key, value) in enumerate(hardening.items()):
-        env[f"GIT_CONFIG_KEY_{index}"] = key
-        env[f"GIT_CONFIG_VALUE_{index}"] = value
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.update(extra)
     return env

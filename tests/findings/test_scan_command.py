@@ -211,3 +211,23 @@ def test_the_scan_task_runs_the_scan_and_reports_failures_as_data(shop) -> None:
     project.save()
     failed = tasks.scan_project_commit(project.pk, first, "main")
     assert failed["error"].startswith("/nonexistent/repository: no such directory")
+
+
+def test_a_repositorys_own_filter_never_runs_during_a_scan(git_repo, tmp_path) -> None:
+    marker = tmp_path / "filter-ran"
+    program = tmp_path / "evil"
+    program.write_text(f'#!/bin/sh\necho "$0 $*" >> "{marker}"\ncat\n')
+    program.chmod(0o755)
+    git_repo.write("service/app.py", VULNERABLE)
+    git_repo.write(".gitattributes", "*.py filter=evil\n")
+    sha = git_repo.commit("A vulnerable service")
+    for key in ("smudge", "clean", "process"):
+        git_repo.git("config", f"filter.evil.{key}", str(program))
+    git_repo.git("config", "filter.evil.required", "true")
+    Project.objects.create(key="SHOP", repo_path=str(git_repo.path))
+
+    data, _ = scan("--commit", sha, "--tools", "bandit", "--json")
+
+    assert not marker.exists()
+    assert data["tools"][0]["status"] == "ok" and data["tools"][0]["result"]["new"] > 0
+    assert Finding.objects.filter(project__key="SHOP", path="service/app.py").exists()

@@ -9,7 +9,7 @@ import orjson
 from django.core.management.base import BaseCommand, CommandError
 
 from findings.models import Project
-from findings.selectors.reports import EXPORT_COLUMNS, export_rows
+from findings.selectors.reports import EXPORT_COLUMNS, csv_safe, export_rows
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -41,7 +41,7 @@ def _write(project: Project, fmt: str, out: SupportsWrite[str]) -> None:
         writer = csv.DictWriter(out, fieldnames=list(EXPORT_COLUMNS))
         writer.writeheader()
         for row in rows:
-            writer.writerow(row)
+            writer.writerow(csv_safe(row))
     else:
         out.write("[")
         for index, row in enumerate(rows):

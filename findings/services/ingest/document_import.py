@@ -86,7 +86,7 @@ def import_document(
                 note=counts.describe(),
             )
     except IntegrityError:
-        return lost_race(upload.project_key, upload.sha, upload.started)
+        return lost_race(upload.project_key, upload.sha, upload.started, upload.name)
     except BaseException:
         if not kept_before:  # nothing names the copy this import kept
             Path(stored).unlink(missing_ok=True)

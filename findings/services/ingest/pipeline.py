@@ -31,6 +31,7 @@ from findings.services.ingest.results import (
 )
 from findings.services.ingest.scan_import import Upload, import_scan
 from findings.services.ingest.storage import is_waiting_upload
+from findings.services.reports import report_fail_stale
 from scanners import registry
 from scanners.documents import looks_like_document
 from scanners.files import (
@@ -131,6 +132,7 @@ def _ingest(
             f"project key {project_key!r} is not valid: use 2-20 characters of A-Z, 0-9 and '-'"
         )
     if project is not None:
+        report_fail_stale(project=project, sha256=sha)  # a dead worker's import must not block
         same = Report.objects.filter(project=project, sha256=sha, state=Report.State.DONE)
         if report is not None:  # the queued report itself is not an earlier import
             same = same.exclude(pk=report.pk)
@@ -169,4 +171,4 @@ def _ingest(
             try:
                 return import_scan(upload, window, project=project, on_progress=on_progress)
             except IntegrityError:
-                return lost_race(project_key, sha, started)
+                return lost_race(project_key, sha, started, name)

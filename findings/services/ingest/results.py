@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from findings.models import Report
+from scanners.files import IngestError
 
 Progress = Callable[[float], None]
 """Hears the share of a report read so far, from 0 to 1."""
@@ -81,15 +82,22 @@ def ingest_result(report: Report, *, duplicate_since: float | None = None) -> In
     )
 
 
-def lost_race(project_key: str, sha: str, started: float) -> IngestResult:
+def lost_race(project_key: str, sha: str, started: float, name: str = "") -> IngestResult:
     """After a unique-constraint failure: the same bytes were imported by a concurrent import.
 
-    Must be called from an ``except IntegrityError`` block: any other integrity error is
+    When that import is not over (an upload queued or running), an :class:`IngestError` says
+    so. Must be called from an ``except IntegrityError`` block: any other integrity error is
     re-raised.
     """
-    existing = Report.objects.filter(
-        project__key=project_key, sha256=sha, state=Report.State.DONE
-    ).first()
-    if existing is None:
+    same = Report.objects.filter(project__key=project_key, sha256=sha)
+    existing = same.filter(state=Report.State.DONE).first()
+    if existing is not None:
+        return ingest_result(existing, duplicate_since=started)
+    pending = same.exclude(state=Report.State.FAILED).order_by("pk").first()
+    if pending is None:
         raise  # the IntegrityError being handled: not a lost race
-    return ingest_result(existing, duplicate_since=started)
+    raise IngestError(
+        f"{name or 'report'}: these exact bytes are being imported already as report "
+        f"#{pending.pk} ({pending.state}, {pending.progress}%); nothing changed. Once it "
+        "is done they are imported; should it fail, import the file again."
+    ) from None

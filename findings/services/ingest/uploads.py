@@ -39,16 +39,15 @@ def queue_upload(*, project_key: str, upload, options: Options, user) -> Report:
     try:
         with transaction.atomic():
             project, _ = services.project_get_or_create(key=project_key)
+            # An earlier import of these bytes whose worker died must not block them.
+            services.report_fail_stale(project=project, sha256=sha)
             existing = (
                 Report.objects.filter(project=project, sha256=sha)
                 .exclude(state=Report.State.FAILED)
                 .first()
             )
             if existing is not None:
-                raise IngestError(
-                    f"{name}: these exact bytes are already imported as report #{existing.pk}; "
-                    "nothing changed"
-                )
+                raise IngestError(_already(name, existing))
             report = services.report_create_queued(
                 project=project,
                 sha256=sha,
@@ -58,10 +57,29 @@ def queue_upload(*, project_key: str, upload, options: Options, user) -> Report:
                 user=user,
                 options=options.as_dict(),
             )
-            transaction.on_commit(lambda: ingest_report.delay(report.pk))
+            transaction.on_commit(lambda: _send(report.pk))
     except (IngestError, IntegrityError) as error:
         stored.unlink(missing_ok=True)
         if isinstance(error, IntegrityError):
             raise IngestError(f"{name}: the same bytes are being imported already") from None
         raise
     return report
+
+
+def _send(report_id: int) -> None:
+    """Send the import task, then note it sent. Should this process die (or the broker be
+    down) before, the report stays queued, never sent: the sweeper sends it."""
+    ingest_report.delay(report_id)
+    services.report_mark_sent(report_ids=[report_id])
+
+
+def _already(name: str, existing: Report) -> str:
+    if existing.state == Report.State.DONE:
+        return (
+            f"{name}: these exact bytes are already imported as report #{existing.pk}; "
+            "nothing changed"
+        )
+    return (
+        f"{name}: these exact bytes are being imported already as report #{existing.pk} "
+        f"({existing.state}, {existing.progress}%); nothing changed"
+    )
