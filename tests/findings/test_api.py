@@ -159,6 +159,13 @@ def test_the_tokens_page_creates_shows_once_and_revokes(client_for, acme, manage
     assert client_for(developer).get("/p/ACME/tokens/").status_code == 403
 
 
+def test_the_tokens_page_says_plainly_how_to_send_a_token(client_for, acme, manager):
+    page = client_for(manager).get("/p/ACME/tokens/").content.decode()
+
+    assert "Send it as <code>Authorization: Bearer &lt;token&gt;</code>." in page
+    assert page.count("Send it as") == 1
+
+
 def test_a_manager_cannot_create_a_token_above_their_role_through_the_form(
     client_for, acme, manager
 ):
