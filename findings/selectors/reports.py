@@ -158,9 +158,9 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
     )
     changes = recent_changes(projects=[project.pk]).get(project.pk, {})
     breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
-    scope = f"sprint {sprint.name} ({sprint.start} to {sprint.end})" if sprint else "project"
+    scope = f": {sprint.name} ({sprint.start} to {sprint.end})" if sprint else ""
     lines = [
-        f"# {project.key} status report: {scope}",
+        f"# {project.key} status report{scope}",
         "",
         f"**Date:** {now:%Y-%m-%d %H:%M} UTC  ",
         f"**Project:** {project.name or project.key}  ",

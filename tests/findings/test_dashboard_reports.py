@@ -38,7 +38,7 @@ def test_the_markdown_report_gives_counts_and_the_evidence_for_each_fix(owner_cl
     response = owner_client.get("/p/ACME/report.md")
     assert response["Content-Disposition"] == 'attachment; filename="ACME-status.md"'
     text = response.content.decode()
-    assert text.startswith("# ACME status report: project")
+    assert text.startswith("# ACME status report\n")
     assert "**Status:** 5 open findings" in text
     assert "| critical | 3 | 0 | 0 | 0 | 0 |" in text
     assert "| high | 0 | 2 | 0 | 0 | 0 |" in text
@@ -64,7 +64,7 @@ def test_a_sprint_report_covers_only_the_sprints_findings(owner_client, acme, fi
     )
     Finding.objects.filter(project=acme, number__in=[1, 4]).update(sprint=sprint)
     text = owner_client.get(f"/p/ACME/report.md?sprint={sprint.pk}").content.decode()
-    assert "sprint S1 (2026-01-01 to 2026-01-14)" in text
+    assert text.startswith("# ACME status report: S1 (2026-01-01 to 2026-01-14)\n")
     assert "- Planned: 2 of capacity 4" in text
     assert "**ACME-1**" in text and "**ACME-4**" in text and "**ACME-5**" not in text
     assert owner_client.get("/p/ACME/report.md?sprint=x").status_code == 404
