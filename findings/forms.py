@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 
 from findings.lifecycle import REQUIRES_REASON, Event
 from findings.models import PROJECT_KEY_PATTERN, Review, Role, Severity
+from findings.services.ingest.document_import import DOCUMENT_FORMAT
 from scanners import registry
 
 
@@ -39,7 +40,9 @@ class UploadForm(forms.Form):
     )
     format = forms.ChoiceField(
         required=False,
-        choices=[("", "Detect from content")] + [(key, key) for key in registry.FORMATS],
+        choices=[("", "Detect from content")]
+        + [(key, key) for key in registry.FORMATS]
+        + [(DOCUMENT_FORMAT, "remediation document (Markdown)")],
     )
 
     def clean_project(self) -> str:

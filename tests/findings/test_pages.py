@@ -129,6 +129,22 @@ def test_uploading_the_same_bytes_twice_says_it_changed_nothing(
     assert Report.objects.count() == 1
 
 
+def test_a_document_can_be_uploaded_as_a_document_by_choosing_it(
+    owner_client, django_capture_on_commit_callbacks
+):
+    page = owner_client.get(reverse("findings:imports")).content.decode()
+    assert "remediation document (Markdown)" in page
+    text = b"# Fix report\n\n## Fix 1: SQL injection in `api.py` line 45\n\n**Status:** FIXED\n"
+    upload = SimpleUploadedFile("handoff.txt", text)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(
+            reverse("findings:imports"),
+            {"project": "WEB", "format": "markdown", "files": [upload]},
+        )
+    report = Report.objects.get()
+    assert (report.state, report.kind, report.format) == ("done", "document", "markdown")
+
+
 def test_a_broken_upload_is_kept_as_a_failed_import_with_its_reason(
     owner_client, django_capture_on_commit_callbacks
 ):
