@@ -25,7 +25,7 @@ _AREA_WORDS = {
     "module",
     "subsystem",
 }
-_REF_WORDS = {"#", "№", "id", "no", "no.", "nr", "nr.", "ref", "n°", "key", "nummer"}
+_REF_WORDS = {"#", "№", "id", "no", "no.", "nr", "nr.", "ref", "n°", "key", "nummer", "ticket"}
 _TITLE_WORDS = {
     "title",
     "issue",

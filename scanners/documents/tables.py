@@ -72,7 +72,7 @@ def read_table(
     if "area" in kinds and "status" in kinds and not {"title", "ref", "severity"} & set(kinds):
         _health_rows(reader, block, kinds)
         return
-    title_col = _title_column(kinds)
+    title_col = _title_column(kinds, header)
     if not _CHECKABLE & set(kinds) or (title_col is None and "ref" not in kinds):
         _status_table(reader, block, header)
         return
@@ -93,11 +93,22 @@ def is_ledger(block: Block) -> bool:
     return bool(_CHECKABLE & set(kinds)) and (_title_column(kinds) is not None or "ref" in kinds)
 
 
-def _title_column(kinds: list[str | None]) -> int | None:
-    for want in ("title", "problem"):
-        if want in kinds:
-            return kinds.index(want)
-    return None
+# A problem column that explains why ("Root Cause") names a finding less well than one that
+# says what is wrong ("Actual", "Description"), so it is the title only when nothing else is.
+_CAUSE_HEADER_RE = re.compile(
+    r"\b(?:root\s+)?causes?\b|\bcontext\b|\bdetails\b|ursache|cause racine|causa|причина|原因|원인",
+    re.I,
+)
+
+
+def _title_column(kinds: list[str | None], header: list[str] | None = None) -> int | None:
+    if "title" in kinds:
+        return kinds.index("title")
+    problems = [i for i, kind in enumerate(kinds) if kind == "problem"]
+    if header is not None:
+        stated = [i for i in problems if i < len(header) and not _CAUSE_HEADER_RE.search(header[i])]
+        problems = stated or problems
+    return problems[0] if problems else None
 
 
 def _health_rows(reader: Reader, block: Block, kinds: list[str | None]) -> None:

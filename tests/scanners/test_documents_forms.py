@@ -113,3 +113,16 @@ def test_health_comes_from_score_cards_verdicts_status_tables_and_before_after()
     ]
     assert result.health[1].raw == "NOT READY FOR PRODUCTION", "the document's own words"
     assert result.unparsed == []
+
+
+def test_a_bug_report_table_is_titled_by_what_happens_not_by_its_root_cause() -> None:
+    result = _read("own_15_bug_report_table.md")
+    got = [(f.ref, f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("QA-7", "Total keeps the removed item's price", "high", "fixed"),
+        ("QA-8", "Coupon accepted silently", "low", "identified"),
+        # With no other problem column, the root cause is what names the finding.
+        ("QA-9", "Session cookie set without the Secure flag", None, "fixed"),
+    ]
+    assert result.findings[0].problem == "Cache key ignores quantity"
+    assert _places(result.findings[0]) == [("shop/cart.py", [[31, 31]])]
