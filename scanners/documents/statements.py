@@ -38,6 +38,7 @@ _TITLE_WORDS = {
     "titre",
     "fehler",
     "item",
+    "task",
     "problem",
     "défaut",
     "schwachstelle",

@@ -57,11 +57,25 @@ def read_table(
     kinds = [column_kind(h) for h in header]
     body = block.rows[1:]
     if phase is not None:
+        # A plan's own ledger (a task or issue column and a status column) also names
+        # findings: each row is a phase item and a finding, linked later by title.
+        title_col = _title_column(kinds, header, body)
+        if title_col is not None and "status" in kinds:
+            ref_col = kinds.index("ref") if "ref" in kinds else None
+            for line, cells in body:
+                if ref_col is not None and not _ID_TOKEN_RE.search(_cell(cells, ref_col)):
+                    continue  # a row with no ID in a plan's ledger is a task, not a finding
+                draft = _row_draft(reader, block, sec, kinds, title_col, line, cells)
+                if draft is not None:
+                    reader.add_draft(draft, sec)
+        state_col = kinds.index("status") if "status" in kinds else None
         for line, cells in body:
+            if not cells:
+                continue
             phase.items.append(
                 PhaseItem(
                     " | ".join(W.strip_decoration(c) for c in cells),
-                    P.item_state(cells[0] if cells else ""),
+                    _row_done(cells, state_col),
                     [],
                     [],
                     line,
@@ -72,7 +86,7 @@ def read_table(
     if "area" in kinds and "status" in kinds and not {"title", "ref", "severity"} & set(kinds):
         _health_rows(reader, block, kinds)
         return
-    title_col = _title_column(kinds, header)
+    title_col = _title_column(kinds, header, body)
     if not _CHECKABLE & set(kinds) or (title_col is None and "ref" not in kinds):
         _status_table(reader, block, header)
         return
@@ -101,14 +115,29 @@ _CAUSE_HEADER_RE = re.compile(
 )
 
 
-def _title_column(kinds: list[str | None], header: list[str] | None = None) -> int | None:
-    if "title" in kinds:
-        return kinds.index("title")
+def _title_column(
+    kinds: list[str | None],
+    header: list[str] | None = None,
+    body: list[tuple[int, list[str]]] | None = None,
+) -> int | None:
+    """The column that names each row: a title column unless its cells are only numbers
+    ("Task" holding 1.1, 1.2), else the first problem column that says what is wrong."""
+    titles = [i for i, kind in enumerate(kinds) if kind == "title"]
+    if body:
+        titles = [i for i in titles if not _numbers_only(body, i)]
+    if titles:
+        return titles[0]
     problems = [i for i, kind in enumerate(kinds) if kind == "problem"]
     if header is not None:
         stated = [i for i in problems if i < len(header) and not _CAUSE_HEADER_RE.search(header[i])]
         problems = stated or problems
     return problems[0] if problems else None
+
+
+def _numbers_only(body: list[tuple[int, list[str]]], col: int) -> bool:
+    cells = [W.strip_decoration(cells[col]) for _, cells in body if col < len(cells)]
+    cells = [c for c in cells if c]
+    return bool(cells) and all(_REF_NUM_RE.fullmatch(c.strip("#[] ")) for c in cells)
 
 
 def _health_rows(reader: Reader, block: Block, kinds: list[str | None]) -> None:
@@ -329,3 +358,17 @@ def absorb(detail: Draft, row: Draft) -> None:
     detail.notes.extend(row.notes)
     detail.used.update(row.used)
     detail.merged_lines.append(row.line)
+
+
+def _cell(cells: list[str], col: int) -> str:
+    return W.strip_decoration(cells[col]) if col < len(cells) else ""
+
+
+def _row_done(cells: list[str], state_col: int | None) -> bool | None:
+    """A plan row's done state: its Status cell's word or mark, else its first cell's mark."""
+    if state_col is None or state_col >= len(cells):
+        return P.item_state(cells[0])
+    state = P.item_state(cells[state_col])
+    if state is None:
+        state = {S.FIXED: True, S.IDENTIFIED: False}.get(S.status_in(cells[state_col]) or "")
+    return state

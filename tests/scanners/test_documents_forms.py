@@ -126,3 +126,20 @@ def test_a_bug_report_table_is_titled_by_what_happens_not_by_its_root_cause() ->
     ]
     assert result.findings[0].problem == "Cache key ignores quantity"
     assert _places(result.findings[0]) == [("shop/cart.py", [[31, 31]])]
+
+
+def test_a_plans_own_table_gives_its_phase_items_and_the_findings_they_track() -> None:
+    result = _read("own_16_sprint_tables.md")
+    got = [(f.ref, f.title, f.status) for f in result.findings]
+    assert got == [
+        (None, "Guard the cache with a lock", "fixed"),
+        (None, "Cancel workers gracefully", "fixed"),
+        ("T-4", "Flaky login test", "partially_fixed"),
+    ], "a row without an ID in a table that has IDs is a task, not a finding"
+    assert _places(result.findings[0]) == [("app/cache.py", [[40, 44]])]
+    items = {p.name: [(i.done, i.finding_refs) for i in p.items] for p in result.phases}
+    assert items == {
+        "Sprint 1: Stop the crashes - COMPLETE": [(True, ["F1"]), (True, ["F2"])],
+        # The Status cell says whether an item is done: partial is not done, nor unknown.
+        "Sprint 2: Tidy the tests - IN PROGRESS": [(None, ["F3"]), (False, [])],
+    }
