@@ -140,7 +140,7 @@ def report(request: HttpRequest, report_id: int):
     )
     if found is None:
         raise HttpError(404, f"No report {report_id} that you may see.")
-    return report_out(found)
+    return report_out(services.report_fail_if_stale(report=found))
 
 
 @router.get("/projects/{key}/reports", response={200: schemas.ReportPage, **_ERRORS})
@@ -148,9 +148,9 @@ def reports(request: HttpRequest, key: str, after: int | None = None, limit: int
     """The project's reports, newest first; follow ``next`` for older ones."""
     project = project_for(request, key)
     limit = _limit(limit)
-    rows, more = report_page(
-        projects=visible_projects(request).filter(pk=project.pk), after=after, limit=limit
-    )
+    mine = visible_projects(request).filter(pk=project.pk)
+    services.report_fail_stale(projects=mine)  # a dead worker's import reads as failed
+    rows, more = report_page(projects=mine, after=after, limit=limit)
     base = reverse("api-1:reports", args=[project.key])
     return {
         "results": [report_out(row) for row in rows],
