@@ -15,7 +15,9 @@ from urllib.parse import quote
 import orjson
 
 VERSION = "2.1.0"
-SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 FINGERPRINT_KEY = "auditdash/v1"
 """The key of auditdash's own fingerprint among a result's ``partialFingerprints``."""
 DOCUMENTS_DRIVER = "auditdash documents"

@@ -2,9 +2,9 @@
 /api/v1/projects/{key}/sarif``): a project's open findings, run by run, each with its
 lifecycle, its evidence and the facts its baseline state rests on.
 
-Findings are read a chunk at a time along the (project, number) index (keyset, never an
-offset), with a fixed number of queries per chunk for their claims, checks, reviews and
-baseline sightings, so memory stays flat however many findings a project has. The mapping
+Each run's findings are read through one cursor in key order, a chunk at a time, with a fixed
+number of queries per chunk for their claims, checks, reviews and baseline sightings, so
+memory stays flat however many findings a project has. The mapping
 onto SARIF is ``findings.rules.sarif``; the reasons are in ``docs/sarif-export.md``.
 """
 
@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 
 from django.db.models import Count, Min
 
@@ -76,6 +77,8 @@ class ExportRun:
     facts: RunFacts
     previous: dict[int, int] = field(default_factory=dict)
     imported_at: dict[int, datetime | None] = field(default_factory=dict)
+    evidence: bool = True
+    """False when the project has no claim and no review: nothing to look up per chunk."""
 
 
 def export_statuses(*, with_fixed: bool) -> list[str]:
@@ -122,7 +125,12 @@ def sarif_runs(*, project: Project, statuses: list[str]) -> list[ExportRun]:
             project=project, tool__in={key[0] for key in runs}
         ).values_list("tool", "rule_id", "details")
     }
+    evidence = (
+        Claim.objects.filter(project=project).exists()
+        or Review.objects.filter(project=project).exists()
+    )
     for (tool, _, _), run in runs.items():
+        run.evidence = evidence
         for rule in run.facts.rules:
             rule.details = details.get((tool, rule.id)) or {}
         if not run.facts.documents:
@@ -134,17 +142,18 @@ def _key(run: RunFacts) -> tuple[str, str, str]:
     return run.tool, run.category, run.branch
 
 
+def _scope(run: RunFacts) -> dict[str, str]:
+    """The filter of a run's scope: its tool, SARIF category and branch."""
+    return {"tool": run.tool, "category": run.category, "branch": run.branch}
+
+
 def _read_scope(project: Project, run: ExportRun) -> None:
     """The scope's finished reports in the order the merge places them (scanned-code time,
     then arrival), and the tool version of the newest."""
     facts = run.facts
     reports = (
         ReportScope.objects.filter(
-            project=project,
-            tool=facts.tool,
-            category=facts.category,
-            branch=facts.branch,
-            report__state=Report.State.DONE,
+            project=project, report__state=Report.State.DONE, **_scope(facts)
         )
         .order_by("order_at", "report_id")
         .values_list("report_id", "report__finished_at", "report__tool_version")
@@ -159,21 +168,15 @@ def _read_scope(project: Project, run: ExportRun) -> None:
 
 
 def _rows(project: Project, run: ExportRun, statuses: list[str]) -> Iterator[dict]:
-    """The run's findings in key order, a chunk at a time (keyset on the number)."""
-    facts = run.facts
-    base = Finding.objects.filter(
-        project=project,
-        tool=facts.tool,
-        category=facts.category,
-        branch=facts.branch,
-        status__in=statuses,
-    ).order_by("number")
-    last = 0
-    while True:
-        chunk = list(base.filter(number__gt=last).values(*_FIELDS)[:CHUNK])
-        if not chunk:
-            return
-        last = chunk[-1]["number"]
+    """The run's findings in key order: one query read through a cursor (server-side on
+    PostgreSQL), its facts added a chunk at a time."""
+    rows = (
+        Finding.objects.filter(project=project, status__in=statuses, **_scope(run.facts))
+        .order_by("number")
+        .values(*_FIELDS)
+        .iterator(chunk_size=CHUNK)
+    )
+    while chunk := list(islice(rows, CHUNK)):
         yield from _with_facts(project, run, chunk)
 
 
@@ -181,7 +184,9 @@ def _with_facts(project: Project, run: ExportRun, chunk: list[dict]) -> Iterator
     ids = [row["pk"] for row in chunk]
     baselines: dict[int, int | None] = {}
     for row in chunk:
-        current = row["fixed_in_report_id"] if row["status"] in FIXED else row["last_seen_report_id"]
+        current = (
+            row["fixed_in_report_id"] if row["status"] in FIXED else row["last_seen_report_id"]
+        )
         baselines[row["pk"]] = run.previous.get(current) if current else None
     wanted = {report for report in baselines.values() if report is not None}
     seen = (
@@ -193,7 +198,7 @@ def _with_facts(project: Project, run: ExportRun, chunk: list[dict]) -> Iterator
         if wanted
         else set()
     )
-    evidence = finding_evidence(ids)
+    evidence = finding_evidence(ids) if run.evidence else {}
     for row in chunk:
         baseline = baselines[row["pk"]]
         in_baseline = baseline is not None and (row["pk"], baseline) in seen
@@ -245,12 +250,18 @@ def finding_evidence(finding_ids: list[int]) -> dict[int, dict]:
         speaking[finding_id].append((claim_id, True))
     claims = _claims({claim_id for pairs in speaking.values() for claim_id, _ in pairs})
     reviews: dict[int, dict] = {}
-    for review in (
+    for finding_id, verdict, reviewer, comment, at in (
         Review.objects.filter(finding_id__in=finding_ids)
         .order_by("finding_id", "-created_at", "-id")
-        .values("finding_id", "verdict", "reviewer__username", "comment", "created_at")
+        .values_list("finding_id", "verdict", "reviewer__username", "comment", "created_at")
     ):
-        reviews.setdefault(review["finding_id"], review)
+        if finding_id not in reviews:  # the newest
+            reviews[finding_id] = {
+                "verdict": verdict,
+                "reviewer": reviewer,
+                "at": at,
+                "comment": comment,
+            }
     found: dict[int, dict] = {}
     for finding_id in set(speaking) | set(reviews):
         listed = [
@@ -259,18 +270,10 @@ def finding_evidence(finding_ids: list[int]) -> dict[int, dict]:
             if claim_id in claims
         ]
         levels = [claim["evidenceLevel"] for claim in listed if claim["checkedAt"] is not None]
-        review = reviews.get(finding_id)
         found[finding_id] = {
             "level": max(levels, key=EvidenceLevel.rank, default=EvidenceLevel.UNVERIFIED),
             "claims": listed,
-            "review": {
-                "verdict": review["verdict"],
-                "reviewer": review["reviewer__username"],
-                "at": review["created_at"],
-                "comment": review["comment"],
-            }
-            if review
-            else None,
+            "review": reviews.get(finding_id),
         }
     return found
 
@@ -303,7 +306,7 @@ def _claims(claim_ids: set[int]) -> dict[int, dict]:
             .order_by("id")
             .values("run", "name", "result", "path", "commit", "side", "reason")
         ):
-            checks[check.pop("run")].append(check)
+            checks[check["run"]].append({k: v for k, v in check.items() if k != "run"})
     return {
         row["pk"]: {
             "document": row["report__document__title"] or row["report__filename"],

@@ -133,7 +133,10 @@ def history(acme, reviewer, manager, tmp_path):
         created_at=timezone.now(),
     )
     ClaimEvidence.objects.create(
-        claim=documented, level="code-checked", run=run, commit="a1b2c3d4e5f6",
+        claim=documented,
+        level="code-checked",
+        run=run,
+        commit="a1b2c3d4e5f6",
         checked_at=timezone.now(),
     )
     ingest(BANDIT, branch="main")
@@ -202,7 +205,9 @@ def test_baseline_state_is_set_from_the_lifecycle(history):
     # SARIF: a run that gives one result a baselineState gives it to all; documents have none.
     for run in with_fixed["runs"]:
         states = {"baselineState" in result for result in run["results"]}
-        assert states == ({False} if run["tool"]["driver"]["name"].startswith("auditdash") else {True})
+        assert states == (
+            {False} if run["tool"]["driver"]["name"].startswith("auditdash") else {True}
+        )
 
 
 def test_each_finding_carries_its_lifecycle_and_evidence(history):
@@ -214,7 +219,9 @@ def test_each_finding_carries_its_lifecycle_and_evidence(history):
     (documented,) = a["evidence"]["claims"]
     assert documented["says"] == "fixed" and documented["commits"] == ["a1b2c3d4e5f6"]
     assert documented["document"] == "fixes.md" and documented["linked"] is False
-    assert documented["evidenceLevel"] == "code-checked" and documented["fixCommit"] == "a1b2c3d4e5f6"
+    assert (
+        documented["evidenceLevel"] == "code-checked" and documented["fixCommit"] == "a1b2c3d4e5f6"
+    )
     (check,) = documented["checks"]
     assert check == {
         "name": "diff_overlaps",
@@ -293,8 +300,12 @@ def test_the_command_refuses_an_unknown_project_and_writes_a_file_whole(history,
 
 
 def test_the_api_streams_the_same_log_to_a_caller_of_the_project(history, manager, client):
-    secret = token_create(project=history["src/app.py10"].project, creator=manager,
-                          name="Code scanning", role=Role.VIEWER).secret
+    secret = token_create(
+        project=history["src/app.py10"].project,
+        creator=manager,
+        name="Code scanning",
+        role=Role.VIEWER,
+    ).secret
     answer = client.get("/api/v1/projects/ACME/sarif", HTTP_AUTHORIZATION=f"Bearer {secret}")
 
     assert answer.status_code == 200 and answer.streaming
@@ -312,7 +323,10 @@ def test_the_api_export_needs_a_caller_who_may_see_the_project(
 ):
     refused = client.get("/api/v1/projects/ACME/sarif")
     assert refused.status_code == 401 and "Bearer" in refused.json()["detail"]
-    assert client.get("/api/v1/projects/ACME/sarif", HTTP_AUTHORIZATION="Bearer adt_x").status_code == 401
+    assert (
+        client.get("/api/v1/projects/ACME/sarif", HTTP_AUTHORIZATION="Bearer adt_x").status_code
+        == 401
+    )
     other = Project.objects.get(key="OTHER")
     foreign = token_create(project=other, creator=outsider, name="ci", role=Role.VIEWER).secret
     hidden = client.get("/api/v1/projects/ACME/sarif", HTTP_AUTHORIZATION=f"Bearer {foreign}")

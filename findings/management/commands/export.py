@@ -40,7 +40,9 @@ class Command(BaseCommand):
         if project is None:
             raise CommandError(f"no project with the key {opts['project']!r}")
         if opts["with_fixed"] and opts["fmt"] != "sarif":
-            raise CommandError("--with-fixed is for --format sarif; json and csv list every finding")
+            raise CommandError(
+                "--with-fixed is for --format sarif; json and csv list every finding"
+            )
         if opts["fmt"] == "sarif":
             self._sarif(project, opts["output"], with_fixed=opts["with_fixed"])
         elif opts["output"] == "-":
@@ -65,6 +67,7 @@ class Command(BaseCommand):
         raw = _Raw(self.stdout)
         for piece in pieces:  # each piece ends between two results: whole UTF-8
             raw.write(piece.decode())
+
 
 def _write(project: Project, fmt: str, out: SupportsWrite[str]) -> None:
     """Every finding of ``project`` into ``out``, as CSV or as a JSON list (``fmt``)."""
