@@ -290,6 +290,9 @@ def test_the_command_refuses_an_unknown_project_and_writes_a_file_whole(history,
         call_command("export", project="NOPE", fmt="sarif")
     with pytest.raises(CommandError, match="--with-fixed is for --format sarif"):
         call_command("export", project="ACME", fmt="csv", with_fixed=True)
+    Project.objects.create(key="EMPTY")
+    empty = export("EMPTY")
+    assert empty["runs"] == [] and not list(Draft4Validator(SCHEMA).iter_errors(empty))
     target = tmp_path / "out.sarif"
     call_command("export", project="ACME", fmt="sarif", output=str(target))
     assert json.loads(target.read_text()) == export()
