@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import TemporaryUploadedFile
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import Query, Router
@@ -38,6 +38,7 @@ from findings.lifecycle import Status
 from findings.models import Membership, Report, Role, Severity
 from findings.selectors.board import BoardFilter
 from findings.selectors.metrics import project_overview
+from findings.selectors.sarif import sarif_log
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
 from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, UploadTooLarge, inflate_upload
@@ -140,7 +141,7 @@ def report(request: HttpRequest, report_id: int):
     )
     if found is None:
         raise HttpError(404, f"No report {report_id} that you may see.")
-    return report_out(found)
+    return report_out(services.report_fail_if_stale(report=found))
 
 
 @router.get("/projects/{key}/reports", response={200: schemas.ReportPage, **_ERRORS})
@@ -148,9 +149,9 @@ def reports(request: HttpRequest, key: str, after: int | None = None, limit: int
     """The project's reports, newest first; follow ``next`` for older ones."""
     project = project_for(request, key)
     limit = _limit(limit)
-    rows, more = report_page(
-        projects=visible_projects(request).filter(pk=project.pk), after=after, limit=limit
-    )
+    mine = visible_projects(request).filter(pk=project.pk)
+    services.report_fail_stale(projects=mine)  # a dead worker's import reads as failed
+    rows, more = report_page(projects=mine, after=after, limit=limit)
     base = reverse("api-1:reports", args=[project.key])
     return {
         "results": [report_out(row) for row in rows],
@@ -205,6 +206,37 @@ def findings(
         params["after"] = cursor
         next_url = f"{request.path}?{params.urlencode()}"
     return {"results": [finding_out(row, project) for row in rows], "next": next_url}
+
+
+_SARIF_RESPONSE = {
+    "responses": {
+        200: {
+            "description": "A SARIF 2.1.0 log, streamed.",
+            "content": {"application/sarif+json": {"schema": {"type": "object"}}},
+        }
+    }
+}
+
+
+@router.get(
+    "/projects/{key}/sarif",
+    response={200: None, **_ERRORS},
+    summary="The project's open findings as a SARIF 2.1.0 log",
+    openapi_extra=_SARIF_RESPONSE,
+    url_name="sarif",
+)
+def sarif(request: HttpRequest, key: str, with_fixed: bool = False):
+    """Every open finding (open, regressed, claimed; with ``with_fixed``, verified and signed
+    off too, as ``absent``), one run per tool, category and branch, with its lifecycle and
+    evidence in ``properties.auditdash`` and its ``baselineState``. Streamed: the size of
+    the project does not matter. The same log as ``manage.py export --format sarif``.
+    """
+    project = project_for(request, key)
+    response = StreamingHttpResponse(
+        sarif_log(project=project, with_fixed=with_fixed), content_type="application/sarif+json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{project.key}.sarif"'
+    return response
 
 
 @router.get("/projects/{key}/findings/{number}", response={200: schemas.FindingDetail, **_ERRORS})

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from findings.models import Event, Project, Report
@@ -182,11 +182,16 @@ def _silent_since(cutoff) -> Q:
 
 
 def report_fail_stale(
-    *, project: Project | None = None, sha256: str = "", report_ids: list[int] | None = None
+    *,
+    project: Project | None = None,
+    sha256: str = "",
+    report_ids: list[int] | None = None,
+    projects: QuerySet[Project] | None = None,
 ) -> list[int]:
-    """Fail every running report (of ``project`` with these bytes, or these ids) whose import
-    has written no heartbeat for ``AUDITDASH_IMPORT_STALE_AFTER`` seconds: its worker died
-    (killed, out of memory, its machine gone) and its transaction was rolled back. The ids.
+    """Fail every running report (of ``project`` with these bytes, these ids, or any of
+    ``projects``) whose import has written no heartbeat for ``AUDITDASH_IMPORT_STALE_AFTER``
+    seconds: its worker died (killed, out of memory, its machine gone) and its transaction was
+    rolled back. The ids.
 
     The state is changed by one conditional UPDATE each, so an import that finishes at the
     same moment keeps its "done".
@@ -198,6 +203,8 @@ def report_fail_stale(
         candidates = candidates.filter(project=project, sha256=sha256)
     if report_ids is not None:
         candidates = candidates.filter(pk__in=report_ids)
+    if projects is not None:
+        candidates = candidates.filter(project__in=projects)
     failed = []
     for report_id, project_id, filename in candidates.values_list("pk", "project_id", "filename"):
         error = (
@@ -223,6 +230,16 @@ def report_fail_stale(
         log.warning("report %s: %s", report_id, error)
         failed.append(report_id)
     return failed
+
+
+def report_fail_if_stale(*, report: Report) -> Report:
+    """``report`` as a reader should see it: a running report whose import went silent is
+    failed first, as the sweeper would fail it (the imports and report pages and the API call
+    this, so a site without celery beat never shows an import running for good). No query
+    unless the report is running."""
+    if report.state == Report.State.RUNNING and report_fail_stale(report_ids=[report.pk]):
+        report.refresh_from_db()
+    return report
 
 
 def report_lost_queued() -> list[int]:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from findings import access
+from findings import access, services
 from findings.forms import UploadForm
 from findings.selectors import imports as selectors
 from findings.services.ingest import IngestError, Options
@@ -46,6 +46,8 @@ def imports(request: HtmxHttpRequest) -> HttpResponse:
                 messages.success(request, f"{report.filename}: queued as report #{report.pk}")
         return redirect("findings:imports")
     projects = access.projects_for(request.user)
+    # Without celery beat nothing else would end an import whose worker died.
+    services.report_fail_stale(projects=projects)
     return render(
         request,
         "findings/imports.html",
@@ -59,6 +61,7 @@ def report_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     report = selectors.report_for(projects=access.projects_for(request.user), pk=pk)
     if report is None:
         raise Http404("No such report.")
+    report = services.report_fail_if_stale(report=report)
     if request.htmx:
         response = render(request, "findings/imports.html#report-row", {"report": report})
         if report.is_finished:
