@@ -61,7 +61,7 @@ def read_table(
             phase.items.append(
                 PhaseItem(
                     " | ".join(W.strip_decoration(c) for c in cells),
-                    P.item_state(cells[0] if cells else ""),
+                    P.item_done(cells[0] if cells else ""),
                     [],
                     [],
                     line,

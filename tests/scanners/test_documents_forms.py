@@ -113,3 +113,24 @@ def test_health_comes_from_score_cards_verdicts_status_tables_and_before_after()
     ]
     assert result.health[1].raw == "NOT READY FOR PRODUCTION", "the document's own words"
     assert result.unparsed == []
+
+
+def test_a_plan_item_is_done_by_its_leading_mark_or_its_trailing_status() -> None:
+    text = (
+        "# Handoff\n\n**Date:** 2026-02-02\n\n## Roadmap\n\n### Phase 1: Quick Wins (1 week)\n"
+        "1. Add HTTP timeouts ✓ DONE\n"
+        "2. ✓ Cap list endpoints\n"
+        "3. Rate limit guards (fixed)\n"
+        "4. Retry policy — in progress\n"
+        "5. Deploy gunicorn workers\n"
+        "6. Batch the nightly task (recommended)\n"
+    )
+    (phase,) = extract(text.encode(), source="plan.md").phases
+    assert [(item.text, item.done) for item in phase.items] == [
+        ("Add HTTP timeouts", True),
+        ("Cap list endpoints", True),
+        ("Rate limit guards (fixed)", True),
+        ("Retry policy", False),
+        ("Deploy gunicorn workers", None),
+        ("Batch the nightly task (recommended)", None),
+    ]
