@@ -199,7 +199,7 @@ class TimelineRow:
 class Timeline:
     rows: list[TimelineRow]
     ticks: list[tuple[float, str]]
-    today_x: float
+    today_x: float | None
     width: int
     height: int
     left: int = TL_LABELS
@@ -218,10 +218,18 @@ def _months(first: date, last: date) -> list[date]:
 
 
 def timeline(spans: list[Span], today: date) -> Timeline:
-    """Rows of windows on one date axis that runs from the earliest date to the latest end,
-    today included, with a tick at the start of each month (at most eight labelled)."""
-    days = [d for s in spans for d in (s.start, s.end) if d is not None] + [today]
-    first, last = min(days), max(days)
+    """Rows of windows on one date axis, from the earliest date to the latest end, with a tick
+    at the start of each month (at most eight labelled).
+
+    Today is on the axis when it falls inside the plan or not far after it (a quarter of the
+    plan's length); long after, the axis stops at the plan and ``today_x`` is None (the page
+    says the date instead), so that old plans stay readable.
+    """
+    days = [d for s in spans for d in (s.start, s.end) if d is not None]
+    first, last = min(days, default=today), max(days, default=today)
+    first = min(first, today)
+    if today <= last or (today - last) * 4 <= (last - first):
+        last = max(last, today)
     length = max(1, (last - first).days)
     left, right = TL_LABELS + 8, TL_WIDTH - TL_NOTES - 8
 
@@ -236,8 +244,10 @@ def timeline(spans: list[Span], today: date) -> Timeline:
             done = round(w * min(1.0, max(0.0, span.share)), 1)
             rows.append(TimelineRow(span, y, x(span.start), w, done, None))
         else:
-            rows.append(TimelineRow(span, y, None, 0.0, 0.0, x(span.start) if span.start else None))
+            marker = x(span.start) if span.start else None
+            rows.append(TimelineRow(span, y, None, 0.0, 0.0, marker))
     months = _months(first, last)
     every = max(1, -(-len(months) // 8))
     ticks = [(x(m), m.strftime("%b %Y")) for i, m in enumerate(months) if i % every == 0]
-    return Timeline(rows, ticks, x(today), TL_WIDTH, TL_TOP + len(spans) * TL_ROW + 24)
+    today_x = x(today) if today <= last else None
+    return Timeline(rows, ticks, today_x, TL_WIDTH, TL_TOP + len(spans) * TL_ROW + 24)

@@ -54,21 +54,6 @@ def window_days(window: str) -> int | None:
     return int(match.group(2)) * _UNITS[unit]
 
 
-def due_dates(start: date | None, windows: Iterable[str]) -> list[date | None]:
-    """Each phase's due date when phases run one after another from ``start``."""
-    result: list[date | None] = []
-    cursor = start
-    for window in windows:
-        days = window_days(window)
-        if cursor is None or days is None:
-            cursor = None
-            result.append(None)
-            continue
-        cursor = cursor + timedelta(days=days)
-        result.append(cursor)
-    return result
-
-
 SPRINT_DAYS = 14
 """How long a sprint lasts when its document does not say."""
 
@@ -212,9 +197,9 @@ def percent(done: int, total: int) -> int:
     return round(100 * done / total) if total else 0
 
 
-def is_late(due: date | None, today: date, *, open_findings: int, open_items: int) -> bool:
-    """Whether a phase is past its due date with work left (see the module's rule)."""
-    return due is not None and due < today and (open_findings > 0 or open_items > 0)
+def is_late(due: date | None, today: date, *, work_left: int) -> bool:
+    """Whether a phase is past its due date with ``work_left`` items or findings still open."""
+    return due is not None and due < today and work_left > 0
 
 
 @dataclass(frozen=True)
