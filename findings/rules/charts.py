@@ -209,7 +209,8 @@ class Timeline:
 
 def _months(first: date, last: date) -> list[date]:
     """The first day of each month after ``first`` up to ``last``."""
-    out, year, month = [], first.year, first.month
+    out: list[date] = []
+    year, month = first.year, first.month
     while True:
         month, year = (1, year + 1) if month == 12 else (month + 1, year)
         if date(year, month, 1) > last:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from scanners.documents import vocabulary as V
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import clean_title, heading_status
 from scanners.documents.model import Finding, PhaseItem
