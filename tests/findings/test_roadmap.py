@@ -7,9 +7,12 @@ signed off apart), windows and lateness, and one-click adoption of a "This Sprin
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from findings.models import Event, Finding, Phase, Project, Sprint
@@ -280,3 +283,31 @@ def test_adopting_needs_a_planner_a_post_csrf_and_a_section_of_the_project(
     assert not Sprint.objects.exists()
     page = client_for(viewer).get("/p/ACME/sprints/").content.decode()
     assert "Sprints proposed by documents" in page and "Adopt as a sprint" not in page
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_planners_adopting_the_same_section_at_once_make_one_sprint(acme, developer):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is proven on PostgreSQL")
+    ingest_file(next(SEEDS.glob("seed_001_*.txt")), project_key="ACME")
+    phase = Phase.objects.get(project=acme, name="Immediate Actions")
+    barrier = threading.Barrier(2)
+
+    def adopt() -> tuple[int, bool]:
+        try:
+            barrier.wait()
+            adoption = sprint_adopt(
+                phase=phase, start=TODAY, end=date(2026, 2, 14), actor=developer
+            )
+            return adoption.sprint.pk, adoption.created
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _: adopt(), range(2)))
+    assert len({pk for pk, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, True]
+    sprint = Sprint.objects.get(project=acme)
+    assert Finding.objects.filter(sprint=sprint).count() == 2
+    assert Event.objects.filter(action="sprint_adopted").count() == 1
