@@ -120,6 +120,20 @@ class SprintForm(forms.Form):
         return data
 
 
+class AdoptForm(forms.Form):
+    """The dates of a sprint adopted from a document's section (suggested on the page)."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "A sprint ends on or after its start.")
+        return data
+
+
 class PlanForm(forms.Form):
     """One finding's plan: its sprint, phase and assignee (empty clears each)."""
 

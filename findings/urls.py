@@ -33,6 +33,7 @@ urlpatterns = [
     path("p/<str:key>/metrics/", metrics.metrics, name="metrics"),
     path("p/<str:key>/roadmap/", planning.roadmap, name="roadmap"),
     path("p/<str:key>/sprints/", planning.sprints, name="sprints"),
+    path("p/<str:key>/sprints/adopt/<int:pk>/", planning.sprint_adopt, name="sprint_adopt"),
     path("p/<str:key>/findings/<int:number>/plan/", planning.finding_plan, name="plan"),
     path("p/<str:key>/findings/<int:number>/", finding.finding_detail, name="detail"),
     path("p/<str:key>/findings/<int:number>/review/", reviews.review_record, name="review"),

@@ -8,6 +8,7 @@ next to a table of its numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 WIDTH, HEIGHT = 560, 220
 LEFT, RIGHT, TOP, BOTTOM = 44, 90, 12, 28
@@ -163,3 +164,91 @@ def bar_chart(
             )
         )
     return BarChart(bars, _ticks(top))
+
+
+# --- a timeline of windows (the roadmap) ---------------------------------------------------
+
+TL_WIDTH, TL_LABELS, TL_NOTES, TL_ROW, TL_TOP = 960, 250, 170, 24, 22
+
+
+@dataclass(frozen=True)
+class Span:
+    """One row to draw: a window from ``start`` to ``end``, ``share`` of it done, or (a
+    ``heading``, or a row without a window) only a marker at ``start`` when there is one."""
+
+    label: str
+    start: date | None
+    end: date | None
+    share: float = 0.0
+    late: bool = False
+    note: str = ""
+    heading: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    span: Span
+    y: float
+    x: float | None
+    w: float
+    done_w: float
+    marker_x: float | None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    rows: list[TimelineRow]
+    ticks: list[tuple[float, str]]
+    today_x: float | None
+    width: int
+    height: int
+    left: int = TL_LABELS
+    right_edge: int = TL_WIDTH - TL_NOTES
+    top: int = TL_TOP
+
+
+def _months(first: date, last: date) -> list[date]:
+    """The first day of each month after ``first`` up to ``last``."""
+    out: list[date] = []
+    year, month = first.year, first.month
+    while True:
+        month, year = (1, year + 1) if month == 12 else (month + 1, year)
+        if date(year, month, 1) > last:
+            return out
+        out.append(date(year, month, 1))
+
+
+def timeline(spans: list[Span], today: date) -> Timeline:
+    """Rows of windows on one date axis, from the earliest date to the latest end, with a tick
+    at the start of each month (at most eight labelled).
+
+    Today is on the axis when it falls inside the plan or not far after it (a quarter of the
+    plan's length); long after, the axis stops at the plan and ``today_x`` is None (the page
+    says the date instead), so that old plans stay readable.
+    """
+    days = [d for s in spans for d in (s.start, s.end) if d is not None]
+    first, last = min(days, default=today), max(days, default=today)
+    first = min(first, today)
+    if today <= last or (today - last) * 4 <= (last - first):
+        last = max(last, today)
+    length = max(1, (last - first).days)
+    left, right = TL_LABELS + 8, TL_WIDTH - TL_NOTES - 8
+
+    def x(day: date) -> float:
+        return round(left + (right - left) * (day - first).days / length, 1)
+
+    rows = []
+    for index, span in enumerate(spans):
+        y = TL_TOP + index * TL_ROW
+        if span.start and span.end and not span.heading:
+            w = max(2.0, x(span.end) - x(span.start))
+            done = round(w * min(1.0, max(0.0, span.share)), 1)
+            rows.append(TimelineRow(span, y, x(span.start), w, done, None))
+        else:
+            marker = x(span.start) if span.start else None
+            rows.append(TimelineRow(span, y, None, 0.0, 0.0, marker))
+    months = _months(first, last)
+    every = max(1, -(-len(months) // 8))
+    ticks = [(x(m), m.strftime("%b %Y")) for i, m in enumerate(months) if i % every == 0]
+    today_x = x(today) if today <= last else None
+    return Timeline(rows, ticks, today_x, TL_WIDTH, TL_TOP + len(spans) * TL_ROW + 24)

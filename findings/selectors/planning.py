@@ -1,20 +1,20 @@
-"""The planning pages' reads: the roadmap and sprint planning (backlog, sprints, burn-down).
+"""Sprint planning's reads: the backlog, sprints and their burn-down (the roadmap's are
+:mod:`findings.selectors.roadmap`).
 
 Fixed numbers of queries whatever the rows shown; the backlog follows the board's column
 index (project, status, severity, -number) one (status, severity) slice at a time. The
-arithmetic (due dates, progress, burn-down) is :mod:`findings.rules.planning`.
+arithmetic (progress, burn-down) is :mod:`findings.rules.planning`.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from findings.lifecycle import DONE, OPEN_LIKE
@@ -23,123 +23,12 @@ from findings.models import (
     Membership,
     Phase,
     Project,
-    RoadmapItem,
     Severity,
     Sprint,
 )
 from findings.rules import planning as plan
 from findings.selectors.board import BoardFilter, filtered_findings, resolve
 from findings.selectors.cards import CARD_FIELDS, cards
-
-
-@dataclass
-class PhaseRow:
-    phase: Phase
-    due: date | None
-    total: int
-    done: int
-    open: int
-    items_done: int
-    items_total: int
-    late: bool
-    items: list = field(default_factory=list)
-
-    @property
-    def percent(self) -> int:
-        if self.total:
-            return plan.percent(self.done, self.total)
-        return plan.percent(self.items_done, self.items_total)
-
-
-def roadmap(*, project: Project, today: date | None = None) -> list[PhaseRow]:
-    """The project's phases in order with due dates, progress and lateness.
-
-    Progress counts the findings linked to the phase: planned into it on the sprint page, or
-    linked to one of its roadmap items by a document (each finding once). Four queries.
-    """
-    today = today or timezone.localdate()
-    phases = list(
-        Phase.objects.filter(project=project)
-        .select_related("report__document")
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=RoadmapItem.objects.order_by("order", "id").prefetch_related(
-                    Prefetch(
-                        "findings",
-                        queryset=Finding.objects.only("number", "status", "phase_id", "project_id"),
-                    )
-                ),
-            )
-        )
-        .order_by("order", "id")
-    )
-    planned: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (
-        Finding.objects.filter(phase__in=phases)
-        .values("phase_id", "status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        planned[row["phase_id"]][row["status"]] = row["n"]
-    due = _due_dates(phases)
-    rows = []
-    for phase in phases:
-        counts = dict(planned[phase.pk])
-        items = list(phase.items.all())
-        for item in items:
-            for finding in item.findings.all():
-                if getattr(finding, "phase_id", None) != phase.pk:
-                    counts[finding.status] = counts.get(finding.status, 0) + 1
-        total = sum(counts.values())
-        done = sum(n for status, n in counts.items() if status in DONE)
-        open_now = sum(n for status, n in counts.items() if status in OPEN_LIKE)
-        items_done = sum(1 for item in items if item.done)
-        checked = [item for item in items if item.done is not None]
-        rows.append(
-            PhaseRow(
-                phase=phase,
-                due=due.get(phase.pk),
-                total=total,
-                done=done,
-                open=open_now,
-                items_done=items_done,
-                items_total=len(items),
-                late=plan.is_late(
-                    due.get(phase.pk),
-                    today,
-                    open_findings=open_now,
-                    open_items=0 if total else sum(1 for item in checked if not item.done),
-                ),
-                items=items,
-            )
-        )
-    return rows
-
-
-def _due_dates(phases: list[Phase]) -> dict[int, date | None]:
-    """Each phase's due date by id: a document's phases run one after another from its date."""
-    starts: dict[str, date | None] = {}
-    windows: dict[str, list[Phase]] = defaultdict(list)
-    for phase in phases:
-        document = getattr(phase.report, "document", None)
-        starts.setdefault(
-            phase.document_identity,
-            (document.date if document and document.date else phase.report.created_at.date()),
-        )
-        if phase.kind == Phase.Kind.PHASE:
-            # Only phases run one after another; checklists and next steps have no window.
-            windows[phase.document_identity].append(phase)
-    due: dict[int, date | None] = {}
-    for identity, members in windows.items():
-        for phase, when in zip(
-            members, plan.due_dates(starts[identity], [p.window for p in members]), strict=True
-        ):
-            due[phase.pk] = when
-    return due
-
-
-# --- sprints --------------------------------------------------------------------------------
 
 
 def backlog(*, project: Project, filters: BoardFilter, limit: int = 50) -> list[dict]:

@@ -27,7 +27,13 @@ from findings.services.evidence import (
 from findings.services.fetching import FetchSummary, repository_fetch
 from findings.services.findings import TransitionError, finding_transition
 from findings.services.members import membership_remove, membership_set
-from findings.services.planning import PlanningError, finding_plan, sprint_create
+from findings.services.planning import (
+    Adoption,
+    PlanningError,
+    finding_plan,
+    sprint_adopt,
+    sprint_create,
+)
 from findings.services.projects import (
     ProjectKeyError,
     project_get_or_create,
@@ -71,6 +77,7 @@ from findings.services.tokens import (
 )
 
 __all__ = [
+    "Adoption",
     "CLAIMED",
     "DocumentCounts",
     "FetchSummary",
@@ -116,6 +123,7 @@ __all__ = [
     "repository_fetch",
     "repository_link",
     "repository_sync_commits",
+    "sprint_adopt",
     "sprint_create",
     "review_record",
     "status_count_move",

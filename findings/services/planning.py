@@ -1,7 +1,9 @@
-"""Planning made in auditdash: sprints, and which sprint, phase and person a finding is for."""
+"""Planning made in auditdash: sprints (new, or adopted from a document's section), and
+which sprint, phase and person a finding is for."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from typing import Final, Literal
@@ -10,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from findings.lifecycle import OPEN_LIKE
 from findings.models import Event, Finding, Phase, Project, Sprint
 
 
@@ -44,6 +47,88 @@ def sprint_create(
     except IntegrityError:
         raise PlanningError(f"{project.key} already has a sprint called {name!r}") from None
     return sprint
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What adopting a document's section did: its sprint, how many findings were planned
+    into it, and whether the sprint is new (False: the section was adopted before)."""
+
+    sprint: Sprint
+    planned: int
+    created: bool
+
+
+def sprint_adopt(*, phase: Phase, start: date, end: date, actor) -> Adoption:
+    """A sprint made from a document's sprint or next-steps section ``phase``, holding the
+    findings its items name that are still open-like and in no sprint (others stay where
+    they are). Idempotent: a section adopted before gives its sprint back, unchanged.
+
+    The sprint is named after the section; when that name is taken, the document's title is
+    added, then a number. PlanningError for an end before the start.
+    """
+    if end < start:
+        raise PlanningError(f"sprint {phase.name!r} ends ({end}) before it starts ({start})")
+    try:
+        with transaction.atomic():
+            # The section's row lock makes two adoptions at once take turns.
+            locked = Phase.objects.select_for_update().select_related("project").get(pk=phase.pk)
+            existing = Sprint.objects.filter(phase=locked).first()
+            if existing is not None:
+                return Adoption(existing, 0, created=False)
+            findings = list(
+                Finding.objects.filter(
+                    roadmap_items__phase=locked, status__in=OPEN_LIKE, sprint__isnull=True
+                )
+                .distinct()
+                .order_by("number")
+            )
+            sprint = Sprint.objects.create(
+                project=locked.project,
+                name=_free_name(locked),
+                start=start,
+                end=end,
+                capacity=len(findings),
+                phase=locked,
+            )
+            Event.objects.create(
+                project=locked.project,
+                actor=actor,
+                action="sprint_adopted",
+                after=sprint.name[:200],
+                note=f"from {locked.name!r}: {start} to {end}, {len(findings)} findings",
+                created_at=timezone.now(),
+            )
+            for finding in findings:
+                finding_plan(finding=finding, actor=actor, sprint=sprint)
+    except IntegrityError:
+        # Adopted, or its name taken, at the same moment elsewhere.
+        existing = Sprint.objects.filter(phase_id=phase.pk).first()
+        if existing is None:
+            raise PlanningError(
+                f"a sprint was created at the same time; adopt {phase.name!r} again"
+            ) from None
+        return Adoption(existing, 0, created=False)
+    return Adoption(sprint, len(findings), created=True)
+
+
+def _free_name(phase: Phase) -> str:
+    """The section's name, else with its document's title, else numbered: one not taken."""
+    document = getattr(phase.report, "document", None)
+    base = phase.name.strip()[:200] or "Adopted sprint"
+    names = [base, f"{base} ({document.title})"[:200] if document and document.title else base]
+    taken = set(
+        Sprint.objects.filter(project_id=phase.project_id, name__startswith=base).values_list(
+            "name", flat=True
+        )
+    )
+    for name in names:
+        if name not in taken:
+            return name
+    number = 2
+    while f"{names[-1][:190]} {number}" in taken:
+        number += 1
+    return f"{names[-1][:190]} {number}"
 
 
 class _Unset(Enum):

@@ -1,15 +1,16 @@
-"""Planning pages: the roadmap, and sprint planning (backlog, sprints, burn-down, inline plans).
+"""Planning pages: the roadmap, and sprint planning (backlog, sprints, burn-down, inline plans,
+sprints that documents propose).
 
-Reading needs viewer; creating sprints and planning findings needs the ``plan`` role
-(developer). Inline plans are htmx posts that return the finding's updated row and tell the
-sprint panel to refresh (``finding-changed``).
+Reading needs viewer; creating or adopting sprints and planning findings needs the ``plan``
+role (developer). Inline plans are htmx posts that return the finding's updated row and tell
+the sprint panel to refresh (``finding-changed``).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -17,9 +18,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from findings import access, services
 from findings.access import Role
-from findings.forms import PlanForm, SprintForm
+from findings.forms import AdoptForm, PlanForm, SprintForm
 from findings.models import Finding, Project
 from findings.selectors import planning as selectors
+from findings.selectors import roadmap as roadmaps
 from findings.views.board import board_filters, board_query
 from findings.views.helpers import HtmxHttpRequest, finding_or_404, form_errors, mutation_response
 
@@ -27,12 +29,12 @@ from findings.views.helpers import HtmxHttpRequest, finding_or_404, form_errors,
 @login_required
 @require_GET
 def roadmap(request: HtmxHttpRequest, key: str) -> HttpResponse:
-    """Phases in order with their window, items, progress from linked findings and lateness."""
+    """Each document's phases in order, with windows, progress, lateness and a timeline."""
     project = access.require(request, key, Role.VIEWER)
     return render(
         request,
         "findings/roadmap.html",
-        {"project": project, "phases": selectors.roadmap(project=project)},
+        {"project": project, "roadmap": roadmaps.roadmap(project=project)},
     )
 
 
@@ -84,11 +86,42 @@ def sprints(request: HtmxHttpRequest, key: str) -> HttpResponse:
         may_plan=may_plan,
         query=board_query(request.GET),
         backlog=selectors.backlog(project=project, filters=filters),
+        offers=roadmaps.sprint_offers(project=project),
         **selectors.planning_choices(project=project),
     )
     if request.htmx:
         return render(request, "findings/sprints.html#backlog", context)
     return render(request, "findings/sprints.html", context)
+
+
+@login_required
+@require_POST
+def sprint_adopt(request: HtmxHttpRequest, key: str, pk: int) -> HttpResponse:
+    """Adopt a document's sprint or next-steps section as a sprint; again, show the first."""
+    project = access.require(request, key, access.ACTION_ROLES["plan"])
+    phase = roadmaps.offered_phase(project=project, pk=pk)
+    if phase is None:
+        raise Http404(f"{project.key} has no document section {pk} to adopt as a sprint.")
+    form = AdoptForm(request.POST)
+    target = reverse("findings:sprints", args=[project.key])
+    if not form.is_valid():
+        messages.error(request, f"Could not adopt {phase.name!r}: {form_errors(form)}")
+        return redirect(target)
+    try:
+        adoption = services.sprint_adopt(phase=phase, actor=request.user, **form.cleaned_data)
+    except services.PlanningError as error:
+        messages.error(request, str(error))
+        return redirect(target)
+    sprint = adoption.sprint
+    if adoption.created:
+        messages.success(
+            request,
+            f"Adopted {phase.name!r} as the sprint {sprint.name!r}: "
+            f"{adoption.planned} finding{'s' if adoption.planned != 1 else ''} planned into it.",
+        )
+    else:
+        messages.info(request, f"{phase.name!r} was already adopted as the sprint {sprint.name!r}.")
+    return redirect(f"{target}?sprint_id={sprint.pk}")
 
 
 @login_required

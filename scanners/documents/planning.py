@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 
+from scanners.documents import signals as S
 from scanners.documents import vocabulary as V
 from scanners.documents import words as W
+from scanners.documents.findings import clean_title, heading_status
 from scanners.documents.model import Finding, PhaseItem
 from scanners.documents.structure import Item, strip_marker
 
@@ -43,10 +45,10 @@ _COLLECTION_RE = re.compile(
     r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,
 )
-_DONE_RE = re.compile(r"^(?:[✅✔☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)
+_DONE_RE = re.compile(r"^(?:[✅✔✓☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)
 _OPEN_RE = re.compile(r"^(?:[❌⏳🚧⬜☐]\ufe0f?|(?:\*\*)?(?:todo|to do|offen)\b)", re.I)
 _DONE_PREFIX_RE = re.compile(
-    r"^(?:[✅✔☑❌⏳🚧⬜☐📋]\ufe0f?\s*)*(?:\*\*)?(?:done|todo|erledigt|offen|fait)(?:\*\*)?"
+    r"^(?:[✅✔✓☑❌⏳🚧⬜☐📋]\ufe0f?\s*)*(?:\*\*)?(?:done|todo|erledigt|offen|fait)(?:\*\*)?"
     r"\s*[:\-–]?\s*(?:\*\*)?\s*:?\s*",
     re.IGNORECASE,
 )
@@ -108,6 +110,22 @@ def item_state(text: str) -> bool | None:
     return None
 
 
+def item_done(text: str) -> bool | None:
+    """Whether a plan item says it is done: its leading mark (:func:`item_state`), else the
+    status its emoji, trailing word or bracketed tag signal ("Add timeouts ✓ DONE",
+    "Rate limits (fixed)", "Retry policy — in progress"), read with the claim vocabulary.
+    A recommendation or no signal at all is None: the item does not say."""
+    state = item_state(text)
+    if state is not None:
+        return state
+    status = heading_status(text)
+    if status == S.FIXED:
+        return True
+    if status in (S.PARTIAL, S.IDENTIFIED):
+        return False
+    return None
+
+
 def item_text(text: str) -> str:
     """An item's words without its marker, state emoji or "DONE:" prefix, or emphasis."""
     text = strip_marker(text)
@@ -116,10 +134,14 @@ def item_text(text: str) -> str:
 
 
 def make_item(item: Item) -> PhaseItem:
-    """A plan item from a list item: checkbox state first, then its ✅/❌ signals."""
-    done = item.checked if item.checked is not None else item_state(item.first.text)
+    """A plan item from a list item: checkbox state first, then its ✅/❌ or status signals."""
+    head = item.first.text
+    done = item.checked if item.checked is not None else item_done(head)
+    text = item_text(head)
+    if item.checked is None and item_state(head) is None and done is not None:
+        text = clean_title(text)  # the state was its trailing word: "... ✓ DONE"
     return PhaseItem(
-        text=item_text(item.first.text),
+        text=text,
         done=done,
         finding_refs=[],
         details=[W.strip_decoration(strip_marker(ln.text)) for ln in item.rest],

@@ -119,7 +119,7 @@ _RECOMMENDED_RE = re.compile(
     rf"{V.alternation(V.STATUS['recommended'])}|💡",
     re.IGNORECASE,
 )
-_FIXED_RE = re.compile(rf"{V.alternation(V.STATUS['fixed'])}|✅|✔|☑", re.I)
+_FIXED_RE = re.compile(rf"{V.alternation(V.STATUS['fixed'])}|✅|✔|✓|☑", re.I)
 _IDENTIFIED_RE = re.compile(rf"{V.alternation(V.STATUS['identified'])}|⚠|🔍|📋|🟥", re.I)
 
 

@@ -367,8 +367,11 @@ def _cell(cells: list[str], col: int) -> str:
 def _row_done(cells: list[str], state_col: int | None) -> bool | None:
     """A plan row's done state: its Status cell's word or mark, else its first cell's mark."""
     if state_col is None or state_col >= len(cells):
-        return P.item_state(cells[0])
-    state = P.item_state(cells[state_col])
+        return P.item_done(cells[0])
+    state = P.item_done(cells[state_col])
     if state is None:
-        state = {S.FIXED: True, S.IDENTIFIED: False}.get(S.status_in(cells[state_col]) or "")
+        status = S.status_in(cells[state_col])
+        state = (
+            True if status == S.FIXED else False if status in (S.PARTIAL, S.IDENTIFIED) else None
+        )
     return state

@@ -97,6 +97,28 @@ def parse_date(text: str) -> str | None:
     return None
 
 
+def dates_in(text: str) -> list[str]:
+    """Every real calendar date in ``text``, ISO ``yyyy-mm-dd``, in the order they appear
+    ("Feb 2, 2026 – 2026-02-16" gives both)."""
+    found: dict[tuple[int, int], str] = {}
+    for rx, order in (
+        (_ISO_DATE_RE, "ymd"),
+        (_MDY_RE, "mdy"),
+        (_DMY_RE, "dmy"),
+        (_DMY_DOT_RE, "dmy"),
+    ):
+        for m in rx.finditer(text):
+            if any(m.start() < end and start < m.end() for start, end in found):
+                continue  # already read as another form of date
+            parts = dict(zip(order, m.groups(), strict=True))
+            try:
+                when = date(int(parts["y"]), _month(parts["m"]) or 0, int(parts["d"]))
+            except (TypeError, ValueError):
+                continue
+            found[m.span()] = when.isoformat()
+    return [found[span] for span in sorted(found)]
+
+
 def _month(token: str) -> int | None:
     if token.isdigit():
         return int(token)

@@ -112,7 +112,7 @@ def test_the_overview_health_and_roadmap_pages_render_for_a_newcomer(page, live_
     expect(page.locator(".health-panel").first).to_be_visible()
     screenshot(page, "dashboard-health")
     page.get_by_role("link", name="Roadmap").click()
-    expect(page.locator(".roadmap")).to_contain_text("Phase 1")
+    expect(page.locator(".roadmap").first).to_contain_text("Phase 1")
     screenshot(page, "dashboard-roadmap")
     page.get_by_role("link", name="Metrics").click()
     expect(page.locator("#m-open")).to_contain_text("Open findings by severity")

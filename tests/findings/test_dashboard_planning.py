@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from findings.models import Document, Event, Finding, Phase, Report, RoadmapItem, Severity, Sprint
+from findings.rules import charts
 from findings.rules import planning as plan
 from tests.findings.test_dashboard_board import make_findings
 
@@ -24,19 +25,106 @@ def test_a_window_lasts_its_upper_bound():
 
 def test_phases_run_one_after_another_and_an_open_ended_one_stops_the_dates():
     start = date(2026, 1, 1)
-    assert plan.due_dates(start, ["1 week", "2 weeks", "ongoing", "1 week"]) == [
-        date(2026, 1, 8),
-        date(2026, 1, 22),
+    windows = plan.phase_windows(
+        start,
+        [
+            ("phase", "Phase 1", "1 week"),
+            ("phase", "Phase 2", "2 weeks"),
+            ("checklist", "Testing", ""),
+            ("phase", "Phase 3", "ongoing"),
+            ("phase", "Phase 4", "1 week"),
+        ],
+    )
+    assert [(w.start, w.end) if w else None for w in windows] == [
+        (date(2026, 1, 1), date(2026, 1, 8)),
+        (date(2026, 1, 8), date(2026, 1, 22)),
+        None,
         None,
         None,
     ]
 
 
+def test_sprints_run_on_their_own_track_and_written_dates_are_the_window():
+    start = date(2026, 3, 2)
+    this, following, phase, dated, due = plan.phase_windows(
+        start,
+        [
+            ("sprint", "Immediate Actions", "This Sprint"),
+            ("sprint", "Next Sprint Priorities", ""),
+            ("phase", "Phase 1: Quick Wins", "3 days"),
+            ("phase", "Phase 2 (2026-04-01 to 2026-04-20)", ""),
+            ("phase", "Phase 3: due April 30, 2026", ""),
+        ],
+    )
+    assert (this.start, this.end) == (date(2026, 3, 2), date(2026, 3, 16))
+    assert (following.start, following.end) == (date(2026, 3, 16), date(2026, 3, 30))
+    assert (phase.start, phase.end) == (date(2026, 3, 2), date(2026, 3, 5))
+    assert (dated.start, dated.end, dated.given) == (date(2026, 4, 1), date(2026, 4, 20), True)
+    # One date alone ends the phase, which starts where the one before it ended.
+    assert (due.start, due.end, due.given) == (date(2026, 4, 20), date(2026, 4, 30), True)
+
+
 def test_a_phase_is_late_only_past_due_with_work_left():
     today = date(2026, 2, 1)
-    assert plan.is_late(date(2026, 1, 20), today, open_findings=1, open_items=0)
-    assert not plan.is_late(date(2026, 1, 20), today, open_findings=0, open_items=0)
-    assert not plan.is_late(date(2026, 2, 20), today, open_findings=5, open_items=0)
+    assert plan.is_late(date(2026, 1, 20), today, work_left=1)
+    assert not plan.is_late(date(2026, 1, 20), today, work_left=0)
+    assert not plan.is_late(date(2026, 2, 20), today, work_left=5)
+    assert not plan.is_late(None, today, work_left=5)
+
+
+def test_an_item_is_as_far_as_its_own_mark_and_its_weakest_finding_say():
+    assert plan.item_level(None, []) == "open"
+    assert plan.item_level(True, []) == "claimed"
+    assert plan.item_level(True, ["open"]) == "claimed"  # the document says done
+    assert plan.item_level(None, ["claimed", "claimed"]) == "claimed"
+    assert plan.item_level(None, ["claimed", "open"]) == "open"
+    assert plan.item_level(False, ["claimed"]) == "open"  # an unchecked box stays unchecked
+    assert plan.item_level(False, ["verified", "signed_off"]) == "verified"  # evidence wins
+    assert plan.item_level(None, ["signed_off", "false_positive"]) == "signed_off"
+    assert plan.item_level(None, ["wont_fix"]) == "open"  # triaged: no fix to count
+
+
+def test_a_tally_counts_levels_and_draws_them_strongest_first():
+    tally = plan.Tally.of(["open", "claimed", "claimed", "verified", None, "signed_off"])
+    assert (tally.total, tally.claimed_or_better, tally.verified_or_better) == (5, 4, 2)
+    assert tally.percent == 80
+    assert tally.segments(100) == [
+        ("signed_off", 1, 0.0, 20.0),
+        ("verified", 1, 20.0, 20.0),
+        ("claimed", 2, 40.0, 40.0),
+        ("open", 1, 80.0, 20.0),
+    ]
+    assert (tally + plan.Tally(open=2)).open == 3
+
+
+def test_an_old_documents_sprints_are_offered_from_today_in_their_order():
+    today = date(2026, 6, 10)
+    this = plan.Window(date(2026, 1, 5), date(2026, 1, 19))
+    following = plan.Window(date(2026, 1, 19), date(2026, 2, 2))
+    assert plan.offer_dates(this, this.start, today) == (date(2026, 6, 10), date(2026, 6, 23))
+    assert plan.offer_dates(following, this.start, today) == (
+        date(2026, 6, 24),
+        date(2026, 7, 7),
+    )
+    running = plan.Window(date(2026, 6, 1), date(2026, 6, 15))
+    assert plan.offer_dates(running, running.start, today) == (date(2026, 6, 1), date(2026, 6, 14))
+    assert plan.offer_dates(None, None, today) == (date(2026, 6, 10), date(2026, 6, 23))
+
+
+def test_a_timeline_stops_at_the_plan_when_today_is_long_after_it():
+    spans = [
+        charts.Span("Doc", date(2026, 1, 1), None, heading=True),
+        charts.Span("Phase 1", date(2026, 1, 1), date(2026, 1, 31), share=0.5, late=True),
+    ]
+    near = charts.timeline(spans, date(2026, 2, 5))
+    heading, bar = near.rows
+    assert heading.marker_x == bar.x == charts.TL_LABELS + 8
+    assert bar.done_w == round(bar.w / 2, 1)
+    assert near.today_x is not None and near.today_x > bar.x + bar.w
+    assert [label for _, label in near.ticks] == ["Feb 2026"]
+    far = charts.timeline(spans, date(2026, 12, 1))
+    assert far.today_x is None
+    assert far.rows[1].x + far.rows[1].w == charts.TL_WIDTH - charts.TL_NOTES - 8
 
 
 def test_the_burn_down_counts_down_to_today_and_the_ideal_falls_to_zero():
@@ -94,12 +182,23 @@ def test_the_roadmap_shows_phases_in_order_with_progress_and_what_is_late(owner_
     RoadmapItem.objects.create(phase=hardening, text="Add rate limits", item_key="rate", done=True)
     page = owner_client.get("/p/ACME/roadmap/").content.decode()
     assert page.index("Phase 1: Quick Wins") < page.index("Phase 2: Hardening")
-    first = page[page.index("Phase 1: Quick Wins") :].split("</li>\n{% endfor", 1)[0]
-    first = first.split('class="card phase-row', 1)[0]
-    assert "1-2 weeks" in first and "50% · 1 of 2 findings done, 1 still open" in first
-    assert "Late" in first
-    second = page[page.index("Phase 2: Hardening") :]
-    assert "100% · 1 of 1 item checked" in second and "late-flag" not in second
+    first = card(page, quick)
+    assert "1-2 weeks" in first and "Late: 1 not done" in first
+    # The unchecked item stays not done, its findings are counted apart.
+    assert "0 of 1 item done" in first
+    assert (
+        "Findings linked or planned: 2 — 0 claimed fixed · 1 verified · 0 signed off · 1 open"
+        in (first)
+    )
+    second = card(page, hardening)
+    assert "1 of 1 item done" in second and "1 claimed · 0 verified" in second
+    assert "Late" not in second
+
+
+def card(page: str, phase: Phase) -> str:
+    """The roadmap card of ``phase``, as HTML."""
+    start = page.index(f'id="phase-{phase.pk}"')
+    return page[start : page.index("Its findings on the board", start)]
 
 
 @pytest.mark.django_db

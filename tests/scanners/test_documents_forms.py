@@ -140,6 +140,27 @@ def test_a_plans_own_table_gives_its_phase_items_and_the_findings_they_track() -
     items = {p.name: [(i.done, i.finding_refs) for i in p.items] for p in result.phases}
     assert items == {
         "Sprint 1: Stop the crashes - COMPLETE": [(True, ["F1"]), (True, ["F2"])],
-        # The Status cell says whether an item is done: partial is not done, nor unknown.
-        "Sprint 2: Tidy the tests - IN PROGRESS": [(None, ["F3"]), (False, [])],
+        # The Status cell says whether an item is done: partial is not done yet.
+        "Sprint 2: Tidy the tests - IN PROGRESS": [(False, ["F3"]), (False, [])],
     }
+
+
+def test_a_plan_item_is_done_by_its_leading_mark_or_its_trailing_status() -> None:
+    text = (
+        "# Handoff\n\n**Date:** 2026-02-02\n\n## Roadmap\n\n### Phase 1: Quick Wins (1 week)\n"
+        "1. Add HTTP timeouts ✓ DONE\n"
+        "2. ✓ Cap list endpoints\n"
+        "3. Rate limit guards (fixed)\n"
+        "4. Retry policy — in progress\n"
+        "5. Deploy gunicorn workers\n"
+        "6. Batch the nightly task (recommended)\n"
+    )
+    (phase,) = extract(text.encode(), source="plan.md").phases
+    assert [(item.text, item.done) for item in phase.items] == [
+        ("Add HTTP timeouts", True),
+        ("Cap list endpoints", True),
+        ("Rate limit guards (fixed)", True),
+        ("Retry policy", False),
+        ("Deploy gunicorn workers", None),
+        ("Batch the nightly task (recommended)", None),
+    ]
