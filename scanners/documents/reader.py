@@ -23,6 +23,7 @@ from scanners.documents.findings import Draft, Heading, clean_title, heading_sta
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
+    marked_statement,
     reading_from,
     reading_tuple,
     split_title,
@@ -444,6 +445,8 @@ class Reader:
         ``health``), then status fields and modified files."""
         for item in items:
             reading = reading_from(item.first.text, strong_only=not health) if readings else None
+            if reading is None and health:
+                reading = marked_statement(item.first.text)
             if reading:
                 self.readings.append(
                     (

@@ -126,6 +126,22 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     return area, value, status
 
 
+def marked_statement(text: str) -> tuple[str, str, str] | None:
+    """``"✅ Production deployments safe (schema migration works)"`` under a health or
+    before/after heading -> ``("Production deployments safe", <the text>, "healthy")``:
+    a state led by its mark, whose area is the words before any aside."""
+    body = strip_marker(text).strip()
+    mark = _LED_RE.match(body.strip(" *_"))
+    if not mark:
+        return None
+    rest = W.strip_decoration(body.strip(" *_")[mark.end() :]).strip(" *_\ufe0f")
+    area = re.split(r"\s+\(|\s+[—–-]\s+|:\s|;\s|,\s|\.\s", rest, maxsplit=1)[0].strip(" .")
+    if not area or len(area.split()) > 8 or len(rest) > 200:
+        return None
+    status = S.health_status(body) or "unknown"
+    return area, rest, status
+
+
 _BARE_STATUS_RE = re.compile(
     r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
 )

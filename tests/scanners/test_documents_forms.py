@@ -164,3 +164,24 @@ def test_a_plan_item_is_done_by_its_leading_mark_or_its_trailing_status() -> Non
         ("Deploy gunicorn workers", None),
         ("Batch the nightly task (recommended)", None),
     ]
+
+
+def test_marked_statements_under_before_and_after_headings_are_readings_of_their_moment() -> None:
+    text = (
+        "# Queue fixes\n\n## Results\n\n### Before Fix\n\n"
+        "- ❌ Deploys would fail with a missing column: `timezone`\n"
+        "- ❌ Duplicate reminders after restart\n\n"
+        "### After Fix\n\n"
+        "- ✅ Deploys safe (schema migration works)\n"
+        "- ✅ Zero duplicate timers — mutual exclusion\n"
+        "- Some prose without a mark stays prose\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    got = [(h.area, h.status, h.when) for h in result.health]
+    assert got == [
+        ("Deploys would fail with a missing column", "critical", "before"),
+        ("Duplicate reminders after restart", "critical", "before"),
+        ("Deploys safe", "healthy", "current"),
+        ("Zero duplicate timers", "healthy", "current"),
+    ]
+    assert result.health[2].raw == "Deploys safe (schema migration works)"
