@@ -344,6 +344,8 @@ class Reader:
                 return ("status", label, ln)
             if kind == "files" or S.FILES_LABEL_RE.search(label):
                 return ("files", label, ln)
+            if S.names_moment(label):
+                return ("moment", label, ln)  # "**Before Fixes**:" over a list of states
             return ("other", label, ln)
         else:
             reading = reading_from(ln.text, strong_only=not health)
@@ -367,7 +369,9 @@ class Reader:
         its section says (status, phase, issues, checklist), else item by item."""
         role = intro[0] if intro else None
         items = block.items
-        if intro is not None and role != "other":
+        if role == "moment":
+            self._list_items(items, readings=True, health=True)
+        elif intro is not None and role != "other":
             self._introduced_list(intro, items, sec)
         elif status:
             self._status_items(items, intro, every=False)

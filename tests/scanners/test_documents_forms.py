@@ -185,3 +185,20 @@ def test_marked_statements_under_before_and_after_headings_are_readings_of_their
         ("Zero duplicate timers", "healthy", "current"),
     ]
     assert result.health[2].raw == "Deploys safe (schema migration works)"
+
+
+def test_a_bold_moment_label_makes_the_list_after_it_readings_of_that_moment() -> None:
+    text = (
+        "# Session notes\n\n## Impact\n\n"
+        "**Before Fixes**:\n- Worker service: 100% down (5 errors in 2h)\n- Coverage: 0%\n\n"
+        "**After Fixes**:\n- Worker service: ✅ Healthy\n- Coverage: Still 0% (recovery running)\n\n"
+        "**Notes**:\n- Queue: drained by hand\n"
+    )
+    result = extract(text.encode(), source="notes.md")
+    got = [(h.area, h.raw, h.when) for h in result.health]
+    assert got == [
+        ("Worker service", "100% down (5 errors in 2h)", "before"),
+        ("Coverage", "0%", "before"),
+        ("Worker service", "Healthy", "current"),
+        ("Coverage", "Still 0% (recovery running)", "current"),
+    ], "a list under a label that names no moment is not read as states"
