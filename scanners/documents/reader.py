@@ -125,6 +125,11 @@ class Reader:
         if S.STATUS_LABEL_RE.search(plain):
             self.status_section(sec)
             return
+        if head and not head.status and not sec.children and _holds_own_items(sec):
+            # "## 2. Remaining Risks" over "- Critical: …" items: a numbered section that
+            # lists items with their own checkbox or severity is their container.
+            self.container(sec, collection=_holds_own_items(sec) == "severity")
+            return
         if head:
             self.finding(sec, head)
             return
@@ -494,7 +499,8 @@ class Reader:
             or F.commits_in(full)
         ):
             return
-        title, rest = split_title(text)
+        lead = _severity_lead(text)
+        title, rest = split_title(text[lead.end() :] if lead else text)
         labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
         if labelled and not item.number:
             title = clean_title(labelled.group("title"))
@@ -512,7 +518,9 @@ class Reader:
             draft.field_status_source = "checkbox"
         else:
             draft.heading_status = heading_status(text)
-        severity = S.severity_in(text, heading=True)
+        severity = S.severity_in(text, heading=True) or (
+            S.severity_in(lead.group(0)) if lead else None
+        )
         if severity:
             draft.field_severity = severity
         draft.current = "fix" if draft.field_status == S.FIXED else "problem"
@@ -554,3 +562,29 @@ class Reader:
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
+
+
+_SEVERITY_LEAD_RE = re.compile(r"^\W*(?:\*\*)?(?P<word>[\w-]{2,12})(?:\*\*)?\s*[:—–]\s*(?=\S)")
+
+
+def _severity_lead(text: str) -> re.Match[str] | None:
+    """``"Critical: Past commits …"``: the item's leading severity word and its colon."""
+    lead = _SEVERITY_LEAD_RE.match(text)
+    return lead if lead and S.severity_in(lead.group("word")) else None
+
+
+def _holds_own_items(sec: Section) -> str | None:
+    """What the section's only list holds when its items each carry a checkbox
+    (``"checkbox"``) or lead with a severity (``"severity"``, "Critical: …"): several
+    items of their own, not one finding's details. None otherwise."""
+    lists = [b for b in sec.blocks if b.kind == "list"]
+    if len(lists) != 1 or len(lists[0].items) < 2:
+        return None
+    items = lists[0].items
+    for kind, has in (
+        ("checkbox", lambda item: item.checked is not None),
+        ("severity", lambda item: _severity_lead(item.first.text) is not None),
+    ):
+        if sum(map(has, items)) * 3 >= len(items) * 2:
+            return kind
+    return None

@@ -202,3 +202,25 @@ def test_a_bold_moment_label_makes_the_list_after_it_readings_of_that_moment() -
         ("Worker service", "Healthy", "current"),
         ("Coverage", "Still 0% (recovery running)", "current"),
     ], "a list under a label that names no moment is not read as states"
+
+
+def test_a_numbered_section_of_severity_led_items_is_their_container_not_one_finding() -> None:
+    text = (
+        "# Status\n\n## 1. Confirmed Actions\n\n- [x] Keys rotated\n- [x] Backups reviewed\n\n"
+        "## 2. Remaining Risks\n\n"
+        "- Critical: Old commits may hold secrets — purge planning required.\n"
+        "- Medium: `ci.yml` still reads secrets from the repository.\n\n"
+        "## 3. SQL injection in search\n\nThe query is built by string formatting.\n"
+    )
+    result = extract(text.encode(), source="status.md")
+    got = [(f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("Old commits may hold secrets", "critical", "identified"),
+        ("ci.yml still reads secrets from the repository", "medium", "identified"),
+        ("SQL injection in search", None, "identified"),
+    ]
+    (checklist,) = result.phases
+    assert [(i.text, i.done) for i in checklist.items] == [
+        ("Keys rotated", True),
+        ("Backups reviewed", True),
+    ]
