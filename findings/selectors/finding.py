@@ -5,12 +5,15 @@ lines and the code around it.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Prefetch, Q
 
 from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
+
+log = logging.getLogger(__name__)
 
 
 def finding_by_number(*, project: Project, number: int) -> Finding | None:
@@ -173,11 +176,13 @@ def finding_line_history(*, finding: Finding) -> dict:
     }
     try:
         handle = repository_open(project)
-        head = git.resolve(handle, repository_branch(project))
+        branch = repository_branch(project)
+        head = git.resolve(handle, branch)
         if head.outcome is not git.ResolveOutcome.FOUND or head.sha is None:
-            raise git.GitError(head.reason)
+            raise git.GitError(head.reason, plain=f"the linked repository has no branch {branch}")
     except (RepositoryError, git.GitError) as error:
-        return {"line_history": {**result, "problem": str(error)}}
+        log.warning("line history of %s: %s", finding.key, error)
+        return {"line_history": {**result, "problem": error.plain}}
     parts = (head.sha, finding.pk, finding.path, lines, since, result["until"])
     key = "line-history:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     cached = cache.get(key)
@@ -203,13 +208,22 @@ def _read_line_history(handle, path: str, start: int, end: int, since: str, unti
 
     data: dict = {"changes": [], "owners": [], "problem": "", "until": until}
     try:
+        for sha, role in ((until, "last seen"), (since, "first seen")):
+            if sha and git.resolve(handle, sha).outcome is not git.ResolveOutcome.FOUND:
+                data["problem"] = (
+                    f"commit {sha[:12]}, where this finding was {role}, is not in the linked "
+                    "repository: the report was made from another copy of the code, or the "
+                    "repository needs a fetch"
+                )
+                return data
         tip = git.require_commit(handle, until)
         data["until"] = tip
         base = git.require_commit(handle, since) if since else None
         changes = git.line_history(handle, path, start, end, since=base, until=tip)
         shares = git.blame(handle, path, start, end, at=tip)
     except git.GitError as error:
-        data["problem"] = str(error)
+        log.warning("line history of %s lines %s-%s: %s", path, start, end, error)
+        data["problem"] = error.plain
         return data
     data["changes"] = [
         {
