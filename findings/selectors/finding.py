@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
+from findings.services.document_matching import DOCUMENT_TOOL
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,21 @@ def finding_details(*, finding: Finding) -> dict:
     # shown once, with the rule.
     extra = finding.extra if isinstance(finding.extra, dict) else {}
     own = {key: value for key, value in extra.items() if rule.get(key, ...) != value}
+    if finding.tool == DOCUMENT_TOOL:
+        own = _document_details(own)
     rows = [row for row in _detail_rows(own) if row["text"] != finding.message]
     return {"finding_details": rows, "rule_details": _detail_rows(rule)}
+
+
+def _document_details(extra: dict) -> dict:
+    """A document finding's ``extra`` as a reader needs it: the keys that find the claim
+    again (its document's identity, its claim key) are the import's bookkeeping, shown by the
+    Claims section in words, and an unstated severity is said as such."""
+    shown = {k: v for k, v in extra.items() if k not in ("document", "claim_key")}
+    stated = shown.pop("severity_stated", True)
+    if stated is False:
+        shown = {"severity": "not stated by the document (shown as info)", **shown}
+    return shown
 
 
 def _detail_rows(details: object) -> list[dict]:
@@ -72,7 +86,9 @@ def _detail_rows(details: object) -> list[dict]:
     for key, value in details.items():
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, list | tuple):
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
             text = ", ".join(str(item) for item in value)
         elif isinstance(value, dict):
             text = ", ".join(f"{k}: {v}" for k, v in value.items())
