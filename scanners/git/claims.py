@@ -126,7 +126,9 @@ def verify_claim(
     try:
         found = resolve(handle, claim.commit)
     except GitError as exc:
-        return _all_cannot(planned, f"the commit {claim.commit!r} could not be looked up: {exc.plain}")
+        return _all_cannot(
+            planned, f"the commit {claim.commit!r} could not be looked up: {exc.plain}"
+        )
     if found.outcome is ResolveOutcome.FOUND and found.sha:
         sha = found.sha
         checks.append(

@@ -211,12 +211,9 @@ def run_git(
         raise
     err_text = err.decode("utf-8", "replace")
     if proc.returncode not in ok_statuses:
-        raise GitError(
-            f"{label}: git exited with status {proc.returncode}: {_short(err_text) or 'no message'}",
-            plain=f"git could not finish {doing} (the server log has git's message)"
-            if doing
-            else "",
-        )
+        said = _short(err_text) or "no message"
+        plain = f"git could not finish {doing} (the server log has git's message)" if doing else ""
+        raise GitError(f"{label}: git exited with status {proc.returncode}: {said}", plain=plain)
     return proc.returncode, out, err_text
 
 

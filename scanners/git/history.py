@@ -119,7 +119,9 @@ def resolve(repo: Repository, ref: str) -> Resolved:
             return Resolved(text, ResolveOutcome.FOUND, sha, (sha,), "")
         return Resolved(text, ResolveOutcome.MISSING, None, (), f"no commit matches {text}")
     if not _REF.match(text) or ".." in text:
-        message = f"{ref!r} is not a commit hash or a plain ref name (letters, digits, . _ / - ~ ^ @)"
+        message = (
+            f"{ref!r} is not a commit hash or a plain ref name (letters, digits, . _ / - ~ ^ @)"
+        )
         raise GitError(message, plain=message)
     sha = _rev_parse(repo, text)
     if sha:

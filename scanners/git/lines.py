@@ -231,7 +231,9 @@ def line_history(
         raise GitError(message, plain=message)
     count = text.count(b"\n") + (0 if not text or text.endswith(b"\n") else 1)
     if rng.end > count:
-        message = f"{path} has only {count} lines at commit {tip[:12]}, so lines {rng} are not there"
+        message = (
+            f"{path} has only {count} lines at commit {tip[:12]}, so lines {rng} are not there"
+        )
         raise GitError(message, plain=message)
     base = None if since is None else require_commit(repo, since)
     if base == tip:

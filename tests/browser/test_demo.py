@@ -54,7 +54,9 @@ def test_the_demo_findings_show_a_scan_confirmed_a_code_checked_and_a_failing_fi
         expect(page.locator("#line-history")).not_to_contain_text("cannot read history")
         screenshot(page, f"demo-finding-{level}")
     # The last page is the pickle claim's: its commit left the code the document says is gone.
-    expect(page.locator("tr.check-fail").filter(has_text="before_absent_at_commit")).to_have_count(1)
+    expect(page.locator("tr.check-fail").filter(has_text="before_absent_at_commit")).to_have_count(
+        1
+    )
 
 
 def test_no_page_of_the_demo_shows_a_server_path_or_git_output(page, live_server, demo):

@@ -121,7 +121,9 @@ def test_the_markdown_lists_the_first_fixes_in_report_order_across_statuses(owne
     text = owner_client.get("/p/ACME/report.md").content.decode()
 
     fixes_part = text[: text.index("## Open findings by severity")]
-    listed = [line.split("**")[1] for line in fixes_part.splitlines() if line.startswith("- **ACME-")]
+    listed = [
+        line.split("**")[1] for line in fixes_part.splitlines() if line.startswith("- **ACME-")
+    ]
     assert listed == expected
     assert f"The first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them." in text
     csv_text = b"".join(owner_client.get("/p/ACME/report.csv").streaming_content).decode()
