@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from findings import access
-from findings.models import Claim, ClaimEvidence, Project, Repository
+from findings.models import Claim, ClaimEvidence, Finding, Project, Repository
 from tests.conftest import tool_available
 
 pytestmark = [
@@ -54,6 +54,9 @@ def test_the_demo_links_its_repository_and_its_document_shows_each_level_of_evid
     failed = ClaimEvidence.objects.get(claim__title="Unsafe pickle deserialization").checks
     assert any(c.name == "before_absent_at_commit" and c.result == "fail" for c in failed)
     assert "eval() runs user input: scan-confirmed" in demo
+    # The document claims only what it fixed: the shell=True call it does not mention stays open.
+    shell = Finding.objects.filter(rule_id__in=["B602", "S602"])
+    assert set(shell.values_list("status", flat=True)) == {"open"}
 
 
 def test_the_demo_user_is_a_site_admin_who_may_create_projects(demo: str) -> None:

@@ -114,7 +114,7 @@ DOCUMENT = """# Demo service: security fixes
 ## Fix #1: eval() runs user input ✅
 
 **Severity**: HIGH
-**File**: `app/server.py:13-14`
+**File**: `app/server.py:17-18`
 **Commit**: {eval_fix}
 
 ### Problem
