@@ -123,6 +123,56 @@ def read_kept(path: Path) -> bytes:
     return path.read_bytes()
 
 
+# Magic numbers of files people upload by mistake: (offset, bytes, what the file is).
+_MAGIC = (
+    (0, b"\x89PNG\r\n\x1a\n", "PNG image"),
+    (0, b"\xff\xd8\xff", "JPEG image"),
+    (0, b"GIF87a", "GIF image"),
+    (0, b"GIF89a", "GIF image"),
+    (8, b"WEBP", "WebP image"),
+    (0, b"II*\x00", "TIFF image"),
+    (0, b"MM\x00*", "TIFF image"),
+    (0, b"%PDF-", "PDF document"),
+    (0, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Microsoft Office document"),
+    (0, b"PK\x03\x04", "ZIP archive, or a .docx, .xlsx or .jar"),
+    (0, b"PK\x05\x06", "empty ZIP archive"),
+    (0, b"\x1f\x8b", "gzip-compressed data"),
+    (4, b"1AY&SY", "bzip2-compressed data"),
+    (0, b"\xfd7zXZ\x00", "xz-compressed data"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (0, b"Rar!\x1a\x07", "RAR archive"),
+    (257, b"ustar", "tar archive"),
+    (0, b"\x7fELF", "ELF executable"),
+    (0, b"\xcf\xfa\xed\xfe", "Mach-O executable"),
+    (0, b"\xca\xfe\xba\xbe", "Java class file or Mach-O executable"),
+    (0, b"\x00asm", "WebAssembly module"),
+    (0, b"SQLite format 3\x00", "SQLite database"),
+)
+# Bytes no text report holds (tab, line feed, carriage return and escape are text).
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What kind of binary file ``head`` (a file's first bytes) starts, by its magic number:
+    "PNG image", "ZIP archive, ...", or None when it starts no kind known here. A Windows
+    executable's ``MZ`` counts only when control bytes follow (text may start with "MZ")."""
+    for offset, magic, kind in _MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    if head.startswith(b"MZ") and _CONTROL.search(head[:64]):
+        return "Windows executable"
+    return None
+
+
 def describe_head(head: bytes) -> str:
-    text = head.lstrip()[:40].decode("utf-8", "replace")
-    return repr(text) if text else "only whitespace"
+    """How a message quotes the start of a report: its first 40 characters, or in words when
+    they are not text (binary data is never quoted)."""
+    kind = binary_kind(head)
+    if kind is not None:
+        return f"binary data ({kind})"
+    text = head.lstrip()[:40]
+    if _CONTROL.search(text):
+        return "binary data"
+    decoded = text.decode("utf-8", "replace")
+    return repr(decoded) if decoded else "only whitespace"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.db import models
 
@@ -45,6 +47,14 @@ class Repository(models.Model):
     @property
     def head_short(self) -> str:
         return self.head_sha[:12]
+
+    @property
+    def shown_name(self) -> str:
+        """How pages name the repository: its clone URL, or the name of its folder when it
+        lives on the server (a local path or a ``file://`` URL): pages show no server paths."""
+        if self.url and not self.url.startswith(("file:", "/")):
+            return self.url
+        return f"{PurePosixPath(self.url or self.path).name}, a folder on the server"
 
 
 class Commit(models.Model):

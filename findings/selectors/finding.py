@@ -5,12 +5,16 @@ lines and the code around it.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from typing import Any
 
 from django.db.models import Prefetch, Q
 
 from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
+from findings.services.document_matching import DOCUMENT_TOOL
+
+log = logging.getLogger(__name__)
 
 
 def finding_by_number(*, project: Project, number: int) -> Finding | None:
@@ -58,8 +62,21 @@ def finding_details(*, finding: Finding) -> dict:
     # shown once, with the rule.
     extra = finding.extra if isinstance(finding.extra, dict) else {}
     own = {key: value for key, value in extra.items() if rule.get(key, ...) != value}
+    if finding.tool == DOCUMENT_TOOL:
+        own = _document_details(own)
     rows = [row for row in _detail_rows(own) if row["text"] != finding.message]
     return {"finding_details": rows, "rule_details": _detail_rows(rule)}
+
+
+def _document_details(extra: dict) -> dict:
+    """A document finding's ``extra`` as a reader needs it: the keys that find the claim
+    again (its document's identity, its claim key) are the import's bookkeeping, shown by the
+    Claims section in words, and an unstated severity is said as such."""
+    shown = {k: v for k, v in extra.items() if k not in ("document", "claim_key")}
+    stated = shown.pop("severity_stated", True)
+    if stated is False:
+        shown = {"severity": "not stated by the document (shown as info)", **shown}
+    return shown
 
 
 def _detail_rows(details: object) -> list[dict]:
@@ -69,7 +86,9 @@ def _detail_rows(details: object) -> list[dict]:
     for key, value in details.items():
         if value in (None, "", [], {}):
             continue
-        if isinstance(value, list | tuple):
+        if isinstance(value, bool):
+            text = "yes" if value else "no"
+        elif isinstance(value, list | tuple):
             text = ", ".join(str(item) for item in value)
         elif isinstance(value, dict):
             text = ", ".join(f"{k}: {v}" for k, v in value.items())
@@ -173,11 +192,13 @@ def finding_line_history(*, finding: Finding) -> dict:
     }
     try:
         handle = repository_open(project)
-        head = git.resolve(handle, repository_branch(project))
+        branch = repository_branch(project)
+        head = git.resolve(handle, branch)
         if head.outcome is not git.ResolveOutcome.FOUND or head.sha is None:
-            raise git.GitError(head.reason)
+            raise git.GitError(head.reason, plain=f"the linked repository has no branch {branch}")
     except (RepositoryError, git.GitError) as error:
-        return {"line_history": {**result, "problem": str(error)}}
+        log.warning("line history of %s: %s", finding.key, error)
+        return {"line_history": {**result, "problem": error.plain}}
     parts = (head.sha, finding.pk, finding.path, lines, since, result["until"])
     key = "line-history:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     cached = cache.get(key)
@@ -203,13 +224,22 @@ def _read_line_history(handle, path: str, start: int, end: int, since: str, unti
 
     data: dict = {"changes": [], "owners": [], "problem": "", "until": until}
     try:
+        for sha, role in ((until, "last seen"), (since, "first seen")):
+            if sha and git.resolve(handle, sha).outcome is not git.ResolveOutcome.FOUND:
+                data["problem"] = (
+                    f"commit {sha[:12]}, where this finding was {role}, is not in the linked "
+                    "repository: the report was made from another copy of the code, or the "
+                    "repository needs a fetch"
+                )
+                return data
         tip = git.require_commit(handle, until)
         data["until"] = tip
         base = git.require_commit(handle, since) if since else None
         changes = git.line_history(handle, path, start, end, since=base, until=tip)
         shares = git.blame(handle, path, start, end, at=tip)
     except git.GitError as error:
-        data["problem"] = str(error)
+        log.warning("line history of %s lines %s-%s: %s", path, start, end, error)
+        data["problem"] = error.plain
         return data
     data["changes"] = [
         {

@@ -4,7 +4,9 @@ every finding (``manage.py export``).
 The Markdown follows the handoff documents' shape (title, date, status line, sections per
 subject, one bullet per fix) but says for each claimed fix what evidence backs it: the
 evidence level the git checks reached, the documents and commits that claim it, and the last
-review. The CSV has the same fixes, one row each, every one of them (streamed).
+review; and it lists the findings still open (nobody claims them fixed), worst first, by
+severity. The CSV has the same rows, every one of them (streamed): the fixes, then the open
+findings, told apart by its ``section`` column (``fix`` or ``open``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from findings.selectors.health import health_panels
 from findings.selectors.metrics import recent_changes, sla_breaches
 
 CSV_FIELDS = [
+    "section",
     "key",
     "severity",
     "status",
@@ -44,24 +47,29 @@ the full-width forms too, which some spreadsheets fold to the ASCII ones)."""
 
 MARKDOWN_FIXES = 200
 """The Markdown lists this many fixes; the CSV lists all of them."""
+MARKDOWN_OPEN = 200
+"""The Markdown lists this many open findings; the CSV lists all of them."""
+UNCLAIMED_OPEN = OPEN_LIKE - FIXED_LIKE
+"""The report's "open findings": open-like and claimed fixed by no one (claimed ones are
+listed with the fixes and their evidence)."""
 
 _CHUNK = 1000
 
 
-def _fix_rows(project: Project, sprint: Sprint | None) -> QuerySet[Finding]:
-    rows = Finding.objects.filter(project=project)
-    if sprint is not None:
-        return rows.filter(sprint=sprint)
-    return rows.filter(status__in=FIXED_LIKE)
+def _report_rows(
+    project: Project, sprint: Sprint | None, statuses: frozenset[str]
+) -> QuerySet[Finding]:
+    rows = Finding.objects.filter(project=project, status__in=statuses)
+    return rows.filter(sprint=sprint) if sprint is not None else rows
 
 
 _FIELDS = ("pk", "number", "severity", "status", "title", "path", "start_line", "fixed_in_commit")
 
 
-def _first_rows(project: Project, limit: int) -> list[dict]:
-    """The first ``limit`` fixes of a project in report order, read as small slices along the
-    column index (one status and severity at a time, lowest numbers first) and merged: one
-    ORDER BY over the three fixed-like statuses would read and sort every fix of the project.
+def _first_rows(project: Project, limit: int, statuses: frozenset[str]) -> list[dict]:
+    """The first ``limit`` findings of ``statuses`` in report order, read as small slices
+    along the column index (one status and severity at a time, lowest numbers first) and
+    merged: one ORDER BY over several statuses would read and sort every row of them.
     """
     rows: list[dict] = []
     base = Finding.objects.filter(project=project)
@@ -73,7 +81,7 @@ def _first_rows(project: Project, limit: int) -> list[dict]:
                 .order_by("number")
                 .values(*_FIELDS)[:wanted]
             )
-            for status in sorted(FIXED_LIKE)
+            for status in sorted(statuses)
         ]
         rows += islice(heapq.merge(*slices, key=lambda row: row["number"]), wanted)
         if len(rows) >= limit:
@@ -81,12 +89,15 @@ def _first_rows(project: Project, limit: int) -> list[dict]:
     return rows
 
 
-def _chunks(project: Project, sprint: Sprint | None, limit: int | None) -> Iterator[list[dict]]:
-    """The fixes in report order (worst, then lowest number), a chunk at a time."""
+def _chunks(
+    project: Project, sprint: Sprint | None, limit: int | None, statuses: frozenset[str]
+) -> Iterator[list[dict]]:
+    """The findings of ``statuses`` in report order (worst, then lowest number), a chunk at a
+    time."""
     if limit is not None and sprint is None:
-        yield _first_rows(project, limit)
+        yield _first_rows(project, limit, statuses)
         return
-    qs = _fix_rows(project, sprint).order_by("severity", "number")
+    qs = _report_rows(project, sprint, statuses).order_by("severity", "number")
     last = None
     while True:
         chunk_qs = (
@@ -104,10 +115,32 @@ def _chunks(project: Project, sprint: Sprint | None, limit: int | None) -> Itera
 def fixes(
     *, project: Project, sprint: Sprint | None = None, limit: int | None = None
 ) -> Iterator[dict]:
-    """The fixes a report covers (a sprint's findings, else every claimed, verified or signed
-    off finding), worst first, each with its evidence; four queries per thousand rows."""
+    """The fixes a report covers (every claimed, verified or signed off finding, of the
+    sprint when one is given), worst first, each with its evidence level (``unverified``
+    when no check has run); four queries per thousand rows."""
+    return _rows(project, sprint, limit, FIXED_LIKE, section="fix")
+
+
+def open_findings(
+    *, project: Project, sprint: Sprint | None = None, limit: int | None = None
+) -> Iterator[dict]:
+    """The findings still open and claimed by no one (:data:`UNCLAIMED_OPEN`), of the sprint
+    when one is given, worst first, in the same shape as :func:`fixes` (the evidence level of
+    a partial fix's claim, else empty)."""
+    return _rows(project, sprint, limit, UNCLAIMED_OPEN, section="open")
+
+
+def _rows(
+    project: Project,
+    sprint: Sprint | None,
+    limit: int | None,
+    statuses: frozenset[str],
+    *,
+    section: str,
+) -> Iterator[dict]:
     produced = 0
-    for chunk in _chunks(project, sprint, limit):
+    unchecked = "unverified" if section == "fix" else ""
+    for chunk in _chunks(project, sprint, limit, statuses):
         ids = [row["pk"] for row in chunk]
         levels = evidence_levels(ids)
         claims: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
@@ -129,6 +162,7 @@ def fixes(
             found = claims.get(row["pk"], [])
             verdict, reviewer = reviews.get(row["pk"], ("", ""))
             yield {
+                "section": section,
                 "key": f"{project.key}-{row['number']}",
                 "severity": Severity(row["severity"]).label,
                 "status": Status(row["status"]).label,
@@ -136,7 +170,7 @@ def fixes(
                 "location": f"{row['path']}:{row['start_line']}"
                 if row["start_line"]
                 else row["path"],
-                "evidence_level": levels.get(row["pk"], "unverified"),
+                "evidence_level": levels.get(row["pk"], unchecked),
                 "claimed_in": "; ".join(title for title, _ in found),
                 "commits": " ".join(sorted({c for _, commits in found for c in commits})),
                 "last_review": verdict.replace("_", " "),
@@ -220,7 +254,35 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         lines.append("No fixes claimed yet.")
     elif listed == MARKDOWN_FIXES:
         lines.append(f"\nThe first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _open_lines(project, sprint)) + "\n"
+
+
+def _open_lines(project: Project, sprint: Sprint | None) -> list[str]:
+    """The Markdown's "Open findings" section: by severity, worst first."""
+    lines = ["", "## Open findings by severity", ""]
+    current = ""
+    listed = 0
+    for row in open_findings(project=project, sprint=sprint, limit=MARKDOWN_OPEN):
+        listed += 1
+        if row["severity"] != current:
+            current = row["severity"]
+            lines += (
+                [f"### {current.capitalize()}", ""]
+                if listed == 1
+                else ["", f"### {current.capitalize()}", ""]
+            )
+        status = "" if row["status"] == Status.OPEN.label else f", {row['status'].lower()}"
+        evidence = (
+            f"; partial fix evidence: {row['evidence_level']}" if row["evidence_level"] else ""
+        )
+        lines.append(f"- **{row['key']}**{status} {row['title']} — `{row['location']}`{evidence}")
+    if not listed:
+        lines.append("Nothing is open that nobody has claimed fixed.")
+    elif listed == MARKDOWN_OPEN:
+        lines.append(
+            f"\nThe first {MARKDOWN_OPEN} open findings are listed; the CSV has all of them."
+        )
+    return lines
 
 
 # --- export ------------------------------------------------------------------------------

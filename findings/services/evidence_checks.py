@@ -102,11 +102,11 @@ def verify_context(project: Project, *, memo_bytes: int | None = None) -> Verify
         cache = git.GitCache(MEMO_BYTES if memo_bytes is None else memo_bytes)
         handle = repository_open(project).cached(cache)
     except RepositoryError as error:
-        return VerifyContext(project, None, branch, None, str(error))
+        return VerifyContext(project, None, branch, None, error.plain)
     try:
         head = git.resolve(handle, branch)
     except git.GitError as error:
-        return VerifyContext(project, handle, branch, None, str(error))
+        return VerifyContext(project, handle, branch, None, error.plain)
     sha = head.sha if head.outcome is git.ResolveOutcome.FOUND else None
     return VerifyContext(project, handle, branch, sha, "" if sha else head.reason)
 

@@ -7,6 +7,7 @@ uses each, and neither needs this module.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from findings.services.repositories import (
     repository_sync_commits,
 )
 from scanners import git
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -53,7 +56,8 @@ def repository_fetch(*, project: Project) -> FetchSummary:
                 Path(repository.path), timeout=git_timeout(), allowed_local_roots=allowed_roots()
             )
         except git.GitError as error:
-            ok, message = False, str(error)
+            ok, message = False, error.plain
+            log.warning("fetch of %s failed: %s", project.key, error)
         else:
             message = _describe_fetch(result)
     head_sha = ""
@@ -62,7 +66,8 @@ def repository_fetch(*, project: Project) -> FetchSummary:
             handle = git.open_repo(repository.path, timeout=git_timeout())
             head = git.resolve(handle, repository.branch)
         except git.GitError as error:
-            ok, message = False, str(error)
+            ok, message = False, error.plain
+            log.warning("fetch of %s failed: %s", project.key, error)
         else:
             if head.outcome is git.ResolveOutcome.FOUND and head.sha:
                 head_sha = head.sha

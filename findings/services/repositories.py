@@ -37,7 +37,15 @@ _COMMIT_BATCH = 1000
 
 
 class RepositoryError(ValueError):
-    """A link, fetch or read that cannot be done; the message says what and why."""
+    """A link, fetch or read that cannot be done; the message says what and why.
+
+    ``plain`` is the same in words for a page (no server path, no git output); it is the
+    message itself unless git's failure is behind it (see :class:`scanners.git.GitError`).
+    """
+
+    def __init__(self, message: str, *, plain: str = "") -> None:
+        super().__init__(message)
+        self.plain = plain or message
 
 
 @dataclass
@@ -148,7 +156,7 @@ def repository_open(project: Project) -> git.Repository:
     try:
         return git.open_repo(path, timeout=git_timeout())
     except git.GitError as error:
-        raise RepositoryError(str(error)) from None
+        raise RepositoryError(str(error), plain=error.plain) from None
 
 
 def repository_branch(project: Project) -> str:

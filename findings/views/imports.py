@@ -30,8 +30,9 @@ def imports(request: HtmxHttpRequest) -> HttpResponse:
         )
         refusal = _upload_refusal(request.user, data["project"])
         if refusal:
-            messages.error(request, refusal)
-            return redirect("findings:imports")
+            # Shown beside the key, with everything typed kept (a browser cannot refill files).
+            form.add_error("project", refusal)
+            return _imports_page(request, form, status=403)
         for upload in data["files"]:
             try:
                 report = queue_upload(
@@ -45,6 +46,10 @@ def imports(request: HtmxHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{report.filename}: queued as report #{report.pk}")
         return redirect("findings:imports")
+    return _imports_page(request, form, status=400 if form.errors else 200)
+
+
+def _imports_page(request: HtmxHttpRequest, form: UploadForm, *, status: int) -> HttpResponse:
     projects = access.projects_for(request.user)
     # Without celery beat nothing else would end an import whose worker died.
     services.report_fail_stale(projects=projects)
@@ -52,6 +57,7 @@ def imports(request: HtmxHttpRequest) -> HttpResponse:
         request,
         "findings/imports.html",
         {"form": form, "reports": selectors.recent_reports(projects=projects)},
+        status=status,
     )
 
 

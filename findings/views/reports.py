@@ -48,7 +48,10 @@ def status_report(request: HtmxHttpRequest, key: str, fmt: str) -> HttpResponseB
         writer = csv.DictWriter(_Echo(), fieldnames=report.CSV_FIELDS)
         rows = (
             writer.writerow(report.csv_safe(row))
-            for row in report.fixes(project=project, sprint=sprint)
+            for row in itertools.chain(
+                report.fixes(project=project, sprint=sprint),
+                report.open_findings(project=project, sprint=sprint),
+            )
         )
         header = ",".join(report.CSV_FIELDS) + "\r\n"
         response = StreamingHttpResponse(

@@ -120,13 +120,15 @@ def verify_claim(
     try:
         handle = repo if isinstance(repo, Repository) else open_repo(repo, timeout=timeout)
     except GitError as exc:
-        return _all_cannot(planned, f"the repository is unavailable: {exc}")
+        return _all_cannot(planned, f"the repository is unavailable: {exc.plain}")
 
     checks: list[Check] = []
     try:
         found = resolve(handle, claim.commit)
     except GitError as exc:
-        return _all_cannot(planned, f"the commit {claim.commit!r} could not be looked up: {exc}")
+        return _all_cannot(
+            planned, f"the commit {claim.commit!r} could not be looked up: {exc.plain}"
+        )
     if found.outcome is ResolveOutcome.FOUND and found.sha:
         sha = found.sha
         checks.append(
@@ -161,7 +163,7 @@ def verify_claim(
         head_sha = head.sha if head.outcome is ResolveOutcome.FOUND else None
         head_problem = head.reason
     except GitError as exc:
-        head_problem = str(exc)
+        head_problem = exc.plain
 
     on_branch = partial(_on_branch, handle, sha, branch, head_sha, head_problem)
     checks.append(_guard(CheckKind.ON_BRANCH, "", on_branch))
@@ -184,7 +186,7 @@ def _file_checks(
     try:
         diff = diff_hunks(repo, sha, path)
     except GitError as exc:
-        reason = f"the diff could not be read: {exc}"
+        reason = f"the diff could not be read: {exc.plain}"
         return list(_all_cannot(_planned_file(claimed), reason).checks)
     if diff is None:
         checks.append(
@@ -240,7 +242,7 @@ def _file_checks(
         try:
             text = file_at(repo, at, at_commit_path, follow_from=sha)
         except GitError as exc:
-            checks += [Check(k, CheckOutcome.CANNOT_CHECK, str(exc), path) for k, _ in wanted]
+            checks += [Check(k, CheckOutcome.CANNOT_CHECK, exc.plain, path) for k, _ in wanted]
             continue
         if text is None:
             reason = f"{at_commit_path} does not exist at {at_label} (deleted or never there)"
@@ -305,7 +307,7 @@ def _guard(kind: CheckKind, path: str, run: Callable[[], tuple]) -> Check:
     try:
         outcome, reason, detail = run()
     except GitError as exc:
-        return Check(kind, CheckOutcome.CANNOT_CHECK, str(exc), path)
+        return Check(kind, CheckOutcome.CANNOT_CHECK, exc.plain, path)
     return Check(kind, outcome, reason, path, detail)
 
 

@@ -100,7 +100,16 @@ _FIXED_CONFIG = (
 
 
 class GitError(Exception):
-    """A git operation failed or was refused. The message says what, where and why."""
+    """A git operation failed or was refused. The message says what, where and why.
+
+    The message is for the server's log and the command line: it may name server folders and
+    quote git's own output. ``plain`` says the same in words fit for a page: what is missing
+    or went wrong, never a server path or git's message.
+    """
+
+    def __init__(self, message: str, *, plain: str = "") -> None:
+        super().__init__(message)
+        self.plain = plain or "git could not read the repository (the server log has git's message)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +157,7 @@ def run_git(
     allow_file_protocol: bool = False,
     ok_statuses: Sequence[int] = (0,),
     what: str = "",
+    doing: str = "",
 ) -> tuple[int, bytes, str]:
     """Run ``git <hardening options> <args>`` and return (status, stdout bytes, stderr text).
 
@@ -155,11 +165,15 @@ def run_git(
     elsewhere. git runs in a session of its own; on timeout the whole process group (git and
     whatever it started: ssh, remote helpers) is killed. A status outside ``ok_statuses``, a
     timeout, or git missing from the PATH raises :class:`GitError` naming ``what`` (a short
-    phrase such as "reading commit e4121ef in /srv/repo") and git's own message.
+    phrase such as "reading commit e4121ef in /srv/repo") and git's own message; its
+    ``plain`` words name ``doing`` (the same phrase without server paths) when given.
     """
     label = what or "git"
     if timeout <= 0:
-        raise GitError(f"{label}: the timeout must be positive, got {timeout!r}")
+        raise GitError(
+            f"{label}: the timeout must be positive, got {timeout!r}",
+            plain="the time allowed for git is not a positive number",
+        )
     command = ["git"]
     for item in _FIXED_CONFIG:
         command += ["-c", item]
@@ -180,20 +194,26 @@ def run_git(
             start_new_session=True,
         )
     except FileNotFoundError as exc:
-        raise GitError(f"{label}: the git program was not found on the PATH") from exc
+        raise GitError(
+            f"{label}: the git program was not found on the PATH",
+            plain="git is not installed on the server",
+        ) from exc
     try:
         out, err = proc.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise GitError(f"{label}: timed out after {timeout:g} s and was stopped") from None
+        raise GitError(
+            f"{label}: timed out after {timeout:g} s and was stopped",
+            plain=f"git timed out after {timeout:g} s and was stopped",
+        ) from None
     except BaseException:
         _kill_group(proc)
         raise
     err_text = err.decode("utf-8", "replace")
     if proc.returncode not in ok_statuses:
-        raise GitError(
-            f"{label}: git exited with status {proc.returncode}: {_short(err_text) or 'no message'}"
-        )
+        said = _short(err_text) or "no message"
+        plain = f"git could not finish {doing} (the server log has git's message)" if doing else ""
+        raise GitError(f"{label}: git exited with status {proc.returncode}: {said}", plain=plain)
     return proc.returncode, out, err_text
 
 
@@ -237,9 +257,15 @@ def open_repo(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> Reposito
     try:
         repo = Repo(where, search_parent_directories=False)
     except NoSuchPathError as exc:
-        raise GitError(f"{where}: no such directory, so there is no repository to read") from exc
+        raise GitError(
+            f"{where}: no such directory, so there is no repository to read",
+            plain="the folder of the linked repository no longer exists on the server",
+        ) from exc
     except InvalidGitRepositoryError as exc:
-        raise GitError(f"{where}: not a git repository (no .git directory or bare layout)") from exc
+        raise GitError(
+            f"{where}: not a git repository (no .git directory or bare layout)",
+            plain="the folder of the linked repository is not a git repository",
+        ) from exc
     try:
         git_dir = Path(repo.git_dir).resolve()
         work_tree = None if repo.bare else Path(repo.working_tree_dir or where).resolve()

@@ -119,9 +119,10 @@ def resolve(repo: Repository, ref: str) -> Resolved:
             return Resolved(text, ResolveOutcome.FOUND, sha, (sha,), "")
         return Resolved(text, ResolveOutcome.MISSING, None, (), f"no commit matches {text}")
     if not _REF.match(text) or ".." in text:
-        raise GitError(
+        message = (
             f"{ref!r} is not a commit hash or a plain ref name (letters, digits, . _ / - ~ ^ @)"
         )
+        raise GitError(message, plain=message)
     sha = _rev_parse(repo, text)
     if sha:
         return Resolved(text, ResolveOutcome.FOUND, sha, (sha,), "")
@@ -227,7 +228,7 @@ def require_commit(repo: Repository, ref: str) -> str:
     """The full hash ``ref`` resolves to; :class:`GitError` saying why when it does not."""
     found = resolve(repo, ref)
     if found.outcome is not ResolveOutcome.FOUND or not found.sha:
-        raise GitError(f"{repo.name}: {found.reason}")
+        raise GitError(f"{repo.name}: {found.reason}", plain=f"in the repository, {found.reason}")
     return found.sha
 
 

@@ -223,11 +223,22 @@ def line_history(
     Raises :class:`GitError` when the file or the lines do not exist at ``until``."""
     (rng,) = parse_ranges([(start, end)])
     tip = require_commit(repo, until)
-    if "\n" in path or not _blob_exists(repo, tip, path):
+    text = None if "\n" in path else _blob(repo, tip, path)
+    if text is None:
         # Said here rather than left to ``git log -L``, whose parse of an odd path can fail
         # with an unrelated message.
-        raise GitError(f"no path {path} in commit {tip[:12]}: the file is not in the repository")
-    revs = [tip] if since is None else [f"^{require_commit(repo, since)}", tip]
+        message = f"no path {path} in commit {tip[:12]}: the file is not in the repository"
+        raise GitError(message, plain=message)
+    count = text.count(b"\n") + (0 if not text or text.endswith(b"\n") else 1)
+    if rng.end > count:
+        message = (
+            f"{path} has only {count} lines at commit {tip[:12]}, so lines {rng} are not there"
+        )
+        raise GitError(message, plain=message)
+    base = None if since is None else require_commit(repo, since)
+    if base == tip:
+        return []  # nothing can have changed since the commit the lines are read at
+    revs = [tip] if base is None else [f"^{base}", tip]
     _, out = git_read(
         repo,
         [

@@ -138,6 +138,7 @@ def clone(
             cwd=dest.parent,
             allow_file_protocol=remote.startswith("/"),
             what=f"cloning {_printable(url)}",
+            doing="cloning the repository",
         )
         target.rename(dest)
     finally:
@@ -168,8 +169,17 @@ def fetch(
     )
     origin = raw.decode("utf-8", "replace").strip()
     if not origin:
-        raise GitError(f"cannot fetch {repo.name}: it has no origin remote (was it cloned here?)")
-    remote = validate_remote(origin, allowed_local_roots=allowed_local_roots)
+        raise GitError(
+            f"cannot fetch {repo.name}: it has no origin remote (was it cloned here?)",
+            plain="the linked repository has no origin to fetch from (was it cloned here?)",
+        )
+    try:
+        remote = validate_remote(origin, allowed_local_roots=allowed_local_roots)
+    except GitError as error:
+        raise GitError(
+            str(error),
+            plain="the origin of the linked repository no longer exists or is no longer allowed",
+        ) from None
     before = _ref_tips(repo)
     run_git(
         ["fetch", "--prune", "--no-recurse-submodules", "--no-write-fetch-head", "--quiet"]
@@ -178,6 +188,7 @@ def fetch(
         timeout=timeout,
         allow_file_protocol=remote.startswith("/"),
         what=f"fetching {_printable(origin)} into {repo.name}",
+        doing="fetching the linked repository from its origin",
     )
     after = _ref_tips(repo)
     changes = []

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.test import Client
 
 from findings import access
-from findings.models import Claim, Event, Finding, FindingLink, Membership, Report, Role
+from findings.models import Claim, Event, Finding, FindingLink, Membership, Project, Report, Role
 from findings.selectors.metrics import project_overview
 from tests.conftest import make_document, make_finding
 
@@ -225,6 +225,21 @@ def test_a_developer_uploads_into_their_project_but_cannot_create_one(world, tmp
     page = viewer.post("/imports/", {"project": "ACME", "files": [upload]}, follow=True)
     assert "Your role in ACME is viewer; uploading needs developer." in page.content.decode()
     assert not Report.objects.filter(filename="other.json").exists()
+
+
+def test_a_refused_new_key_is_said_beside_the_key_and_everything_typed_is_kept(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("empty.json", b"[]")
+    page = world["clients"]["developer"].post(
+        "/imports/", {"project": "NEWKEY", "files": [upload], "branch": "release-2"}
+    )
+
+    assert page.status_code == 403
+    html = page.content.decode()
+    assert 'name="project" value="NEWKEY"' in html and 'value="release-2"' in html
+    assert "There is no project NEWKEY you may upload to; a site admin creates projects." in html
+    assert not Project.objects.filter(key="NEWKEY").exists()
 
 
 def test_an_outsider_uploading_to_a_hidden_key_learns_nothing(world):

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from findings import access
-from findings.models import Event, Membership, Role
+from findings.models import Event, Membership, Project, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +92,43 @@ def test_set_role_names_what_is_wrong(acme, viewer):
         call_command("set_role", "--project", "ACME", "--user", "ghost", "--role", "viewer")
     with pytest.raises(CommandError, match="invalid choice: 'owner'"):
         call_command("set_role", "--project", "ACME", "--user", viewer.username, "--role", "owner")
+
+
+# --- ingest creating a project: who can see it --------------------------------------------
+
+BANDIT = Path(__file__).resolve().parent.parent / "samples" / "bandit" / "context_and_errors.json"
+
+
+def _ingest(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("ingest", str(BANDIT), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_ingest_creating_a_project_says_no_one_is_a_member_and_how_to_fix_it(client):
+    _, err = _ingest("--project", "LILY")
+
+    assert "Created project LILY. No one is a member yet" in err
+    assert "manage.py set_role --project LILY --user USERNAME --role manager" in err
+    assert not Membership.objects.filter(project__key="LILY").exists()
+    _, again = _ingest("--project", "LILY")  # an existing project is not announced again
+    assert "Created project" not in again
+
+
+def test_ingest_with_an_owner_makes_them_the_new_projects_manager_who_then_sees_it(client):
+    user = get_user_model().objects.create_user("nina", password="a-long-unusual-passphrase")
+
+    out, err = _ingest("--project", "LILY", "--owner", "nina", "--json")
+
+    assert "Created project LILY; nina is its manager." in err
+    assert json.loads(out)["project"] == "LILY"  # stdout stays pure JSON
+    assert access.role_for(user, Project.objects.get(key="LILY")) == Role.MANAGER
+    client.force_login(user)
+    assert client.get("/p/LILY/").status_code == 200
+
+
+def test_ingest_with_an_unknown_owner_stops_before_importing_anything():
+    with pytest.raises(CommandError, match="--owner 'nobody': there is no active user"):
+        _ingest("--project", "LILY", "--owner", "nobody")
+
+    assert not Project.objects.filter(key="LILY").exists()

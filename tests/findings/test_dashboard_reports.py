@@ -49,13 +49,40 @@ def test_the_markdown_report_gives_counts_and_the_evidence_for_each_fix(owner_cl
     assert "evidence: unverified" in second and "last review: needs work by remy" in second
 
 
-def test_the_csv_report_has_one_row_per_fix_with_its_evidence(owner_client, fixes):
+def test_the_csv_report_has_one_row_per_fix_with_its_evidence_then_the_open_ones(
+    owner_client, fixes
+):
     response = owner_client.get("/p/ACME/report.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert [row["key"] for row in rows] == ["ACME-4", "ACME-5"]
+    assert [(row["section"], row["key"]) for row in rows] == [
+        ("fix", "ACME-4"),
+        ("fix", "ACME-5"),
+        ("open", "ACME-1"),
+        ("open", "ACME-2"),
+        ("open", "ACME-3"),
+    ]
     assert rows[0]["evidence_level"] == "code-checked"
     assert rows[0]["commits"] == "a1b2c3d4e5f6a7b8"
+    assert rows[1]["evidence_level"] == "unverified"
     assert rows[1]["last_review"] == "needs work" and rows[1]["reviewer"] == "remy"
+    assert {row["severity"] for row in rows[2:]} == {"critical"}
+
+
+def test_the_markdown_report_lists_the_open_findings_by_severity_worst_first(owner_client, acme):
+    cache.clear()
+    make_findings(acme, 1, severity=Severity.LOW, title="Verbose logging")  # ACME-1
+    make_findings(acme, 2, severity=Severity.CRITICAL, title="SQL built from input")
+    make_findings(acme, 1, severity=Severity.HIGH, status="regressed", title="Timeout gone")
+    make_findings(acme, 1, severity=Severity.HIGH, status="verified", title="Fixed already")
+
+    text = owner_client.get("/p/ACME/report.md").content.decode()
+
+    section = text[text.index("## Open findings by severity") :]
+    assert section.index("### Critical") < section.index("### High") < section.index("### Low")
+    critical = section[section.index("### Critical") : section.index("### High")]
+    assert critical.count("- **ACME-") == 2 and "SQL built from input" in critical
+    assert "- **ACME-4**, regressed Timeout gone" in section
+    assert "Fixed already" not in section  # a fix is listed with its evidence, not as open
 
 
 def test_a_sprint_report_covers_only_the_sprints_findings(owner_client, acme, fixes):
@@ -93,8 +120,12 @@ def test_the_markdown_lists_the_first_fixes_in_report_order_across_statuses(owne
 
     text = owner_client.get("/p/ACME/report.md").content.decode()
 
-    listed = [line.split("**")[1] for line in text.splitlines() if line.startswith("- **ACME-")]
+    fixes_part = text[: text.index("## Open findings by severity")]
+    listed = [
+        line.split("**")[1] for line in fixes_part.splitlines() if line.startswith("- **ACME-")
+    ]
     assert listed == expected
     assert f"The first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them." in text
     csv_text = b"".join(owner_client.get("/p/ACME/report.csv").streaming_content).decode()
-    assert len(list(csv.DictReader(io.StringIO(csv_text)))) == 220
+    sections = [row["section"] for row in csv.DictReader(io.StringIO(csv_text))]
+    assert sections == ["fix"] * 220 + ["open"] * 30

@@ -212,7 +212,7 @@ def nothing_changed() -> bool:
 
 def test_a_binary_file_is_refused_with_a_clear_message(tmp_path):
     path = write(tmp_path, "photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
-    with pytest.raises(IngestError, match="photo.png: unknown report format"):
+    with pytest.raises(IngestError, match=r"photo.png: binary data \(PNG image\), not a report"):
         ingest_file(path, project_key="BIN")
     assert nothing_changed() and not Project.objects.exists()
 

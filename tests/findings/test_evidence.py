@@ -269,6 +269,21 @@ def test_without_a_linked_repository_every_check_says_it_cannot_run(project: Pro
     assert evidence.level == "unverified"
 
 
+def test_a_linked_repository_that_vanished_is_said_in_words_without_its_server_path(
+    scratch: ScratchRepo, project: Project, roots: Path
+) -> None:
+    fix = scratch.commit("Catch only OSError in load", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    scratch.path.rename(roots / "moved-away")
+    claim = make_claim(project, commits=[fix])
+
+    evidence = claim_verify(claim=claim)
+
+    reasons = {check.reason for check in evidence.checks}
+    assert reasons == {"the folder of the linked repository no longer exists on the server"}
+    assert evidence.level == "unverified"
+
+
 def test_commit_messages_citing_keys_link_commits_and_claim_open_findings(
     scratch: ScratchRepo, project: Project
 ) -> None:

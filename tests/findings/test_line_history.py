@@ -180,7 +180,8 @@ def test_a_broken_repository_path_is_shown_as_the_reason(renamed, tmp_path):
     html = page(finding)
 
     assert "cannot read history:" in html
-    assert "no such directory" in html
+    assert "the folder of the linked repository no longer exists on the server" in html
+    assert str(tmp_path) not in html and "fatal:" not in html
     assert "Suggested owner" not in html
 
 
@@ -191,7 +192,9 @@ def test_lines_missing_at_the_last_seen_commit_are_a_reason_not_an_error_page(re
     history = selectors.finding_line_history(finding=finding)["line_history"]
 
     assert history["changes"] == [] and history["owners"] == []
-    assert history["problem"]
+    assert history["problem"] == (
+        f"load.py has only 10 lines at commit {sha['bo'][:12]}, so lines 50-52 are not there"
+    )
     assert "cannot read history:" in page(finding)
 
 
@@ -202,7 +205,18 @@ def test_a_first_seen_commit_the_repository_lacks_is_named_in_the_reason(renamed
     html = page(finding)
 
     assert "cannot read history:" in html
-    assert "0badc0de" in html
+    assert "commit 0badc0de0bad, where this finding was first seen, is not in the" in html
+    assert str(repo.path) not in html and "fatal:" not in html
+
+
+def test_a_finding_last_seen_where_it_was_first_seen_has_no_changes_and_no_error(renamed):
+    repo, sha = renamed
+    finding = locate(make_finding(Project.objects.get()), "load.py", 5, 6, sha["bo"], sha["bo"])
+
+    history = selectors.finding_line_history(finding=finding)["line_history"]
+
+    assert history["problem"] == "" and history["changes"] == []
+    assert [owner["name"] for owner in history["owners"]] == ["Ada", "Bo"]
 
 
 def test_the_history_is_cached_until_the_branch_head_moves(renamed, monkeypatch):

@@ -208,7 +208,7 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 BAD_INPUT = [
     ("empty.json", b"", "the file is empty"),
-    ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "unknown report format"),
+    ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary data (PNG image)"),
     (
         "truncated.sarif",
         b'{"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "a", "message": {"text": "m"',

@@ -1,4 +1,10 @@
-"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME] [--json]"""
+"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME] [--json]
+[--owner USER]
+
+A new key creates the project. Nobody is a member of a new project (site admins aside), so the
+command says so and prints the ``set_role`` command that gives someone access; ``--owner USER``
+makes USER the new project's manager at once.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,11 @@ import sys
 from pathlib import Path
 
 import orjson
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from findings import services
+from findings.models import Project, Role
 from findings.services.ingest import IngestError, IngestResult, Options, ingest_file
 
 
@@ -31,8 +40,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", default="", dest="report_format", help="force a format key")
         parser.add_argument("--json", action="store_true", help="print results as JSON")
+        parser.add_argument(
+            "--owner",
+            default="",
+            metavar="USER",
+            help="when the import creates the project, make USER its manager",
+        )
 
     def handle(self, *args, **opts) -> None:
+        owner = self._owner(opts["owner"])
+        existed = Project.objects.filter(key=opts["project"]).exists()
         options = Options(
             commit=opts["commit"],
             branch=opts["branch"],
@@ -60,12 +77,49 @@ class Command(BaseCommand):
             results.append(result)
             if not opts["json"]:
                 self.stdout.write(self._describe(result))
+        project = None if existed else Project.objects.filter(key=opts["project"]).first()
+        if project is not None:
+            self._announce(project, owner)
+        elif owner is not None and existed:
+            self.stderr.write(
+                f"note: {opts['project']} already exists, so --owner changed nothing; "
+                f"use `manage.py set_role --project {opts['project']} --user "
+                f"{owner.get_username()} --role manager`"
+            )
         if opts["json"]:
             payload = [r.as_dict() for r in results]
             data = payload[0] if len(opts["files"]) == 1 and payload else payload
             self.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode())
         if failures:
             raise CommandError(f"{failures} of {len(opts['files'])} reports failed; see above")
+
+    @staticmethod
+    def _owner(username: str):
+        """The user ``--owner`` names (None without it); an unknown name stops the command
+        before anything is imported."""
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None or not user.is_active:
+            raise CommandError(
+                f"--owner {username!r}: there is no active user of that name; create one with "
+                f"`manage.py create_user {username}` first. Nothing was imported."
+            )
+        return user
+
+    def _announce(self, project: Project, owner) -> None:
+        """Say that ``project`` was created, and who can see it."""
+        if owner is not None:
+            services.membership_set(project=project, user=owner, role=Role.MANAGER)
+            self.stderr.write(
+                f"Created project {project.key}; {owner.get_username()} is its manager."
+            )
+            return
+        self.stderr.write(
+            f"Created project {project.key}. No one is a member yet, so only site admins see "
+            f"it. To give someone access: manage.py set_role --project {project.key} "
+            "--user USERNAME --role manager"
+        )
 
     def _progress(self, name: str):
         if not sys.stderr.isatty():

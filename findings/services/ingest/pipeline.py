@@ -37,6 +37,7 @@ from scanners.documents import looks_like_document
 from scanners.files import (
     IngestError,
     ReportWindow,
+    binary_kind,
     check_size,
     describe_head,
     sha256_of,
@@ -44,6 +45,11 @@ from scanners.files import (
 )
 
 _NOT_DOCUMENTS = (".json", ".jsonl", ".sarif", ".xml")
+_EXPECTED = (
+    "expected SARIF 2.1.0, the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks, "
+    "or a Markdown remediation document"
+)
+_MAGIC_BYTES = 512  # enough for every magic number scanners.files knows (tar's is at 257)
 
 
 def detect_format(head: bytes, name: str) -> str:
@@ -70,11 +76,20 @@ def detect_format(head: bytes, name: str) -> str:
         raise IngestError(f"{name}: {nesting}")
     if key is None:
         raise IngestError(
-            f"{name}: unknown report format (starts with {describe_head(head)}); expected SARIF "
-            "2.1.0, the JSON output of bandit, ruff, semgrep, pip-audit or gitleaks, or a "
-            "Markdown remediation document"
+            f"{name}: unknown report format (starts with {describe_head(head)}); {_EXPECTED}"
         )
     return key
+
+
+def refuse_binary(path: Path, name: str) -> None:
+    """Refuse a file whose magic number says it is an image, an archive, an executable...,
+    naming the kind ("binary data (PNG image)") rather than quoting its bytes."""
+    with path.open("rb") as handle:
+        kind = binary_kind(handle.read(_MAGIC_BYTES))
+    if kind is None:
+        return
+    hint = " (decompress it first)" if kind.startswith("gzip") else ""
+    raise IngestError(f"{name}: binary data ({kind}), not a report{hint}; {_EXPECTED}")
 
 
 def ingest_file(
@@ -125,6 +140,7 @@ def _ingest(
         raise IngestError(f"{name}: no such file")
     size = path.stat().st_size
     check_size(size, name, limit=settings.MAX_REPORT_BYTES)
+    refuse_binary(path, name)
     sha = sha256_of(path)
     project = Project.objects.filter(key=project_key).first()
     if project is None and not re.match(PROJECT_KEY_PATTERN, project_key):
