@@ -34,7 +34,8 @@ _NEXT_RE = re.compile(
     r"next steps?|next actions?|action items?|immediate actions?|follow[- ]?ups?|\bto-?dos?\b|"
     r"recommendations?|recommended actions?|\bfuture\b|long[- ]term|short[- ]term|backlog|"
     r"open items|priorities|action plan|(?:actions?|items?|tasks?)\s+(?:still\s+)?pending|"
-    r"pending\s+(?:actions?|items?|tasks?)|outstanding\s+(?:actions?|items?|tasks?|work)|nächste schritte|empfehlungen|maßnahmen|"
+    r"pending\s+(?:actions?|items?|tasks?)|outstanding\s+(?:actions?|items?|tasks?|work)|"
+    r"nächste schritte|empfehlungen|maßnahmen|"
     r"massnahmen|prochaines étapes|recommandations|actions à mener|plan d'action|"
     + V.alternation(V.SECTION["next_steps"] + V.SECTION["recommendations"]),
     re.IGNORECASE,
