@@ -207,9 +207,15 @@ def _ref_index(findings: list[Finding]) -> dict[str, str]:
 
 
 def _explicit(text: str, index: dict[str, str]) -> list[str]:
+    """Findings cited as "fix #3", "(3)", or by a full ID of their own ("PAY-12")."""
     out = []
-    for m in _REF_RE.finditer(text):
-        key = index.get((m.group("n") or m.group("p")).lower())
+    cited = [(m.group("n") or m.group("p")) for m in _REF_RE.finditer(text)]
+    cited += _FULL_ID_RE.findall(text)
+    for ref in cited:
+        key = index.get(ref.lower())
         if key and key not in out:
             out.append(key)
     return out
+
+
+_FULL_ID_RE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,8})*-\d{1,5}(?![\w-])")

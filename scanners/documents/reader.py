@@ -33,6 +33,10 @@ from scanners.documents.tables import is_ledger, read_table
 
 # "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
 _ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
+# "BUG-N03-004: Hardcoded fee calculation": an ID with a letter prefix and a number.
+_SUB_ID_RE = re.compile(
+    r"^(?P<ref>[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,8})*-\d{1,5})\s*[:—–]\s+(?P<title>\S.{3,})$"
+)
 _ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
@@ -396,7 +400,7 @@ class Reader:
                     name=W.strip_decoration(intro[1]),
                     window=None,
                     kind=role[5:],
-                    items=[P.make_item(i) for i in items],
+                    items=[self.plan_item(i, sec) for i in items],
                     section=self.path(sec),
                     line=intro[2].number,
                 )
@@ -426,7 +430,7 @@ class Reader:
         set of issues, or a checklist. False when the section says none of these."""
         items = block.items
         if phase is not None:
-            phase.items.extend(P.make_item(i) for i in items)
+            phase.items.extend(self.plan_item(i, sec) for i in items)
             self._use(items, None)
         elif collection:
             for item in items:
@@ -439,7 +443,7 @@ class Reader:
                     name=name,
                     window=window,
                     kind="checklist",
-                    items=[P.make_item(i) for i in items],
+                    items=[self.plan_item(i, sec) for i in items],
                     section=self.path(sec.parent),
                     line=block.start + 1,
                 )
@@ -532,6 +536,30 @@ class Reader:
         draft.used.add(item.first.number)
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
+
+    def plan_item(self, item: Item, sec: Section) -> PhaseItem:
+        """A plan item; its sub-items led by an issue ID ("BUG-12: Hardcoded fee") are the
+        findings it tracks, open unless they say otherwise, with the item's severity."""
+        severity = S.severity_in(item.first.text)
+        for ln in item.rest:
+            m = _SUB_ID_RE.match(W.strip_decoration(strip_marker(ln.text)))
+            if not m or ln.number in self.accounted:
+                continue
+            draft = Draft(
+                ref=m.group("ref"),
+                title=clean_title(m.group("title")),
+                line=ln.number,
+                section=self.path(sec),
+                heading_status=heading_status(m.group("title")) or S.IDENTIFIED,
+                backticks_anywhere=True,
+            )
+            draft.origin = "item"
+            if severity:
+                draft.field_severity = severity
+            draft.scan(m.group("title"))
+            draft.used.add(ln.number)
+            self.add_draft(draft, sec)
+        return P.make_item(item)
 
     def prose_finding(self, sec: Section, lines: list[Line]) -> None:
         """A paragraph under an issue heading that names a file, line or commit."""

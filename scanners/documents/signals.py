@@ -17,6 +17,16 @@ from scanners.documents.words import strip_decoration
 # Ordered so that compound bands ("medium-high") are tried before their parts; the level
 # words of every language come from ``vocabulary``.
 _SEVERITY_RES: tuple[tuple[re.Pattern[str], str], ...] = (
+    *(
+        # "High-Priority Bugs", "critical-severity": the level joined to its frame word.
+        (re.compile(rf"(?<![\w-]){word}-(?:priority|severity|risk)(?![\w-])", re.I), level)
+        for word, level in (
+            ("critical", "critical"),
+            ("high", "high"),
+            ("medium", "medium"),
+            ("low", "low"),
+        )
+    ),
     (
         re.compile(
             r"(?<![\w-])(?:(?:medium|moderate)[\s/-]+high|high[\s/-]+medium)(?![\w-])", re.I

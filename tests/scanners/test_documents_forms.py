@@ -224,3 +224,21 @@ def test_a_numbered_section_of_severity_led_items_is_their_container_not_one_fin
         ("Keys rotated", True),
         ("Backups reviewed", True),
     ]
+
+
+def test_id_led_sub_items_of_a_plan_item_are_the_findings_it_tracks() -> None:
+    text = (
+        "# Verification\n\n## Next Steps\n\n"
+        "1. **Address High-Priority Bugs** (2 remaining):\n"
+        "   - PAY-N3-004: Hardcoded fee calculation\n"
+        "   - PAY-N3-011: No rate limiting on sensitive endpoints\n"
+        "2. **Run load tests**:\n   - Run K6 against staging\n"
+    )
+    result = extract(text.encode(), source="verify.md")
+    got = [(f.ref, f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("PAY-N3-004", "Hardcoded fee calculation", "high", "identified"),
+        ("PAY-N3-011", "No rate limiting on sensitive endpoints", "high", "identified"),
+    ]
+    (plan,) = result.phases
+    assert [i.finding_refs for i in plan.items] == [["F1", "F2"], []]
