@@ -90,7 +90,20 @@ def clean_title(text: str) -> str:
     plain = re.sub(
         r"\s*\[(?:fixed|done|open|resolved|wip|partial)\]\s*$", "", plain, flags=re.IGNORECASE
     )
+    plain = _FILE_ASIDE_RE.sub("", plain)
     return plain.strip(" -–—:|")
+
+
+# "Queue Saturation (hub.js)": a trailing aside that only names files is where, not what.
+_FILE_ASIDE_RE = re.compile(
+    r"(?<=\S)\s*\((?:`?[\w./-]+\.[A-Za-z]{1,5}`?(?:\s*[,&/]\s*|\s+and\s+)?)+\)\s*$"
+)
+
+
+def file_aside(text: str) -> str | None:
+    """The trailing "(hub.js)" of a title that :func:`clean_title` takes off, or None."""
+    m = _FILE_ASIDE_RE.search(W.strip_decoration(text))
+    return m.group(0).strip(" ()") if m else None
 
 
 def split_code(code: str) -> tuple[list[str], list[str]] | None:

@@ -19,7 +19,14 @@ from scanners.documents import fields as F
 from scanners.documents import planning as P
 from scanners.documents import signals as S
 from scanners.documents import words as W
-from scanners.documents.findings import Draft, Heading, clean_title, heading_status, parse_heading
+from scanners.documents.findings import (
+    Draft,
+    Heading,
+    clean_title,
+    file_aside,
+    heading_status,
+    parse_heading,
+)
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
@@ -163,6 +170,8 @@ class Reader:
         )
         for sha in F.commits_in(sec.title):
             draft.commits.append(sha)
+        for path in F.field_paths(file_aside(sec.title) or ""):
+            draft.add_file(path, [])
         for block in sec.all_blocks()[1:]:
             draft.add_block(block)
         self.accounted.update(draft.used)

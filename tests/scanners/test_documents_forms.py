@@ -242,3 +242,18 @@ def test_id_led_sub_items_of_a_plan_item_are_the_findings_it_tracks() -> None:
     ]
     (plan,) = result.phases
     assert [i.finding_refs for i in plan.items] == [["F1", "F2"], []]
+
+
+def test_a_titles_trailing_file_aside_is_its_place_not_its_name() -> None:
+    text = (
+        "# Fixes\n\n## Fixes Applied\n\n### ✅ C6: Queue Saturation (hub.js)\n\n"
+        "The queue had no size limit.\n\n### ✅ C7: Retry storm (`net/retry.py`, `net/pool.py`)\n\n"
+        "Backoff added.\n\n### ✅ C8: Handles dates (e.g. 2024)\n\nParsed.\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    got = [(f.title, [p.path for p in f.files]) for f in result.findings]
+    assert got == [
+        ("Queue Saturation", ["hub.js"]),
+        ("Retry storm", ["net/retry.py", "net/pool.py"]),
+        ("Handles dates (e.g. 2024)", []),
+    ]
