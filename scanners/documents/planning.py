@@ -42,7 +42,7 @@ _NEXT_RE = re.compile(
 )
 _NOT_PLAN_RE = re.compile(r"results?\b|\bstatus\b|ergebnis|résultat|summary|lessons", re.I)
 _COLLECTION_RE = re.compile(
-    r"\b(?:fix(?:es)?|issues?|bugs?|findings?|vulnerabilit(?:y|ies)|defects?|problems?|"
+    r"\b(?:fixes|issues|bugs|findings|vulnerabilities|defects|problems|"
     r"fehler|befunde|schwachstellen|probleme|correctifs|problèmes|anomalies|failles|"
     r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,

@@ -257,3 +257,12 @@ def test_a_titles_trailing_file_aside_is_its_place_not_its_name() -> None:
         ("Retry storm", ["net/retry.py", "net/pool.py"]),
         ("Handles dates (e.g. 2024)", []),
     ]
+
+
+def test_a_heading_naming_one_fix_holds_its_properties_not_more_findings() -> None:
+    text = (
+        "# Fixes\n\n## Bugs Fixed\n\n- ✅ Cache query uses the wrong clock (`db/cache.py`)\n\n"
+        "## Stability\n\n### Cache Fix:\n\n- ✅ Uses the standard `datetime`\n- ✅ Simpler logic\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    assert [f.title for f in result.findings] == ["Cache query uses the wrong clock"]
