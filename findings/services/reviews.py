@@ -28,7 +28,7 @@ from findings.models import (
     Review,
     Role,
 )
-from findings.services.findings import finding_transition
+from findings.services.findings import finding_evidence, finding_transition
 
 
 class ReviewError(ValueError):
@@ -177,6 +177,61 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
             status_after=locked.status,
             evidence_level=level,
             created_at=timezone.now(),
+        )
+
+
+def decision_check(*, finding: Finding, reviewer) -> None:
+    """Refuse a reviewer's decision that ``finding`` is verified, with the reason, unless it
+    may be made: only a claimed fix that no evidence proves, and only by someone who neither
+    claimed it nor authored the commit the claim cites.
+
+    Raises ReviewError, or SeparationOfDutiesError when the reviewer is an author of the fix.
+    """
+    if finding.status != Status.CLAIMED:
+        label = Status(finding.status).label.lower()
+        raise ReviewError(f"{finding.key} is {label}: only a claimed fix can be verified by decision")
+    if EvidenceLevel.proves_fix(finding_evidence(finding)):
+        raise ReviewError(f"{finding.key}: evidence supports the fix; mark it verified by evidence")
+    if reviewer.pk in fix_authors(finding=finding):
+        raise SeparationOfDutiesError(
+            f"you claimed the fix of {finding.key}, so someone else must verify it"
+        )
+    if reviewer.pk in commit_authors(finding=finding, claim=_current_claim(finding)):
+        raise SeparationOfDutiesError(
+            f"you authored the commit that fixes {finding.key}, so someone else must verify it"
+        )
+
+
+def may_decide(*, finding: Finding, reviewer) -> bool:
+    """Whether ``reviewer`` may verify ``finding`` by decision (role aside): the question the
+    finding page asks before offering the choice."""
+    try:
+        decision_check(finding=finding, reviewer=reviewer)
+    except ReviewError:
+        return False
+    return True
+
+
+def review_verify(*, finding: Finding, reviewer, reason: str) -> Finding:
+    """A reviewer's decision that a claimed fix is verified although no evidence proves it.
+
+    Recorded as the lifecycle event ``verify_by_decision`` (never ``verify``, which means
+    evidence), with the reviewer as actor and their reason as its note. Raises
+    PermissionDenied below the reviewer role, ReviewError without a reason, and the errors
+    of :func:`decision_check`.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("verifying without evidence needs a reason saying why the fix holds")
+    access.require(reviewer, finding.project, Role.REVIEWER)
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().select_related("project").get(pk=finding.pk)
+        decision_check(finding=locked, reviewer=reviewer)
+        return finding_transition(
+            finding=locked,
+            event=lifecycle.Event.VERIFY_BY_DECISION,
+            actor=reviewer,
+            reason=reason,
         )
 
 
