@@ -36,17 +36,20 @@ from django.db.models import Value as V
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from findings.lifecycle import OPEN_LIKE
+from findings.lifecycle import FIX_WORDS, OPEN_LIKE, SIGNED_OFF, VERIFIED
 from findings.models import (
     ClaimEvidence,
     Event,
     EvidenceLevel,
     Finding,
+    FindingLink,
     Project,
     Report,
     Severity,
     StatusCount,
 )
+from findings.selectors import fixes
+from findings.selectors.cards import evidence_levels
 
 WEEKS = 12
 AGING_BUCKETS = ["within SLA", "up to 30 days late", "31-90 days late", "over 90 days late"]
@@ -114,9 +117,13 @@ def _compute(project: Project, now: datetime) -> dict:
             level += seen[(severity.value, week.date())] - fixed[(severity.value, week.date())]
             values.append(level)
         open_series[severity.label] = values
+    # Fixes per week by word (claimed fixed, verified, signed off): when each reached its
+    # status here, as the overview's "last 7 days" counts them.
+    fix_weeks = fixes.weekly(project=project, weeks=weeks)
+    fixed_words = {VERIFIED.label, SIGNED_OFF.label}
     fixed_per_week = [
-        (label, sum(fixed[(s.value, week.date())] for s in Severity))
-        for label, week in zip(labels, weeks, strict=True)
+        (label, sum(values[i] for name, values in fix_weeks if name in fixed_words))
+        for i, label in enumerate(labels)
     ]
     duration = ExpressionWrapper(F("fixed_at") - F("first_seen_at"), output_field=DurationField())
     mttf = {
@@ -131,6 +138,10 @@ def _compute(project: Project, now: datetime) -> dict:
         "labels": labels,
         "open_series": open_series,
         "fixed_per_week": fixed_per_week,
+        "fix_weeks": [
+            (label, [values[i] for _, values in fix_weeks]) for i, label in enumerate(labels)
+        ],
+        "fix_words": [word.label for word in FIX_WORDS],
         "mttf": [(s.label, round(mttf.get(s.label, 0), 1)) for s in Severity],
         "mttf_known": set(mttf),
         "aging": _aging(findings, now),
@@ -175,21 +186,43 @@ def _aging(findings, now: datetime) -> list[dict]:
 
 
 def _evidence(project: Project) -> list[tuple[str, int]]:
-    """How many live, checked claims reached each evidence level."""
-    counts = dict(
-        ClaimEvidence.objects.filter(claim__project=project, claim__dropped=False)
-        .values("level")
-        .annotate(n=Count("pk"))
-        .values_list("level", "n")
+    """Every claimed fixed, verified or signed-off finding by its evidence level (the level
+    its card shows, ``cards.fix_evidence``): unchecked claims count as unverified, so the
+    levels add up to the three words' total. Checked claims are few (documents only), so
+    they are read by id; re-scans and the rest are counted by the database."""
+    statuses = [status for word in FIX_WORDS for status in word.statuses]
+    total = sum(
+        sum(fixes.word_counts(word, projects=[project.pk]).values()) for word in FIX_WORDS
     )
-    return [(level.label, counts.get(level.value, 0)) for level in EvidenceLevel]
+    claimed = Finding.objects.filter(project=project, status__in=statuses)
+    counts: dict[str, int] = defaultdict(int)
+    counts[EvidenceLevel.SCAN_CONFIRMED] = claimed.filter(fixed_in_report__isnull=False).count()
+    own = ClaimEvidence.objects.filter(claim__project=project, claim__dropped=False)
+    linked = FindingLink.objects.filter(
+        claim__project=project,
+        claim__dropped=False,
+        claim__verification__isnull=False,
+        state=FindingLink.State.CONFIRMED,
+    )
+    ids = set(own.values_list("claim__finding_id", flat=True)) | set(
+        linked.values_list("finding_id", flat=True)
+    )
+    checked = claimed.filter(pk__in=ids, fixed_in_report__isnull=True).values_list("pk", flat=True)
+    for level in evidence_levels(checked).values():
+        counts[level] += 1
+    proven = sum(n for level, n in counts.items() if level != EvidenceLevel.UNVERIFIED)
+    counts[EvidenceLevel.UNVERIFIED] = total - proven
+    return [(level.label, counts[level.value]) for level in EvidenceLevel]
 
 
 # --- overview -------------------------------------------------------------------------------
 
 
 def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
-    """Per project: open findings by severity, from the status summary."""
+    """Per project: open findings by severity, from the status summary (claimed fixes count
+    as open: a claim is not proof), and ``fixes``: how many each word of
+    ``lifecycle.FIX_WORDS`` holds now (``fixes.fix_summary``)."""
+    summary = fixes.fix_summary(projects=projects)
     counts: dict[tuple[int, int], int] = {}
     for row in StatusCount.objects.filter(project__in=projects, status__in=OPEN_LIKE).values(
         "project_id", "severity", "n"
@@ -204,6 +237,7 @@ def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
                 "project": project,
                 "open": open_counts,
                 "open_total": sum(n for _, n in open_counts),
+                "fixes": summary.get(project.pk, {}).get("now", {}),
             }
         )
     return rows
@@ -277,30 +311,21 @@ def _sla_breaches(ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
     return dict(result)
 
 
-def recent_changes(*, projects, days: int = 7, now: datetime | None = None) -> dict[int, dict]:
-    """Per project id, new, fixed and regressed findings of the last ``days`` days.
-
-    From the counts finished imports recorded, plus hand-made sign-offs from the audit log;
-    both tables are small next to the findings.
-    """
-    since = (now or timezone.now()) - timedelta(days=days)
-    result: dict[int, dict] = defaultdict(
-        lambda: {"new": 0, "fixed": 0, "regressed": 0, "signed_off": 0}
-    )
+def recent_changes(*, projects, now: datetime | None = None) -> dict[int, dict]:
+    """Per project id, the last :data:`fixes.RECENT_DAYS` days: new and regressed findings
+    (from the counts finished scans recorded) and, per word of ``lifecycle.FIX_WORDS``, the
+    findings that reached it (``fixes.fix_summary``), keyed by the word's key."""
+    now = now or timezone.now()
+    since = now - timedelta(days=fixes.RECENT_DAYS)
+    summary = fixes.fix_summary(projects=projects, now=now)
+    result: dict[int, dict] = {
+        pk: {"new": 0, "regressed": 0, **counts["recent"]} for pk, counts in summary.items()
+    }
     for row in (
         Report.objects.filter(project__in=projects, state=Report.State.DONE, finished_at__gte=since)
         .values("project_id")
-        .annotate(new=Sum("new"), fixed=Sum("fixed"), regressed=Sum("regressed"))
+        .annotate(new=Sum("new"), regressed=Sum("regressed"))
         .order_by()
     ):
-        result[row["project_id"]].update(
-            new=row["new"] or 0, fixed=row["fixed"] or 0, regressed=row["regressed"] or 0
-        )
-    for signed in (
-        Event.objects.filter(project__in=projects, action="sign_off", created_at__gte=since)
-        .values("project_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        result[signed["project_id"]]["signed_off"] = signed["n"]
-    return dict(result)
+        result[row["project_id"]].update(new=row["new"] or 0, regressed=row["regressed"] or 0)
+    return result

@@ -18,10 +18,11 @@ from itertools import islice
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from findings.lifecycle import FIXED_LIKE, OPEN_LIKE, Status
+from findings.lifecycle import FIX_WORDS, FIXED_LIKE, OPEN_LIKE, Status
 from findings.models import Claim, Finding, Project, Review, Severity, Sprint, StatusCount
 from findings.selectors import planning
-from findings.selectors.cards import evidence_levels
+from findings.selectors.cards import fix_evidence
+from findings.selectors.fixes import RECENT_DAYS, fix_summary
 from findings.selectors.health import health_panels
 from findings.selectors.metrics import recent_changes, sla_breaches
 
@@ -55,7 +56,17 @@ def _fix_rows(project: Project, sprint: Sprint | None) -> QuerySet[Finding]:
     return rows.filter(status__in=FIXED_LIKE)
 
 
-_FIELDS = ("pk", "number", "severity", "status", "title", "path", "start_line", "fixed_in_commit")
+_FIELDS = (
+    "pk",
+    "number",
+    "severity",
+    "status",
+    "title",
+    "path",
+    "start_line",
+    "fixed_in_commit",
+    "fixed_in_report_id",
+)
 
 
 def _first_rows(project: Project, limit: int) -> list[dict]:
@@ -109,7 +120,7 @@ def fixes(
     produced = 0
     for chunk in _chunks(project, sprint, limit):
         ids = [row["pk"] for row in chunk]
-        levels = evidence_levels(ids)
+        levels = fix_evidence(chunk)
         claims: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
         for finding_id, title, filename, commits in Claim.objects.filter(
             finding_id__in=ids, dropped=False
@@ -136,7 +147,7 @@ def fixes(
                 "location": f"{row['path']}:{row['start_line']}"
                 if row["start_line"]
                 else row["path"],
-                "evidence_level": levels.get(row["pk"], "unverified"),
+                "evidence_level": levels[row["pk"]],
                 "claimed_in": "; ".join(title for title, _ in found),
                 "commits": " ".join(sorted({c for _, commits in found for c in commits})),
                 "last_review": verdict.replace("_", " "),
@@ -157,6 +168,7 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         n for row in counts.values() for status, n in row.items() if status in OPEN_LIKE
     )
     changes = recent_changes(projects=[project.pk]).get(project.pk, {})
+    now_fixes = fix_summary(projects=[project.pk])[project.pk]["now"]
     breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
     scope = f": {sprint.name} ({sprint.start} to {sprint.end})" if sprint else ""
     lines = [
@@ -164,9 +176,10 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         "",
         f"**Date:** {now:%Y-%m-%d %H:%M} UTC  ",
         f"**Project:** {project.name or project.key}  ",
-        f"**Status:** {open_total} open findings; "
-        f"{sum(breaches.values())} past SLA; last 7 days: {changes.get('new', 0)} new, "
-        f"{changes.get('fixed', 0)} fixed, {changes.get('regressed', 0)} regressed",
+        f"**Status:** {open_total} open findings (claimed fixed count as open: a claim is "
+        f"not proof); {_words(now_fixes)}; {sum(breaches.values())} past SLA; "
+        f"last {RECENT_DAYS} days: {changes.get('new', 0)} new, {_words(changes)}, "
+        f"{changes.get('regressed', 0)} regressed",
         "",
         "## Findings by severity",
         "",
@@ -221,6 +234,11 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
     elif listed == MARKDOWN_FIXES:
         lines.append(f"\nThe first {MARKDOWN_FIXES} fixes are listed; the CSV has all of them.")
     return "\n".join(lines) + "\n"
+
+
+def _words(counts: dict[str, int]) -> str:
+    """The words for "fixed" with their counts, as the status line says them."""
+    return ", ".join(f"{counts.get(word.key, 0)} {word.label.lower()}" for word in FIX_WORDS)
 
 
 # --- export ------------------------------------------------------------------------------

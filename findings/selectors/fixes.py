@@ -1,0 +1,123 @@
+"""The words for "fixed", counted: one selector per word of ``findings.lifecycle.FIX_WORDS``.
+
+*Claimed fixed* (a person or a document says so), *verified* (evidence says so) and *signed
+off* (a reviewer approved) are each one status, so a finding counts under one word at most
+and a claim is never counted as fixed. Every page, report and the API that counts fixes
+reads them here: the overview, the board, the metrics page, the status report and the API
+summary therefore agree.
+
+Counts "now" come from the status summary (``StatusCount``). Counts of a recent window
+(``since``) are the findings that hold the word now and reached it since then
+(``status_changed_at``): a fix claimed on Monday and verified on Tuesday counts once, as
+verified. Windowed counts read the findings, so they are cached until the projects change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from findings.lifecycle import CLAIMED_FIXED, FIX_WORDS, SIGNED_OFF, VERIFIED, FixWord
+from findings.models import Event, Finding, Project, Report, StatusCount
+
+RECENT_DAYS = 7
+"""The window of "last 7 days" wherever a page shows recent fixes."""
+
+
+def projects_version(ids: Iterable[int]) -> str:
+    """A cache key part that changes whenever any of the projects' findings may change:
+    their newest audit-log entry and newest report."""
+    ids = sorted(ids)
+    event = Event.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
+    report = Report.objects.filter(project__in=ids).order_by("-id").values("id")[:1]
+    return "{}:{}:{}".format(
+        hash(tuple(ids)), event[0]["id"] if event else 0, report[0]["id"] if report else 0
+    )
+
+
+def word_counts(
+    word: FixWord, *, projects, since: datetime | None = None, severity: int | None = None
+) -> dict[int, int]:
+    """Per project id, the findings ``word`` holds now (``since``: that reached it since)."""
+    ids = list(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
+    if since is None:
+        rows = StatusCount.objects.filter(project__in=ids, status__in=word.statuses)
+        if severity is not None:
+            rows = rows.filter(severity=severity)
+        total = rows.values("project_id").annotate(n=Sum("n")).order_by()
+    else:
+        found = Finding.objects.filter(
+            project__in=ids, status__in=word.statuses, status_changed_at__gte=since
+        )
+        if severity is not None:
+            found = found.filter(severity=severity)
+        total = found.values("project_id").annotate(n=Count("pk")).order_by()
+    counts = {pk: 0 for pk in ids}
+    counts.update({row["project_id"]: row["n"] or 0 for row in total})
+    return counts
+
+
+def claimed_fixed(*, projects, since: datetime | None = None) -> dict[int, int]:
+    """Per project id, the findings claimed fixed (by a person or a document), not yet proven."""
+    return word_counts(CLAIMED_FIXED, projects=projects, since=since)
+
+
+def verified(*, projects, since: datetime | None = None) -> dict[int, int]:
+    """Per project id, the findings verified: a re-scan or a passing code check says fixed."""
+    return word_counts(VERIFIED, projects=projects, since=since)
+
+
+def signed_off(*, projects, since: datetime | None = None) -> dict[int, int]:
+    """Per project id, the findings whose fix a reviewer approved."""
+    return word_counts(SIGNED_OFF, projects=projects, since=since)
+
+
+_SELECTORS = {
+    CLAIMED_FIXED.key: claimed_fixed,
+    VERIFIED.key: verified,
+    SIGNED_OFF.key: signed_off,
+}
+
+
+def fix_summary(*, projects, now: datetime | None = None) -> dict[int, dict[str, dict[str, int]]]:
+    """Per project id: ``{"now": {word: n}, "recent": {word: n}}`` for every word, the recent
+    counts over the last :data:`RECENT_DAYS` days. Cached per hour until the projects change."""
+    now = now or timezone.now()
+    ids = sorted(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
+    key = f"auditdash:fixes:{projects_version(ids)}:{now:%Y%m%d%H}"
+    cached = cache.get(key)
+    if cached is None:
+        since = now - timedelta(days=RECENT_DAYS)
+        cached = {pk: {"now": {}, "recent": {}} for pk in ids}
+        for word_key, selector in _SELECTORS.items():
+            for pk, n in selector(projects=ids).items():
+                cached[pk]["now"][word_key] = n
+            for pk, n in selector(projects=ids, since=since).items():
+                cached[pk]["recent"][word_key] = n
+        cache.set(key, cached, 3600)
+    return cached
+
+
+def weekly(*, project: Project, weeks: list[datetime]) -> list[tuple[str, list[int]]]:
+    """Per word, how many of the project's findings that hold it now reached it in each of
+    ``weeks`` (Monday starts, oldest first); the ones before the first week are left out."""
+    first = weeks[0]
+    counts: dict[tuple[str, object], int] = defaultdict(int)
+    for word in FIX_WORDS:
+        for row in (
+            Finding.objects.filter(
+                project=project, status__in=word.statuses, status_changed_at__gte=first
+            )
+            .annotate(week=TruncWeek("status_changed_at"))
+            .values("week")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            counts[(word.key, row["week"].date())] += row["n"]
+    return [(word.label, [counts[(word.key, week.date())] for week in weeks]) for word in FIX_WORDS]
