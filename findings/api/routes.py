@@ -35,9 +35,9 @@ from findings.api.selectors import (
     report_page,
 )
 from findings.lifecycle import Status
-from findings.models import Membership, Report, Role, Severity
+from findings.models import Membership, Project, Report, Role, Severity
 from findings.selectors.board import BoardFilter
-from findings.selectors.metrics import project_overview
+from findings.selectors.metrics import project_overview, recent_changes, sla_breaches
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
 from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, UploadTooLarge, inflate_upload
@@ -88,6 +88,25 @@ def projects(request: HttpRequest):
         }
         for row in rows
     ]
+
+
+@router.get("/projects/{key}/summary", response={200: schemas.SummaryOut, **_ERRORS})
+def summary(request: HttpRequest, key: str):
+    """Open findings and the fixes by word (claimed fixed, verified, signed off), now and in
+    the last 7 days: the numbers of the overview, the metrics page and the status report."""
+    project = project_for(request, key)
+    row = project_overview(projects=Project.objects.filter(pk=project.pk))[0]
+    changes = recent_changes(projects=[project.pk])[project.pk]
+    breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
+    return {
+        "project": project.key,
+        "open": row["open_total"],
+        "open_by_severity": dict(row["open"]),
+        "fixes": {word.key: row["fixes"].get(word.key, 0) for word in lifecycle.FIX_WORDS},
+        "last_7_days": changes,
+        "past_sla": sum(breaches.values()),
+        "words": {word.key: word.meaning for word in lifecycle.FIX_WORDS},
+    }
 
 
 @router.post(

@@ -41,41 +41,58 @@ def projects_version(ids: Iterable[int]) -> str:
     )
 
 
-def word_counts(
-    word: FixWord, *, projects, since: datetime | None = None, severity: int | None = None
-) -> dict[int, int]:
-    """Per project id, the findings ``word`` holds now (``since``: that reached it since)."""
-    ids = list(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
+def status_totals(
+    *, projects, since: datetime | None = None, severity: int | None = None
+) -> dict[tuple[int, str], int]:
+    """Per (project id, status), the findings of the fix words' statuses now (``since``: that
+    reached their status since then). One query."""
+    statuses = [status for word in FIX_WORDS for status in word.statuses]
     if since is None:
-        rows = StatusCount.objects.filter(project__in=ids, status__in=word.statuses)
+        rows = StatusCount.objects.filter(project__in=projects, status__in=statuses)
         if severity is not None:
             rows = rows.filter(severity=severity)
-        total = rows.values("project_id").annotate(n=Sum("n")).order_by()
+        total = rows.values("project_id", "status").annotate(n=Sum("n")).order_by()
     else:
         found = Finding.objects.filter(
-            project__in=ids, status__in=word.statuses, status_changed_at__gte=since
+            project__in=projects, status__in=statuses, status_changed_at__gte=since
         )
         if severity is not None:
             found = found.filter(severity=severity)
-        total = found.values("project_id").annotate(n=Count("pk")).order_by()
-    counts = {pk: 0 for pk in ids}
-    counts.update({row["project_id"]: row["n"] or 0 for row in total})
-    return counts
+        total = found.values("project_id", "status").annotate(n=Count("pk")).order_by()
+    return {(row["project_id"], row["status"]): row["n"] or 0 for row in total}
 
 
-def claimed_fixed(*, projects, since: datetime | None = None) -> dict[int, int]:
+def word_counts(
+    word: FixWord,
+    *,
+    projects,
+    since: datetime | None = None,
+    totals: dict[tuple[int, str], int] | None = None,
+) -> dict[int, int]:
+    """Per project id, the findings ``word`` holds now (``since``: that reached it since);
+    from ``totals`` (:func:`status_totals`) when the caller read them already."""
+    if totals is None:
+        totals = status_totals(projects=projects, since=since)
+    counts: dict[int, int] = defaultdict(int)
+    for (project_id, status), n in totals.items():
+        if status in word.statuses:
+            counts[project_id] += n
+    return dict(counts)
+
+
+def claimed_fixed(*, projects, since: datetime | None = None, totals=None) -> dict[int, int]:
     """Per project id, the findings claimed fixed (by a person or a document), not yet proven."""
-    return word_counts(CLAIMED_FIXED, projects=projects, since=since)
+    return word_counts(CLAIMED_FIXED, projects=projects, since=since, totals=totals)
 
 
-def verified(*, projects, since: datetime | None = None) -> dict[int, int]:
+def verified(*, projects, since: datetime | None = None, totals=None) -> dict[int, int]:
     """Per project id, the findings verified: a re-scan or a passing code check says fixed."""
-    return word_counts(VERIFIED, projects=projects, since=since)
+    return word_counts(VERIFIED, projects=projects, since=since, totals=totals)
 
 
-def signed_off(*, projects, since: datetime | None = None) -> dict[int, int]:
+def signed_off(*, projects, since: datetime | None = None, totals=None) -> dict[int, int]:
     """Per project id, the findings whose fix a reviewer approved."""
-    return word_counts(SIGNED_OFF, projects=projects, since=since)
+    return word_counts(SIGNED_OFF, projects=projects, since=since, totals=totals)
 
 
 _SELECTORS = {
@@ -85,21 +102,29 @@ _SELECTORS = {
 }
 
 
-def fix_summary(*, projects, now: datetime | None = None) -> dict[int, dict[str, dict[str, int]]]:
+def summarise(ids: list[int], now: datetime) -> dict[int, dict[str, dict[str, int]]]:
     """Per project id: ``{"now": {word: n}, "recent": {word: n}}`` for every word, the recent
-    counts over the last :data:`RECENT_DAYS` days. Cached per hour until the projects change."""
+    counts over the :data:`RECENT_DAYS` days before ``now``. Two queries, not cached."""
+    now_totals = status_totals(projects=ids)
+    recent_totals = status_totals(projects=ids, since=now - timedelta(days=RECENT_DAYS))
+    result: dict[int, dict[str, dict[str, int]]] = {pk: {"now": {}, "recent": {}} for pk in ids}
+    for word_key, selector in _SELECTORS.items():
+        now_counts = selector(projects=ids, totals=now_totals)
+        recent_counts = selector(projects=ids, totals=recent_totals)
+        for pk in ids:
+            result[pk]["now"][word_key] = now_counts.get(pk, 0)
+            result[pk]["recent"][word_key] = recent_counts.get(pk, 0)
+    return result
+
+
+def fix_summary(*, projects, now: datetime | None = None) -> dict[int, dict[str, dict[str, int]]]:
+    """:func:`summarise` for ``projects``, cached per hour until the projects change."""
     now = now or timezone.now()
     ids = sorted(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
     key = f"auditdash:fixes:{projects_version(ids)}:{now:%Y%m%d%H}"
     cached = cache.get(key)
     if cached is None:
-        since = now - timedelta(days=RECENT_DAYS)
-        cached = {pk: {"now": {}, "recent": {}} for pk in ids}
-        for word_key, selector in _SELECTORS.items():
-            for pk, n in selector(projects=ids).items():
-                cached[pk]["now"][word_key] = n
-            for pk, n in selector(projects=ids, since=since).items():
-                cached[pk]["recent"][word_key] = n
+        cached = summarise(ids, now)
         cache.set(key, cached, 3600)
     return cached
 
@@ -107,17 +132,20 @@ def fix_summary(*, projects, now: datetime | None = None) -> dict[int, dict[str,
 def weekly(*, project: Project, weeks: list[datetime]) -> list[tuple[str, list[int]]]:
     """Per word, how many of the project's findings that hold it now reached it in each of
     ``weeks`` (Monday starts, oldest first); the ones before the first week are left out."""
-    first = weeks[0]
     counts: dict[tuple[str, object], int] = defaultdict(int)
-    for word in FIX_WORDS:
-        for row in (
-            Finding.objects.filter(
-                project=project, status__in=word.statuses, status_changed_at__gte=first
-            )
-            .annotate(week=TruncWeek("status_changed_at"))
-            .values("week")
-            .annotate(n=Count("pk"))
-            .order_by()
-        ):
-            counts[(word.key, row["week"].date())] += row["n"]
-    return [(word.label, [counts[(word.key, week.date())] for week in weeks]) for word in FIX_WORDS]
+    for row in (
+        Finding.objects.filter(
+            project=project,
+            status__in=[status for word in FIX_WORDS for status in word.statuses],
+            status_changed_at__gte=weeks[0],
+        )
+        .annotate(week=TruncWeek("status_changed_at"))
+        .values("status", "week")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        counts[(row["status"], row["week"].date())] += row["n"]
+    return [
+        (word.label, [sum(counts[(s, week.date())] for s in word.statuses) for week in weeks])
+        for word in FIX_WORDS
+    ]

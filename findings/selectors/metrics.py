@@ -49,7 +49,7 @@ from findings.models import (
     StatusCount,
 )
 from findings.selectors import fixes
-from findings.selectors.cards import evidence_levels
+from findings.selectors.cards import strongest
 
 WEEKS = 12
 AGING_BUCKETS = ["within SLA", "up to 30 days late", "31-90 days late", "over 90 days late"]
@@ -65,7 +65,8 @@ def _version(project: Project) -> str:
 def project_metrics(*, project: Project, now: datetime | None = None) -> dict:
     """Every series the metrics page charts, cached per project version (see the module)."""
     now = now or timezone.now()
-    key = f"auditdash:metrics:{project.pk}:{_version(project)}:{now.date().isoformat()}"
+    # Per hour, as the overview's counts (``fixes.fix_summary``): their "last 7 days" agree.
+    key = f"auditdash:metrics:{project.pk}:{_version(project)}:{now:%Y%m%d%H}"
     cached = cache.get(key)
     if cached is None:
         cached = _compute(project, now)
@@ -119,6 +120,7 @@ def _compute(project: Project, now: datetime) -> dict:
         open_series[severity.label] = values
     # Fixes per week by word (claimed fixed, verified, signed off): when each reached its
     # status here, as the overview's "last 7 days" counts them.
+    summary = fixes.summarise([project.pk], now)[project.pk]
     fix_weeks = fixes.weekly(project=project, weeks=weeks)
     fixed_words = {VERIFIED.label, SIGNED_OFF.label}
     fixed_per_week = [
@@ -145,7 +147,8 @@ def _compute(project: Project, now: datetime) -> dict:
         "mttf": [(s.label, round(mttf.get(s.label, 0), 1)) for s in Severity],
         "mttf_known": set(mttf),
         "aging": _aging(findings, now),
-        "evidence": _evidence(project),
+        "evidence": _evidence(project, summary["now"]),
+        "fixes": summary,
     }
 
 
@@ -185,33 +188,33 @@ def _aging(findings, now: datetime) -> list[dict]:
     ]
 
 
-def _evidence(project: Project) -> list[tuple[str, int]]:
+def _evidence(project: Project, now_counts: dict[str, int]) -> list[tuple[str, int]]:
     """Every claimed fixed, verified or signed-off finding by its evidence level (the level
     its card shows, ``cards.fix_evidence``): unchecked claims count as unverified, so the
-    levels add up to the three words' total. Checked claims are few (documents only), so
-    they are read by id; re-scans and the rest are counted by the database."""
-    statuses = [status for word in FIX_WORDS for status in word.statuses]
-    total = sum(
-        sum(fixes.word_counts(word, projects=[project.pk]).values()) for word in FIX_WORDS
+    levels add up to the three words' total (``now_counts``). Checked claims are few
+    (documents only), so their levels are read as rows; re-scans are counted."""
+    fixed = Finding.objects.filter(
+        project=project, status__in=[s for word in FIX_WORDS for s in word.statuses]
     )
-    claimed = Finding.objects.filter(project=project, status__in=statuses)
     counts: dict[str, int] = defaultdict(int)
-    counts[EvidenceLevel.SCAN_CONFIRMED] = claimed.filter(fixed_in_report__isnull=False).count()
-    own = ClaimEvidence.objects.filter(claim__project=project, claim__dropped=False)
+    counts[EvidenceLevel.SCAN_CONFIRMED] = fixed.filter(fixed_in_report__isnull=False).count()
+    unscanned = fixed.filter(fixed_in_report__isnull=True).values("pk")
+    own = ClaimEvidence.objects.filter(claim__dropped=False, claim__finding__in=unscanned)
     linked = FindingLink.objects.filter(
-        claim__project=project,
+        finding__in=unscanned,
+        state=FindingLink.State.CONFIRMED,
         claim__dropped=False,
         claim__verification__isnull=False,
-        state=FindingLink.State.CONFIRMED,
     )
-    ids = set(own.values_list("claim__finding_id", flat=True)) | set(
-        linked.values_list("finding_id", flat=True)
-    )
-    checked = claimed.filter(pk__in=ids, fixed_in_report__isnull=True).values_list("pk", flat=True)
-    for level in evidence_levels(checked).values():
+    levels: dict[int, str] = {}
+    for finding_id, level in list(own.values_list("claim__finding_id", "level")) + list(
+        linked.values_list("finding_id", "claim__verification__level")
+    ):
+        levels[finding_id] = strongest(level, levels.get(finding_id, EvidenceLevel.UNVERIFIED))
+    for level in levels.values():
         counts[level] += 1
     proven = sum(n for level, n in counts.items() if level != EvidenceLevel.UNVERIFIED)
-    counts[EvidenceLevel.UNVERIFIED] = total - proven
+    counts[EvidenceLevel.UNVERIFIED] = sum(now_counts.values()) - proven
     return [(level.label, counts[level.value]) for level in EvidenceLevel]
 
 

@@ -97,20 +97,22 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
 
 
 def _add_deciders(queue: list[QueueRow]) -> None:
-    """Who decided each verified fix that no evidence proves (one query, none without any)."""
+    """Who decided each verified fix that no evidence proves (one query for a queue)."""
+    if not queue:
+        return
     decided = {
         item.finding["pk"]: item
         for item in queue
         if item.finding["status"] == Status.VERIFIED and not EvidenceLevel.proves_fix(item.evidence)
     }
-    if not decided:
-        return
+    queued = [item.finding["pk"] for item in queue]
     for finding_id, name in (
-        Event.objects.filter(finding_id__in=list(decided), action=LifecycleEvent.VERIFY_BY_DECISION)
+        Event.objects.filter(finding_id__in=queued, action=LifecycleEvent.VERIFY_BY_DECISION)
         .order_by("created_at", "id")
         .values_list("finding_id", "actor__username")
     ):
-        decided[finding_id].decided_by = name or "a reviewer"
+        if finding_id in decided:
+            decided[finding_id].decided_by = name or "a reviewer"
 
 
 def finding_reviews(*, finding: Finding, limit: int = 100) -> QuerySet[Review]:

@@ -64,7 +64,7 @@ def metrics(request: HtmxHttpRequest, key: str) -> HttpResponse:
             "sla_chart": charts.bar_chart(past_sla, patterned=True),
             "evidence_chart": charts.bar_chart(data["evidence"], patterned=True),
             "words": lifecycle.FIX_WORDS,
-            "fix_rows": _fix_rows(fixes.fix_summary(projects=[project.pk])[project.pk]),
+            "fix_rows": _fix_rows(data["fixes"]),
             "recent_days": fixes.RECENT_DAYS,
         },
     )
