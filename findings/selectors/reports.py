@@ -183,7 +183,7 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         "",
         "## Findings by severity",
         "",
-        "| Severity | Open | Claimed | Verified | Signed off | Regressed | Past SLA |",
+        "| Severity | Open | Claimed fixed | Verified | Signed off | Regressed | Past SLA |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for severity in Severity:
