@@ -294,8 +294,12 @@ def _roles(caller: Caller) -> dict[int, Role]:
 
 
 def _allowed(request: HttpRequest, finding) -> list[str]:
+    """The events the caller may apply here: "verify" only when evidence supports it."""
     role = role_of(caller_of(request), finding.project)
-    return [str(e) for e in access.events_for(role, lifecycle.allowed_events(finding.status))]
+    events = access.events_for(role, lifecycle.allowed_events(finding.status))
+    if lifecycle.Event.VERIFY in events and services.verify_refusal(finding):
+        events.remove(lifecycle.Event.VERIFY)
+    return [str(e) for e in events]
 
 
 def _limit(limit: int) -> int:
