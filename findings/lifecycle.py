@@ -77,7 +77,6 @@ REVIEWABLE = (S.VERIFIED, S.CLAIMED)
 claim): not before a fix is claimed, and not after sign-off."""
 
 
-
 @dataclass(frozen=True)
 class FixWord:
     """One of the three words for "fixed", with what it means and the status that holds it."""

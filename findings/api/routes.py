@@ -35,8 +35,9 @@ from findings.api.selectors import (
     report_page,
 )
 from findings.lifecycle import Status
-from findings.models import Membership, Project, Report, Role, Severity
+from findings.models import Membership, Report, Role, Severity
 from findings.selectors.board import BoardFilter
+from findings.selectors.fixes import fix_summary
 from findings.selectors.metrics import project_overview, recent_changes, sla_breaches
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
 from findings.services.ingest.uploads import queue_upload
@@ -95,8 +96,9 @@ def summary(request: HttpRequest, key: str):
     """Open findings and the fixes by word (claimed fixed, verified, signed off), now and in
     the last 7 days: the numbers of the overview, the metrics page and the status report."""
     project = project_for(request, key)
-    row = project_overview(projects=Project.objects.filter(pk=project.pk))[0]
-    changes = recent_changes(projects=[project.pk])[project.pk]
+    counts = fix_summary(projects=[project.pk])
+    row = project_overview(projects=[project], summary=counts)[0]
+    changes = recent_changes(projects=[project.pk], summary=counts)[project.pk]
     breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
     return {
         "project": project.key,

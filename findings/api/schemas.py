@@ -37,7 +37,9 @@ class RecentCounts(FixCounts):
 
 class SummaryOut(Schema):
     project: str
-    open: int = Field(description="Open, regressed and claimed fixed findings (a claim is no proof).")
+    open: int = Field(
+        description="Open, regressed and claimed fixed findings (a claim is not proof)."
+    )
     open_by_severity: dict[str, int]
     fixes: FixCounts = Field(description="Findings each word for 'fixed' holds now.")
     last_7_days: RecentCounts = Field(

@@ -41,25 +41,19 @@ def projects_version(ids: Iterable[int]) -> str:
     )
 
 
-def status_totals(
-    *, projects, since: datetime | None = None, severity: int | None = None
-) -> dict[tuple[int, str], int]:
+def status_totals(*, projects, since: datetime | None = None) -> dict[tuple[int, str], int]:
     """Per (project id, status), the findings of the fix words' statuses now (``since``: that
     reached their status since then). One query."""
     statuses = [status for word in FIX_WORDS for status in word.statuses]
     if since is None:
         rows = StatusCount.objects.filter(project__in=projects, status__in=statuses)
-        if severity is not None:
-            rows = rows.filter(severity=severity)
-        total = rows.values("project_id", "status").annotate(n=Sum("n")).order_by()
-    else:
-        found = Finding.objects.filter(
-            project__in=projects, status__in=statuses, status_changed_at__gte=since
-        )
-        if severity is not None:
-            found = found.filter(severity=severity)
-        total = found.values("project_id", "status").annotate(n=Count("pk")).order_by()
-    return {(row["project_id"], row["status"]): row["n"] or 0 for row in total}
+        summed = rows.values("project_id", "status").annotate(n=Sum("n")).order_by()
+        return {(row["project_id"], row["status"]): row["n"] or 0 for row in summed}
+    found = Finding.objects.filter(
+        project__in=projects, status__in=statuses, status_changed_at__gte=since
+    )
+    counted = found.values("project_id", "status").annotate(n=Count("pk")).order_by()
+    return {(row["project_id"], row["status"]): row["n"] for row in counted}
 
 
 def word_counts(
@@ -120,13 +114,20 @@ def summarise(ids: list[int], now: datetime) -> dict[int, dict[str, dict[str, in
 def fix_summary(*, projects, now: datetime | None = None) -> dict[int, dict[str, dict[str, int]]]:
     """:func:`summarise` for ``projects``, cached per hour until the projects change."""
     now = now or timezone.now()
-    ids = sorted(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
+    ids = sorted(_ids(projects))
     key = f"auditdash:fixes:{projects_version(ids)}:{now:%Y%m%d%H}"
     cached = cache.get(key)
     if cached is None:
         cached = summarise(ids, now)
         cache.set(key, cached, 3600)
     return cached
+
+
+def _ids(projects) -> list[int]:
+    """The ids of ``projects``: given as ids, or read from a queryset of projects."""
+    if isinstance(projects, list | tuple | set) and all(isinstance(p, int) for p in projects):
+        return list(projects)
+    return list(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
 
 
 def weekly(*, project: Project, weeks: list[datetime]) -> list[tuple[str, list[int]]]:

@@ -14,6 +14,7 @@ project changes (a new import or audit-log entry changes the cache key).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,7 +29,6 @@ from django.db.models import (
     F,
     IntegerField,
     Q,
-    QuerySet,
     Sum,
     When,
 )
@@ -221,11 +221,13 @@ def _evidence(project: Project, now_counts: dict[str, int]) -> list[tuple[str, i
 # --- overview -------------------------------------------------------------------------------
 
 
-def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
+def project_overview(*, projects: Iterable[Project], summary: dict | None = None) -> list[dict]:
     """Per project: open findings by severity, from the status summary (claimed fixes count
     as open: a claim is not proof), and ``fixes``: how many each word of
     ``lifecycle.FIX_WORDS`` holds now (``fixes.fix_summary``)."""
-    summary = fixes.fix_summary(projects=projects)
+    projects = list(projects)
+    if summary is None:
+        summary = fixes.fix_summary(projects=[project.pk for project in projects])
     counts: dict[tuple[int, int], int] = {}
     for row in StatusCount.objects.filter(project__in=projects, status__in=OPEN_LIKE).values(
         "project_id", "severity", "n"
@@ -314,13 +316,16 @@ def _sla_breaches(ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
     return dict(result)
 
 
-def recent_changes(*, projects, now: datetime | None = None) -> dict[int, dict]:
+def recent_changes(
+    *, projects, now: datetime | None = None, summary: dict | None = None
+) -> dict[int, dict]:
     """Per project id, the last :data:`fixes.RECENT_DAYS` days: new and regressed findings
     (from the counts finished scans recorded) and, per word of ``lifecycle.FIX_WORDS``, the
     findings that reached it (``fixes.fix_summary``), keyed by the word's key."""
     now = now or timezone.now()
     since = now - timedelta(days=fixes.RECENT_DAYS)
-    summary = fixes.fix_summary(projects=projects, now=now)
+    if summary is None:  # the caller may have read it for the same projects already
+        summary = fixes.fix_summary(projects=projects, now=now)
     result: dict[int, dict] = {
         pk: {"new": 0, "regressed": 0, **counts["recent"]} for pk, counts in summary.items()
     }

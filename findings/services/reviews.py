@@ -189,7 +189,9 @@ def decision_check(*, finding: Finding, reviewer) -> None:
     """
     if finding.status != Status.CLAIMED:
         label = Status(finding.status).label.lower()
-        raise ReviewError(f"{finding.key} is {label}: only a claimed fix can be verified by decision")
+        raise ReviewError(
+            f"{finding.key} is {label}: only a claimed fix can be verified by decision"
+        )
     if EvidenceLevel.proves_fix(finding_evidence(finding)):
         raise ReviewError(f"{finding.key}: evidence supports the fix; mark it verified by evidence")
     if reviewer.pk in fix_authors(finding=finding):

@@ -53,7 +53,7 @@ def hand_events(request: HtmxHttpRequest, finding: Finding, role: Role | None) -
     """The status changes this user may make by hand here: what their role allows, with
     "verified by evidence" only when evidence supports it, else a reviewer's decision when
     they neither claimed nor committed the fix."""
-    events = access.events_for(role, lifecycle.allowed_events(finding.status))
+    events: list[str] = list(access.events_for(role, lifecycle.allowed_events(finding.status)))
     if lifecycle.Event.VERIFY in events and services.verify_refusal(finding):
         events.remove(lifecycle.Event.VERIFY)
     if (

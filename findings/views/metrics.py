@@ -20,11 +20,14 @@ from findings.views.helpers import HtmxHttpRequest
 @login_required
 def overview(request: HtmxHttpRequest) -> HttpResponse:
     """Every project the user may see: open by severity, the week's changes, SLA, health."""
-    projects = access.projects_for(request.user)
-    rows = selectors.project_overview(projects=projects)
-    changes = selectors.recent_changes(projects=projects)
-    breaches = selectors.sla_breaches(projects=projects)
-    panels = health_panels(projects=projects)
+    visible = access.projects_for(request.user)
+    projects = list(visible)
+    ids = [project.pk for project in projects]
+    summary = fixes.fix_summary(projects=ids)
+    rows = selectors.project_overview(projects=projects, summary=summary)
+    changes = selectors.recent_changes(projects=ids, summary=summary)
+    breaches = selectors.sla_breaches(projects=visible)
+    panels = health_panels(projects=visible)
     for row in rows:
         pk = row["project"].pk
         row["changes"] = changes[pk]

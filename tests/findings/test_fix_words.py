@@ -48,7 +48,9 @@ def seeded(acme, owner, reviewer, tmp_path):
         finding=claimed[1], reviewer=reviewer, reason="read the diff; the query is parametrised"
     )
     # A fix verified ten days ago counts now, but not in the last 7 days.
-    old = Finding.objects.filter(project=acme, status=Status.VERIFIED, fixed_in_report__isnull=False)
+    old = Finding.objects.filter(
+        project=acme, status=Status.VERIFIED, fixed_in_report__isnull=False
+    )
     assert old.exists(), "the re-scan verified a finding"
     old.update(status_changed_at=timezone.now() - timedelta(days=10))
     return acme
@@ -134,8 +136,11 @@ def test_a_claim_counts_as_open_and_never_as_fixed(seeded, owner_client):
     api = owner_client.get("/api/v1/projects/ACME/summary").json()
     assert api["open"] == sum(api["open_by_severity"].values())
     # Open includes every claim; the fixed words hold none of them.
-    assert api["open"] - claimed == Finding.objects.filter(
-        project=seeded, status__in=[Status.OPEN, Status.REGRESSED]
-    ).count()
+    assert (
+        api["open"] - claimed
+        == Finding.objects.filter(
+            project=seeded, status__in=[Status.OPEN, Status.REGRESSED]
+        ).count()
+    )
     assert api["fixes"]["verified"] + api["fixes"]["signed_off"] == fixed
     assert Finding.objects.filter(project=seeded, status__in=lifecycle.FIXED).count() == fixed

@@ -218,9 +218,7 @@ def test_no_action_chosen_is_refused_with_a_message(claimed, reviewer, client_fo
     assert status_of(claimed) == "claimed"
 
 
-def test_a_decision_on_the_page_updates_the_header_badge_out_of_band(
-    claimed, reviewer, client_for
-):
+def test_a_decision_on_the_page_updates_the_header_badge_out_of_band(claimed, reviewer, client_for):
     response = client_for(reviewer).post(
         f"/p/ACME/findings/{claimed.number}/transition/",
         {"event": "verify_by_decision", "reason": "Reviewed the diff"},
