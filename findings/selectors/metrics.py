@@ -3,9 +3,11 @@ SLA aging and the evidence levels of claimed fixes) and of the overview (open by
 the week's changes, SLA breaches, per project).
 
 History comes from the findings' own dates: a finding is open at a moment when it was first
-seen before it and not fixed (``fixed_at``, set when a scan stops reporting it) by then.
-Triaged findings count as open until now (their triage date is not on the row), which makes
-the history slightly pessimistic; the current week always matches the status summary.
+seen before it and not closed by then: a finding that is no longer open-like closed when a
+scan stopped reporting it (``fixed_at``), else when its status last changed (a code check, a
+sign-off, a triage). A finding open now counts as open since first seen, even if it was
+fixed for a while in between, which makes the history slightly pessimistic; the current
+week always matches the status summary and the overview.
 
 The aggregates read every finding of the project once, so the result is cached until the
 project changes (a new import or audit-log entry changes the cache key).
@@ -33,7 +35,7 @@ from django.db.models import (
     When,
 )
 from django.db.models import Value as V
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from findings.lifecycle import FIX_WORDS, OPEN_LIKE, SIGNED_OFF, VERIFIED
@@ -100,10 +102,14 @@ def _compute(project: Project, now: datetime) -> dict:
         .order_by()
     ):
         seen[(row["severity"], _week_key(row["week"]))] += row["n"]
+    # Closed: no longer open-like (the status summary's "open"), since a scan stopped
+    # reporting it or, for the rest (a code check, a sign-off, a triage), since its status
+    # changed. A claim stays open.
     fixed: dict[tuple[int, object], int] = defaultdict(int)
     for row in (
-        findings.filter(fixed_at__isnull=False)
-        .annotate(week=bucket("fixed_at"))
+        findings.exclude(status__in=OPEN_LIKE)
+        .annotate(closed_at=Coalesce("fixed_at", "status_changed_at"))
+        .annotate(week=bucket("closed_at"))
         .values("severity", "week")
         .annotate(n=Count("pk"))
         .order_by()

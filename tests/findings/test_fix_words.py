@@ -100,6 +100,12 @@ def test_every_page_report_and_the_api_count_the_same_fixes(seeded, owner_client
         assert count and int(count.group(1)) == truth["now"][word.key], word.key
 
     metrics = owner_client.get("/p/ACME/metrics/").content.decode()
+    # The open chart ends where the overview stands: claims open, verified and signed off not.
+    chart_now = re.search(r'<title id="m-open-t">[^<]*now: ([^<]*)</title>', metrics)
+    assert chart_now, "the open chart says where it ends"
+    by_severity = dict(re.findall(r'sev-cell-(\w+)">(\d+)<', row))
+    ends = dict(pair.rsplit(" ", 1) for pair in chart_now.group(1).split(", "))
+    assert {name: n for name, n in ends.items() if n != "0"} == by_severity
     assert cells(metrics, "data-now") == truth["now"]
     assert cells(metrics, "data-recent") == truth["recent"]
     evidence = metrics[metrics.index('id="m-evidence"') :].split("</section>", 1)[0]
