@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, Sum, When
+from django.db.models import Value as V
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -130,23 +131,33 @@ def _ids(projects) -> list[int]:
     return list(Project.objects.filter(pk__in=projects).values_list("pk", flat=True))
 
 
-def weekly(*, project: Project, weeks: list[datetime]) -> list[tuple[str, list[int]]]:
+def weekly(
+    *, project: Project, weeks: list[datetime], now: datetime
+) -> tuple[list[tuple[str, list[int]]], dict[str, int]]:
     """Per word, how many of the project's findings that hold it now reached it in each of
-    ``weeks`` (Monday starts, oldest first); the ones before the first week are left out."""
+    ``weeks`` (Monday starts, oldest first; earlier ones are left out), and per word key the
+    recent counts of :func:`summarise` for ``now``: one read of the findings for both."""
+    since = now - timedelta(days=RECENT_DAYS)
     counts: dict[tuple[str, object], int] = defaultdict(int)
+    recent: dict[str, int] = defaultdict(int)
     for row in (
         Finding.objects.filter(
             project=project,
             status__in=[status for word in FIX_WORDS for status in word.statuses],
-            status_changed_at__gte=weeks[0],
+            status_changed_at__gte=min(weeks[0], since),
         )
-        .annotate(week=TruncWeek("status_changed_at"))
-        .values("status", "week")
+        .annotate(
+            week=TruncWeek("status_changed_at"),
+            recent=Case(When(status_changed_at__gte=since, then=V(1)), default=V(0)),
+        )
+        .values("status", "week", "recent")
         .annotate(n=Count("pk"))
         .order_by()
     ):
         counts[(row["status"], row["week"].date())] += row["n"]
-    return [
+        recent[row["status"]] += row["n"] * row["recent"]
+    series = [
         (word.label, [sum(counts[(s, week.date())] for s in word.statuses) for week in weeks])
         for word in FIX_WORDS
     ]
+    return series, {word.key: sum(recent[s] for s in word.statuses) for word in FIX_WORDS}

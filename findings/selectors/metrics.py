@@ -126,8 +126,17 @@ def _compute(project: Project, now: datetime) -> dict:
         open_series[severity.label] = values
     # Fixes per week by word (claimed fixed, verified, signed off): when each reached its
     # status here, as the overview's "last 7 days" counts them.
-    summary = fixes.summarise([project.pk], now)[project.pk]
-    fix_weeks = fixes.weekly(project=project, weeks=weeks)
+    fix_weeks, recent = fixes.weekly(project=project, weeks=weeks, now=now)
+    totals = fixes.status_totals(projects=[project.pk])
+    summary = {
+        "now": {
+            word.key: fixes.word_counts(word, projects=[project.pk], totals=totals).get(
+                project.pk, 0
+            )
+            for word in FIX_WORDS
+        },
+        "recent": recent,
+    }
     fixed_words = {VERIFIED.label, SIGNED_OFF.label}
     fixed_per_week = [
         (label, sum(values[i] for name, values in fix_weeks if name in fixed_words))
