@@ -48,8 +48,9 @@ _VERDICT_EVENTS = {
 _REOPENED = frozenset({Status.OPEN, Status.REGRESSED})
 
 
-def fix_authors(*, finding: Finding) -> set[int]:
-    """Ids of the users who claimed the finding's current fix (since it was last open)."""
+def fix_authors(*, finding: Finding, action: str = lifecycle.Event.CLAIM) -> set[int]:
+    """Ids of the users who claimed the finding's current fix (since it was last open); with
+    ``action``, who applied that event to it instead (and uploaded the report that did)."""
     events = list(
         finding.events.select_related("report")
         .order_by("created_at", "id")
@@ -59,7 +60,7 @@ def fix_authors(*, finding: Finding) -> set[int]:
     for event in events:
         if event["after"] in _REOPENED and event["before"] not in _REOPENED:
             authors.clear()
-        if event["action"] == lifecycle.Event.CLAIM:
+        if event["action"] == action:
             authors.update(
                 user_id
                 for user_id in (event["actor_id"], event["report__uploaded_by_id"])
@@ -149,6 +150,13 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
                 raise SeparationOfDutiesError(
                     f"you authored the commit that fixes {locked.key}, so someone else must "
                     "approve it"
+                )
+            if reviewer.pk in fix_authors(
+                finding=locked, action=lifecycle.Event.VERIFY_BY_DECISION
+            ):
+                raise SeparationOfDutiesError(
+                    f"you verified {locked.key} by decision, without evidence, so someone else "
+                    "must approve it"
                 )
         before = locked.status
         level = evidence_level(finding=locked, claim=claim)

@@ -18,6 +18,7 @@ from findings.services import (
     TransitionError,
     finding_transition,
     membership_set,
+    review_record,
     review_verify,
 )
 from tests.conftest import make_document, make_finding
@@ -99,6 +100,14 @@ def test_a_reviewer_decides_with_a_reason_and_the_log_says_it_was_a_decision(cla
     event = Event.objects.get(finding=claimed, after="verified")
     assert event.action == "verify_by_decision" and event.actor == reviewer
     assert event.note == "Read the diff: eval is gone."
+
+
+def test_who_verified_by_decision_cannot_also_sign_the_fix_off(claimed, reviewer, second_reviewer):
+    review_verify(finding=claimed, reviewer=reviewer, reason="Read the diff")
+    with pytest.raises(SeparationOfDutiesError, match="you verified ACME-1 by decision"):
+        review_record(finding=claimed, reviewer=reviewer, verdict="approve")
+    review_record(finding=claimed, reviewer=second_reviewer, verdict="approve")
+    assert status_of(claimed) == "signed_off"
 
 
 def test_a_decision_needs_a_reason(claimed, reviewer):
