@@ -69,8 +69,9 @@ _EVENT_ROLES: dict[str, Role] = {
     Event.REOPEN: Role.DEVELOPER,
     Event.VERIFY: Role.REVIEWER,
 }
-REVIEW_EVENTS = frozenset({Event.SIGN_OFF, Event.REJECT})
-"""Events that only a review may apply (see ``findings.services.reviews``)."""
+REVIEW_EVENTS = frozenset({Event.SIGN_OFF, Event.REJECT, Event.VERIFY_BY_DECISION})
+"""Events that only a review may apply (see ``findings.services.reviews``): a verdict, or a
+reviewer's decision that a fix is verified when no evidence supports it."""
 
 
 def _user(request_or_user):

@@ -64,16 +64,21 @@ class ReviewForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    """A hand-made lifecycle event, limited to the ones the user's role allows right now."""
+    """A hand-made lifecycle event, limited to the ones the user's role allows right now.
 
-    event = forms.ChoiceField(choices=())
+    No event is chosen by default: a status change is always a choice someone made.
+    """
+
+    event = forms.ChoiceField(choices=(), error_messages={"required": "choose an action first."})
     reason = forms.CharField(required=False, max_length=2000, widget=forms.TextInput())
 
     def __init__(self, *args, events: Sequence[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["event"]
         assert isinstance(field, forms.ChoiceField)  # declared so above
-        field.choices = [(event, Event(event).label) for event in events]
+        field.choices = [("", "Choose an action…")] + [
+            (event, Event(event).label) for event in events
+        ]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

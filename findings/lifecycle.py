@@ -7,12 +7,18 @@ the rules live in one place; the bulk merge turns :func:`changes` into SQL ``CAS
       ^                |                    |                       |
       +----reject------+--------reject------+        seen again: regressed (open-like, loud)
 
+The three words every page, report and the API use for "fixed" are defined here, once
+(:data:`FIX_WORDS`): *claimed fixed*, *verified* and *signed off*. Each is one status, so a
+finding is counted under at most one of them, and a claim is never counted as fixed.
+
 A scan that no longer reports an open-like finding moves it to ``verified`` on its own.
 Triage ends (accepted_risk, false_positive, wont_fix) and ``suppressed`` (the tool's own
 suppression) are left alone by scans; ``reopen`` brings them back.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.db import models
 
@@ -35,6 +41,7 @@ class Event(models.TextChoices):
     MISSING = "missing", "No longer reported by a scan"
     CLAIM = "claim", "Claimed fixed"
     VERIFY = "verify", "Verified by evidence"
+    VERIFY_BY_DECISION = "verify_by_decision", "Verified by a reviewer's decision"
     SIGN_OFF = "sign_off", "Signed off by a reviewer"
     REJECT = "reject", "Fix rejected"
     REOPEN = "reopen", "Reopened"
@@ -69,6 +76,40 @@ REVIEWABLE = (S.VERIFIED, S.CLAIMED)
 """Statuses a reviewer may sign off or reject, strongest first (a scan's silence beats a
 claim): not before a fix is claimed, and not after sign-off."""
 
+
+@dataclass(frozen=True)
+class FixWord:
+    """One of the three words for "fixed", with what it means and the status that holds it."""
+
+    key: str
+    label: str
+    meaning: str
+    statuses: frozenset[Status]
+
+
+CLAIMED_FIXED = FixWord(
+    "claimed_fixed",
+    "Claimed fixed",
+    "a person or a document says it is fixed; no evidence yet, so it still counts as open",
+    frozenset({S.CLAIMED}),
+)
+VERIFIED = FixWord(
+    "verified",
+    "Verified",
+    "evidence says it is fixed: a later scan no longer reports it, or a code check passed "
+    "(or, without evidence, a reviewer decided so, and the audit log says that)",
+    frozenset({S.VERIFIED}),
+)
+SIGNED_OFF = FixWord(
+    "signed_off", "Signed off", "a reviewer approved the fix", frozenset({S.SIGNED_OFF})
+)
+FIX_WORDS = (CLAIMED_FIXED, VERIFIED, SIGNED_OFF)
+"""The words for "fixed", weakest first. Every count of fixes on a page, in a report or in the
+API is one of these (``findings.selectors.fixes``); "fixed" alone means verified or signed off."""
+
+FIXED = VERIFIED.statuses | SIGNED_OFF.statuses
+"""Fixed, as a total: verified or signed off. Never a mere claim."""
+
 _TRIAGE_EXITS = {
     E.ACCEPT_RISK: S.ACCEPTED_RISK,
     E.MARK_FALSE_POSITIVE: S.FALSE_POSITIVE,
@@ -89,6 +130,7 @@ TRANSITIONS: dict[Status, dict[Event, Status]] = {
         E.SEEN_SUPPRESSED: S.SUPPRESSED,
         E.MISSING: S.VERIFIED,
         E.VERIFY: S.VERIFIED,
+        E.VERIFY_BY_DECISION: S.VERIFIED,
         E.SIGN_OFF: S.SIGNED_OFF,
         E.REJECT: S.OPEN,
         E.CLAIM: S.CLAIMED,
@@ -140,7 +182,9 @@ TRANSITIONS: dict[Status, dict[Event, Status]] = {
     },
 }
 
-REQUIRES_REASON = frozenset({E.ACCEPT_RISK, E.MARK_FALSE_POSITIVE, E.WONT_FIX, E.REJECT})
+REQUIRES_REASON = frozenset(
+    {E.ACCEPT_RISK, E.MARK_FALSE_POSITIVE, E.WONT_FIX, E.REJECT, E.VERIFY_BY_DECISION}
+)
 """Events a person may only apply with a written reason."""
 
 

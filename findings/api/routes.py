@@ -37,7 +37,8 @@ from findings.api.selectors import (
 from findings.lifecycle import Status
 from findings.models import Membership, Report, Role, Severity
 from findings.selectors.board import BoardFilter
-from findings.selectors.metrics import project_overview
+from findings.selectors.fixes import fix_summary
+from findings.selectors.metrics import project_overview, recent_changes, sla_breaches
 from findings.selectors.sarif import sarif_log
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
 from findings.services.ingest.uploads import queue_upload
@@ -89,6 +90,26 @@ def projects(request: HttpRequest):
         }
         for row in rows
     ]
+
+
+@router.get("/projects/{key}/summary", response={200: schemas.SummaryOut, **_ERRORS})
+def summary(request: HttpRequest, key: str):
+    """Open findings and the fixes by word (claimed fixed, verified, signed off), now and in
+    the last 7 days: the numbers of the overview, the metrics page and the status report."""
+    project = project_for(request, key)
+    counts = fix_summary(projects=[project.pk])
+    row = project_overview(projects=[project], summary=counts)[0]
+    changes = recent_changes(projects=[project.pk], summary=counts)[project.pk]
+    breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
+    return {
+        "project": project.key,
+        "open": row["open_total"],
+        "open_by_severity": dict(row["open"]),
+        "fixes": {word.key: row["fixes"].get(word.key, 0) for word in lifecycle.FIX_WORDS},
+        "last_7_days": changes,
+        "past_sla": sum(breaches.values()),
+        "words": {word.key: word.meaning for word in lifecycle.FIX_WORDS},
+    }
 
 
 @router.post(
@@ -307,8 +328,12 @@ def _roles(caller: Caller) -> dict[int, Role]:
 
 
 def _allowed(request: HttpRequest, finding) -> list[str]:
+    """The events the caller may apply here: "verify" only when evidence supports it."""
     role = role_of(caller_of(request), finding.project)
-    return [str(e) for e in access.events_for(role, lifecycle.allowed_events(finding.status))]
+    events = access.events_for(role, lifecycle.allowed_events(finding.status))
+    if lifecycle.Event.VERIFY in events and services.verify_refusal(finding):
+        events.remove(lifecycle.Event.VERIFY)
+    return [str(e) for e in events]
 
 
 def _limit(limit: int) -> int:

@@ -24,6 +24,32 @@ class ProjectOut(Schema):
     url: str
 
 
+class FixCounts(Schema):
+    claimed_fixed: int = Field(description="A person or a document says fixed; still open.")
+    verified: int = Field(description="Evidence says fixed: a re-scan or a passing code check.")
+    signed_off: int = Field(description="A reviewer approved the fix.")
+
+
+class RecentCounts(FixCounts):
+    new: int
+    regressed: int
+
+
+class SummaryOut(Schema):
+    project: str
+    open: int = Field(
+        description="Open, regressed and claimed fixed findings (a claim is not proof)."
+    )
+    open_by_severity: dict[str, int]
+    fixes: FixCounts = Field(description="Findings each word for 'fixed' holds now.")
+    last_7_days: RecentCounts = Field(
+        description="New and regressed findings, and the fixes that reached each word, in the "
+        "last 7 days (a fix counts under the word it holds now)."
+    )
+    past_sla: int
+    words: dict[str, str] = Field(description="What each word for 'fixed' means.")
+
+
 class Counts(Schema):
     total: int
     new: int

@@ -165,6 +165,12 @@ class EvidenceLevel(models.TextChoices):
     def rank(cls, level: str) -> int:
         return list(cls.values).index(level)
 
+    @classmethod
+    def proves_fix(cls, level: str) -> bool:
+        """Whether ``level`` is evidence enough to call a fix *verified*: a code check that
+        passed, or a re-scan that no longer reports the finding."""
+        return cls.rank(level) >= cls.rank(cls.CODE_CHECKED)
+
 
 class ClaimEvidence(models.Model):
     """The newest verification of one claim: its evidence level and the run of Checks behind

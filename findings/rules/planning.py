@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from findings.lifecycle import TRIAGED, Status
+from findings.lifecycle import CLAIMED_FIXED, SIGNED_OFF, TRIAGED, VERIFIED
 from scanners.documents.words import dates_in
 
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "sprint": 14}
@@ -120,16 +120,18 @@ LEVELS = ("open", "claimed", "verified", "signed_off")
 
 
 def fix_level(status: str) -> str | None:
-    """What a finding's status says of its fix: ``signed_off``, ``verified``, ``claimed``
-    (fixed by someone's word) or ``open``; None for one triaged away, which needs no fix.
-
-    The roadmap reads "claimed fixed", "verified" and "signed off" only here: when
-    ``findings.lifecycle`` defines those words once, this is the function to switch over.
-    """
+    """What a finding's status says of its fix, in the words ``findings.lifecycle`` defines
+    once: ``signed_off``, ``verified``, ``claimed`` (claimed fixed) or ``open``; None for
+    one triaged away, which needs no fix."""
     if status in TRIAGED:
         return None
-    if status in (Status.SIGNED_OFF, Status.VERIFIED, Status.CLAIMED):
-        return str(status)
+    for word, level in (
+        (SIGNED_OFF, "signed_off"),
+        (VERIFIED, "verified"),
+        (CLAIMED_FIXED, "claimed"),
+    ):
+        if status in word.statuses:
+            return level
     return "open"
 
 

@@ -1,9 +1,11 @@
 """The one shape of a finding in a list: the board's cards, the sprint backlog's rows and the
 review queue's items are read as ``values(*CARD_FIELDS)`` and finished by :func:`cards`.
 
-A finding's evidence level (:func:`evidence_levels`) is the strongest level the git evidence
-checks gave any live claim about it (``ClaimEvidence``, through the claim's own finding or a
-confirmed link); ``unverified`` when none was checked. One query for any number of findings.
+A finding's evidence level (:func:`fix_evidence`) is the strongest of: the level the git
+evidence checks gave any live claim about it (``ClaimEvidence``, through the claim's own
+finding or a confirmed link, :func:`evidence_levels`), and ``scan-confirmed`` when a scan no
+longer reports it (``fixed_in_report_id``); ``unverified`` when neither. Every page, report
+and the API read it from here, so a finding has one evidence level everywhere.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CARD_FIELDS = (
     "sprint_id",
     "phase_id",
     "assignee_id",
+    "fixed_in_report_id",
 )
 """What every list of findings reads of each one (narrow columns: the lists walk an index)."""
 
@@ -59,7 +62,7 @@ def cards(rows: list[dict], project: Project, *, now: datetime | None = None) ->
         row["path_short"] = _short(row["path"] or "(no file)", 60)
         row["severity_name"] = Severity(row["severity"]).label
         row["age_days"] = max(0, (now - row["first_seen_at"]).days)
-        row["evidence"] = EvidenceLevel.UNVERIFIED.value
+        row["evidence"] = scan_level(row)
     add_assignees(rows)
     return rows
 
@@ -83,10 +86,33 @@ def add_assignees(rows: list[dict]) -> None:
 
 
 def add_evidence(cards: list[dict]) -> None:
-    """Each card's checked evidence level, in one query for all of them."""
-    levels = evidence_levels(card["pk"] for card in cards)
+    """Each card's evidence level (:func:`fix_evidence`), in two queries for all of them."""
+    levels = fix_evidence(cards)
     for card in cards:
-        card["evidence"] = levels.get(card["pk"], card["evidence"])
+        card["evidence"] = levels[card["pk"]]
+
+
+def scan_level(row: dict) -> str:
+    """``scan-confirmed`` when a scan no longer reports the finding, else ``unverified``."""
+    if row.get("fixed_in_report_id"):
+        return EvidenceLevel.SCAN_CONFIRMED.value
+    return EvidenceLevel.UNVERIFIED.value
+
+
+def fix_evidence(rows: Iterable[dict]) -> dict[int, str]:
+    """The evidence level of each finding in ``rows`` (dicts with ``pk`` and
+    ``fixed_in_report_id``): the stronger of its claims' checked level and a re-scan's."""
+    rows = list(rows)
+    checked = evidence_levels(row["pk"] for row in rows)
+    return {
+        row["pk"]: strongest(scan_level(row), checked.get(row["pk"], EvidenceLevel.UNVERIFIED))
+        for row in rows
+    }
+
+
+def strongest(*levels: str) -> str:
+    """The strongest of evidence ``levels``."""
+    return max(levels, key=EvidenceLevel.rank)
 
 
 def evidence_levels(finding_ids: Iterable[int]) -> dict[int, str]:
@@ -110,8 +136,5 @@ def evidence_levels(finding_ids: Iterable[int]) -> dict[int, str]:
         linked.values_list("finding_id", "claim__verification__level")
     )
     for finding_id, level in pairs:
-        if EvidenceLevel.rank(level) > EvidenceLevel.rank(
-            levels.get(finding_id, EvidenceLevel.UNVERIFIED)
-        ):
-            levels[finding_id] = level
+        levels[finding_id] = strongest(level, levels.get(finding_id, EvidenceLevel.UNVERIFIED))
     return levels

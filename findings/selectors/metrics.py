@@ -3,9 +3,11 @@ SLA aging and the evidence levels of claimed fixes) and of the overview (open by
 the week's changes, SLA breaches, per project).
 
 History comes from the findings' own dates: a finding is open at a moment when it was first
-seen before it and not fixed (``fixed_at``, set when a scan stops reporting it) by then.
-Triaged findings count as open until now (their triage date is not on the row), which makes
-the history slightly pessimistic; the current week always matches the status summary.
+seen before it and not closed by then: a finding that is no longer open-like closed when a
+scan stopped reporting it (``fixed_at``), else when its status last changed (a code check, a
+sign-off, a triage). A finding open now counts as open since first seen, even if it was
+fixed for a while in between, which makes the history slightly pessimistic; the current
+week always matches the status summary and the overview.
 
 The aggregates read every finding of the project once, so the result is cached until the
 project changes (a new import or audit-log entry changes the cache key).
@@ -14,6 +16,7 @@ project changes (a new import or audit-log entry changes the cache key).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,25 +31,27 @@ from django.db.models import (
     F,
     IntegerField,
     Q,
-    QuerySet,
     Sum,
     When,
 )
 from django.db.models import Value as V
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
-from findings.lifecycle import OPEN_LIKE
+from findings.lifecycle import FIX_WORDS, OPEN_LIKE, SIGNED_OFF, VERIFIED
 from findings.models import (
     ClaimEvidence,
     Event,
     EvidenceLevel,
     Finding,
+    FindingLink,
     Project,
     Report,
     Severity,
     StatusCount,
 )
+from findings.selectors import fixes
+from findings.selectors.cards import strongest
 
 WEEKS = 12
 AGING_BUCKETS = ["within SLA", "up to 30 days late", "31-90 days late", "over 90 days late"]
@@ -62,7 +67,8 @@ def _version(project: Project) -> str:
 def project_metrics(*, project: Project, now: datetime | None = None) -> dict:
     """Every series the metrics page charts, cached per project version (see the module)."""
     now = now or timezone.now()
-    key = f"auditdash:metrics:{project.pk}:{_version(project)}:{now.date().isoformat()}"
+    # Per hour, as the overview's counts (``fixes.fix_summary``): their "last 7 days" agree.
+    key = f"auditdash:metrics:{project.pk}:{_version(project)}:{now:%Y%m%d%H}"
     cached = cache.get(key)
     if cached is None:
         cached = _compute(project, now)
@@ -96,10 +102,14 @@ def _compute(project: Project, now: datetime) -> dict:
         .order_by()
     ):
         seen[(row["severity"], _week_key(row["week"]))] += row["n"]
+    # Closed: no longer open-like (the status summary's "open"), since a scan stopped
+    # reporting it or, for the rest (a code check, a sign-off, a triage), since its status
+    # changed. A claim stays open.
     fixed: dict[tuple[int, object], int] = defaultdict(int)
     for row in (
-        findings.filter(fixed_at__isnull=False)
-        .annotate(week=bucket("fixed_at"))
+        findings.exclude(status__in=OPEN_LIKE)
+        .annotate(closed_at=Coalesce("fixed_at", "status_changed_at"))
+        .annotate(week=bucket("closed_at"))
         .values("severity", "week")
         .annotate(n=Count("pk"))
         .order_by()
@@ -114,9 +124,23 @@ def _compute(project: Project, now: datetime) -> dict:
             level += seen[(severity.value, week.date())] - fixed[(severity.value, week.date())]
             values.append(level)
         open_series[severity.label] = values
+    # Fixes per week by word (claimed fixed, verified, signed off): when each reached its
+    # status here, as the overview's "last 7 days" counts them.
+    fix_weeks, recent = fixes.weekly(project=project, weeks=weeks, now=now)
+    totals = fixes.status_totals(projects=[project.pk])
+    summary = {
+        "now": {
+            word.key: fixes.word_counts(word, projects=[project.pk], totals=totals).get(
+                project.pk, 0
+            )
+            for word in FIX_WORDS
+        },
+        "recent": recent,
+    }
+    fixed_words = {VERIFIED.label, SIGNED_OFF.label}
     fixed_per_week = [
-        (label, sum(fixed[(s.value, week.date())] for s in Severity))
-        for label, week in zip(labels, weeks, strict=True)
+        (label, sum(values[i] for name, values in fix_weeks if name in fixed_words))
+        for i, label in enumerate(labels)
     ]
     duration = ExpressionWrapper(F("fixed_at") - F("first_seen_at"), output_field=DurationField())
     mttf = {
@@ -131,10 +155,15 @@ def _compute(project: Project, now: datetime) -> dict:
         "labels": labels,
         "open_series": open_series,
         "fixed_per_week": fixed_per_week,
+        "fix_weeks": [
+            (label, [values[i] for _, values in fix_weeks]) for i, label in enumerate(labels)
+        ],
+        "fix_words": [word.label for word in FIX_WORDS],
         "mttf": [(s.label, round(mttf.get(s.label, 0), 1)) for s in Severity],
         "mttf_known": set(mttf),
         "aging": _aging(findings, now),
-        "evidence": _evidence(project),
+        "evidence": _evidence(project, summary["now"]),
+        "fixes": summary,
     }
 
 
@@ -174,22 +203,46 @@ def _aging(findings, now: datetime) -> list[dict]:
     ]
 
 
-def _evidence(project: Project) -> list[tuple[str, int]]:
-    """How many live, checked claims reached each evidence level."""
-    counts = dict(
-        ClaimEvidence.objects.filter(claim__project=project, claim__dropped=False)
-        .values("level")
-        .annotate(n=Count("pk"))
-        .values_list("level", "n")
+def _evidence(project: Project, now_counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Every claimed fixed, verified or signed-off finding by its evidence level (the level
+    its card shows, ``cards.fix_evidence``): unchecked claims count as unverified, so the
+    levels add up to the three words' total (``now_counts``). Checked claims are few
+    (documents only), so their levels are read as rows; re-scans are counted."""
+    fixed = Finding.objects.filter(
+        project=project, status__in=[s for word in FIX_WORDS for s in word.statuses]
     )
-    return [(level.label, counts.get(level.value, 0)) for level in EvidenceLevel]
+    counts: dict[str, int] = defaultdict(int)
+    counts[EvidenceLevel.SCAN_CONFIRMED] = fixed.filter(fixed_in_report__isnull=False).count()
+    unscanned = fixed.filter(fixed_in_report__isnull=True).values("pk")
+    own = ClaimEvidence.objects.filter(claim__dropped=False, claim__finding__in=unscanned)
+    linked = FindingLink.objects.filter(
+        finding__in=unscanned,
+        state=FindingLink.State.CONFIRMED,
+        claim__dropped=False,
+        claim__verification__isnull=False,
+    )
+    levels: dict[int, str] = {}
+    for finding_id, level in list(own.values_list("claim__finding_id", "level")) + list(
+        linked.values_list("finding_id", "claim__verification__level")
+    ):
+        levels[finding_id] = strongest(level, levels.get(finding_id, EvidenceLevel.UNVERIFIED))
+    for level in levels.values():
+        counts[level] += 1
+    proven = sum(n for level, n in counts.items() if level != EvidenceLevel.UNVERIFIED)
+    counts[EvidenceLevel.UNVERIFIED] = sum(now_counts.values()) - proven
+    return [(level.label, counts[level.value]) for level in EvidenceLevel]
 
 
 # --- overview -------------------------------------------------------------------------------
 
 
-def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
-    """Per project: open findings by severity, from the status summary."""
+def project_overview(*, projects: Iterable[Project], summary: dict | None = None) -> list[dict]:
+    """Per project: open findings by severity, from the status summary (claimed fixes count
+    as open: a claim is not proof), and ``fixes``: how many each word of
+    ``lifecycle.FIX_WORDS`` holds now (``fixes.fix_summary``)."""
+    projects = list(projects)
+    if summary is None:
+        summary = fixes.fix_summary(projects=[project.pk for project in projects])
     counts: dict[tuple[int, int], int] = {}
     for row in StatusCount.objects.filter(project__in=projects, status__in=OPEN_LIKE).values(
         "project_id", "severity", "n"
@@ -204,6 +257,7 @@ def project_overview(*, projects: QuerySet[Project]) -> list[dict]:
                 "project": project,
                 "open": open_counts,
                 "open_total": sum(n for _, n in open_counts),
+                "fixes": summary.get(project.pk, {}).get("now", {}),
             }
         )
     return rows
@@ -277,30 +331,24 @@ def _sla_breaches(ids: list[int], now: datetime) -> dict[int, dict[str, int]]:
     return dict(result)
 
 
-def recent_changes(*, projects, days: int = 7, now: datetime | None = None) -> dict[int, dict]:
-    """Per project id, new, fixed and regressed findings of the last ``days`` days.
-
-    From the counts finished imports recorded, plus hand-made sign-offs from the audit log;
-    both tables are small next to the findings.
-    """
-    since = (now or timezone.now()) - timedelta(days=days)
-    result: dict[int, dict] = defaultdict(
-        lambda: {"new": 0, "fixed": 0, "regressed": 0, "signed_off": 0}
-    )
+def recent_changes(
+    *, projects, now: datetime | None = None, summary: dict | None = None
+) -> dict[int, dict]:
+    """Per project id, the last :data:`fixes.RECENT_DAYS` days: new and regressed findings
+    (from the counts finished scans recorded) and, per word of ``lifecycle.FIX_WORDS``, the
+    findings that reached it (``fixes.fix_summary``), keyed by the word's key."""
+    now = now or timezone.now()
+    since = now - timedelta(days=fixes.RECENT_DAYS)
+    if summary is None:  # the caller may have read it for the same projects already
+        summary = fixes.fix_summary(projects=projects, now=now)
+    result: dict[int, dict] = {
+        pk: {"new": 0, "regressed": 0, **counts["recent"]} for pk, counts in summary.items()
+    }
     for row in (
         Report.objects.filter(project__in=projects, state=Report.State.DONE, finished_at__gte=since)
         .values("project_id")
-        .annotate(new=Sum("new"), fixed=Sum("fixed"), regressed=Sum("regressed"))
+        .annotate(new=Sum("new"), regressed=Sum("regressed"))
         .order_by()
     ):
-        result[row["project_id"]].update(
-            new=row["new"] or 0, fixed=row["fixed"] or 0, regressed=row["regressed"] or 0
-        )
-    for signed in (
-        Event.objects.filter(project__in=projects, action="sign_off", created_at__gte=since)
-        .values("project_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        result[signed["project_id"]]["signed_off"] = signed["n"]
-    return dict(result)
+        result[row["project_id"]].update(new=row["new"] or 0, regressed=row["regressed"] or 0)
+    return result

@@ -20,10 +20,11 @@ from itertools import islice
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from findings.lifecycle import FIXED_LIKE, OPEN_LIKE, Status
+from findings.lifecycle import FIX_WORDS, FIXED_LIKE, OPEN_LIKE, Status
 from findings.models import Claim, Finding, Project, Review, Severity, Sprint, StatusCount
 from findings.selectors import planning
-from findings.selectors.cards import evidence_levels
+from findings.selectors.cards import evidence_levels, fix_evidence
+from findings.selectors.fixes import RECENT_DAYS, fix_summary
 from findings.selectors.health import health_panels
 from findings.selectors.metrics import recent_changes, sla_breaches
 
@@ -63,7 +64,17 @@ def _report_rows(
     return rows.filter(sprint=sprint) if sprint is not None else rows
 
 
-_FIELDS = ("pk", "number", "severity", "status", "title", "path", "start_line", "fixed_in_commit")
+_FIELDS = (
+    "pk",
+    "number",
+    "severity",
+    "status",
+    "title",
+    "path",
+    "start_line",
+    "fixed_in_commit",
+    "fixed_in_report_id",
+)
 
 
 def _first_rows(project: Project, limit: int, statuses: frozenset[str]) -> list[dict]:
@@ -142,7 +153,8 @@ def _rows(
     unchecked = "unverified" if section == "fix" else ""
     for chunk in _chunks(project, sprint, limit, statuses):
         ids = [row["pk"] for row in chunk]
-        levels = evidence_levels(ids)
+        # A fix's level counts a re-scan too; an open finding's is its partial claim's, if any.
+        levels = fix_evidence(chunk) if section == "fix" else evidence_levels(ids)
         claims: dict[int, list[tuple[str, list[str]]]] = defaultdict(list)
         for finding_id, title, filename, commits in Claim.objects.filter(
             finding_id__in=ids, dropped=False
@@ -191,6 +203,7 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         n for row in counts.values() for status, n in row.items() if status in OPEN_LIKE
     )
     changes = recent_changes(projects=[project.pk]).get(project.pk, {})
+    now_fixes = fix_summary(projects=[project.pk])[project.pk]["now"]
     breaches = sla_breaches(projects=[project.pk]).get(project.pk, {})
     scope = f": {sprint.name} ({sprint.start} to {sprint.end})" if sprint else ""
     lines = [
@@ -198,13 +211,14 @@ def markdown(*, project: Project, sprint: Sprint | None = None, now: datetime | 
         "",
         f"**Date:** {now:%Y-%m-%d %H:%M} UTC  ",
         f"**Project:** {project.name or project.key}  ",
-        f"**Status:** {open_total} open findings; "
-        f"{sum(breaches.values())} past SLA; last 7 days: {changes.get('new', 0)} new, "
-        f"{changes.get('fixed', 0)} fixed, {changes.get('regressed', 0)} regressed",
+        f"**Status:** {open_total} open findings (claimed fixed count as open: a claim is "
+        f"not proof); {_words(now_fixes)}; {sum(breaches.values())} past SLA; "
+        f"last {RECENT_DAYS} days: {changes.get('new', 0)} new, {_words(changes)}, "
+        f"{changes.get('regressed', 0)} regressed",
         "",
         "## Findings by severity",
         "",
-        "| Severity | Open | Claimed | Verified | Signed off | Regressed | Past SLA |",
+        "| Severity | Open | Claimed fixed | Verified | Signed off | Regressed | Past SLA |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for severity in Severity:
@@ -283,6 +297,11 @@ def _open_lines(project: Project, sprint: Sprint | None) -> list[str]:
             f"\nThe first {MARKDOWN_OPEN} open findings are listed; the CSV has all of them."
         )
     return lines
+
+
+def _words(counts: dict[str, int]) -> str:
+    """The words for "fixed" with their counts, as the status line says them."""
+    return ", ".join(f"{counts.get(word.key, 0)} {word.label.lower()}" for word in FIX_WORDS)
 
 
 # --- export ------------------------------------------------------------------------------

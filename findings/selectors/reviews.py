@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from findings.lifecycle import REVIEWABLE
+from findings.lifecycle import REVIEWABLE, Status
+from findings.lifecycle import Event as LifecycleEvent
 from findings.models import (
     ClaimEvidence,
     Event,
@@ -20,7 +21,7 @@ from findings.models import (
     Severity,
     StatusCount,
 )
-from findings.selectors.cards import CARD_FIELDS, cards, evidence_levels
+from findings.selectors.cards import CARD_FIELDS, cards, fix_evidence
 
 
 @dataclass
@@ -28,6 +29,8 @@ class QueueRow:
     finding: dict
     evidence: str
     claimed_by: list[str]
+    decided_by: str = ""
+    """For a fix verified by a reviewer's decision rather than evidence: who decided."""
 
     @property
     def rank(self) -> int:
@@ -67,20 +70,17 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
             .values(*CARD_FIELDS)[: size - len(rows)]
         ):
             rows[row["pk"]] = row
-    levels = evidence_levels(rows)
+    levels = fix_evidence(rows.values())
     authors: dict[int, set[str]] = defaultdict(set)
     for finding_id, actor, uploader in Event.objects.filter(
         finding_id__in=list(rows), action="claim"
     ).values_list("finding_id", "actor__username", "report__uploaded_by__username"):
         authors[finding_id].update(name for name in (actor, uploader) if name)
     queue = [
-        QueueRow(
-            row,
-            levels.get(row["pk"], EvidenceLevel.UNVERIFIED),
-            sorted(authors.get(row["pk"], ())),
-        )
+        QueueRow(row, levels[row["pk"]], sorted(authors.get(row["pk"], ())))
         for row in cards(list(rows.values()), project)
     ]
+    _add_deciders(queue)
     queue.sort(
         key=lambda item: (
             -item.rank,
@@ -94,6 +94,25 @@ def review_queue(*, project: Project, severity: str = "", size: int = 30) -> dic
         summary = summary.filter(severity=Severity.from_name(severity))
     waiting = sum(summary.values_list("n", flat=True))
     return {"queue": queue, "waiting": waiting}
+
+
+def _add_deciders(queue: list[QueueRow]) -> None:
+    """Who decided each verified fix that no evidence proves (one query for a queue)."""
+    if not queue:
+        return
+    decided = {
+        item.finding["pk"]: item
+        for item in queue
+        if item.finding["status"] == Status.VERIFIED and not EvidenceLevel.proves_fix(item.evidence)
+    }
+    queued = [item.finding["pk"] for item in queue]
+    for finding_id, name in (
+        Event.objects.filter(finding_id__in=queued, action=LifecycleEvent.VERIFY_BY_DECISION)
+        .order_by("created_at", "id")
+        .values_list("finding_id", "actor__username")
+    ):
+        if finding_id in decided:
+            decided[finding_id].decided_by = name or "a reviewer"
 
 
 def finding_reviews(*, finding: Finding, limit: int = 100) -> QuerySet[Review]:

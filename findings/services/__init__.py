@@ -25,7 +25,12 @@ from findings.services.evidence import (
     regressions_check,
 )
 from findings.services.fetching import FetchSummary, repository_fetch
-from findings.services.findings import TransitionError, finding_transition
+from findings.services.findings import (
+    TransitionError,
+    finding_evidence,
+    finding_transition,
+    verify_refusal,
+)
 from findings.services.members import membership_remove, membership_set
 from findings.services.planning import (
     Adoption,
@@ -63,8 +68,11 @@ from findings.services.repositories import (
 from findings.services.reviews import (
     ReviewError,
     SeparationOfDutiesError,
+    decision_check,
     fix_authors,
+    may_decide,
     review_record,
+    review_verify,
 )
 from findings.services.scan import ScanContext, ScanCounts, ScanMerge, ScanStage
 from findings.services.tokens import (
@@ -126,6 +134,11 @@ __all__ = [
     "sprint_adopt",
     "sprint_create",
     "review_record",
+    "review_verify",
+    "may_decide",
+    "decision_check",
+    "finding_evidence",
+    "verify_refusal",
     "status_count_move",
     "status_counts_refresh",
     "token_authenticate",

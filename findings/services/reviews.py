@@ -28,7 +28,7 @@ from findings.models import (
     Review,
     Role,
 )
-from findings.services.findings import finding_transition
+from findings.services.findings import finding_evidence, finding_transition
 
 
 class ReviewError(ValueError):
@@ -48,8 +48,9 @@ _VERDICT_EVENTS = {
 _REOPENED = frozenset({Status.OPEN, Status.REGRESSED})
 
 
-def fix_authors(*, finding: Finding) -> set[int]:
-    """Ids of the users who claimed the finding's current fix (since it was last open)."""
+def fix_authors(*, finding: Finding, action: str = lifecycle.Event.CLAIM) -> set[int]:
+    """Ids of the users who claimed the finding's current fix (since it was last open); with
+    ``action``, who applied that event to it instead (and uploaded the report that did)."""
     events = list(
         finding.events.select_related("report")
         .order_by("created_at", "id")
@@ -59,7 +60,7 @@ def fix_authors(*, finding: Finding) -> set[int]:
     for event in events:
         if event["after"] in _REOPENED and event["before"] not in _REOPENED:
             authors.clear()
-        if event["action"] == lifecycle.Event.CLAIM:
+        if event["action"] == action:
             authors.update(
                 user_id
                 for user_id in (event["actor_id"], event["report__uploaded_by_id"])
@@ -150,6 +151,13 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
                     f"you authored the commit that fixes {locked.key}, so someone else must "
                     "approve it"
                 )
+            if reviewer.pk in fix_authors(
+                finding=locked, action=lifecycle.Event.VERIFY_BY_DECISION
+            ):
+                raise SeparationOfDutiesError(
+                    f"you verified {locked.key} by decision, without evidence, so someone else "
+                    "must approve it"
+                )
         before = locked.status
         level = evidence_level(finding=locked, claim=claim)
         event = _VERDICT_EVENTS.get(verdict)
@@ -177,6 +185,63 @@ def review_record(*, finding: Finding, reviewer, verdict: str, comment: str = ""
             status_after=locked.status,
             evidence_level=level,
             created_at=timezone.now(),
+        )
+
+
+def decision_check(*, finding: Finding, reviewer) -> None:
+    """Refuse a reviewer's decision that ``finding`` is verified, with the reason, unless it
+    may be made: only a claimed fix that no evidence proves, and only by someone who neither
+    claimed it nor authored the commit the claim cites.
+
+    Raises ReviewError, or SeparationOfDutiesError when the reviewer is an author of the fix.
+    """
+    if finding.status != Status.CLAIMED:
+        label = Status(finding.status).label.lower()
+        raise ReviewError(
+            f"{finding.key} is {label}: only a claimed fix can be verified by decision"
+        )
+    if EvidenceLevel.proves_fix(finding_evidence(finding)):
+        raise ReviewError(f"{finding.key}: evidence supports the fix; mark it verified by evidence")
+    if reviewer.pk in fix_authors(finding=finding):
+        raise SeparationOfDutiesError(
+            f"you claimed the fix of {finding.key}, so someone else must verify it"
+        )
+    if reviewer.pk in commit_authors(finding=finding, claim=_current_claim(finding)):
+        raise SeparationOfDutiesError(
+            f"you authored the commit that fixes {finding.key}, so someone else must verify it"
+        )
+
+
+def may_decide(*, finding: Finding, reviewer) -> bool:
+    """Whether ``reviewer`` may verify ``finding`` by decision (role aside): the question the
+    finding page asks before offering the choice."""
+    try:
+        decision_check(finding=finding, reviewer=reviewer)
+    except ReviewError:
+        return False
+    return True
+
+
+def review_verify(*, finding: Finding, reviewer, reason: str) -> Finding:
+    """A reviewer's decision that a claimed fix is verified although no evidence proves it.
+
+    Recorded as the lifecycle event ``verify_by_decision`` (never ``verify``, which means
+    evidence), with the reviewer as actor and their reason as its note. Raises
+    PermissionDenied below the reviewer role, ReviewError without a reason, and the errors
+    of :func:`decision_check`.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ReviewError("verifying without evidence needs a reason saying why the fix holds")
+    access.require(reviewer, finding.project, Role.REVIEWER)
+    with transaction.atomic():
+        locked = Finding.objects.select_for_update().select_related("project").get(pk=finding.pk)
+        decision_check(finding=locked, reviewer=reviewer)
+        return finding_transition(
+            finding=locked,
+            event=lifecycle.Event.VERIFY_BY_DECISION,
+            actor=reviewer,
+            reason=reason,
         )
 
 

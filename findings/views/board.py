@@ -13,7 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 from findings import access, lifecycle, services
 from findings.access import Role
 from findings.forms import BoardFilterForm
-from findings.models import Finding, Project
+from findings.models import EvidenceLevel, Finding, Project
 from findings.selectors import board as selectors
 from findings.views.helpers import HtmxHttpRequest, event_role, finding_or_404, mutation_response
 
@@ -59,7 +59,7 @@ def _columns_context(request: HtmxHttpRequest, project: Project, data: QueryDict
     role = access.role_for(request.user, project)
     columns = selectors.board_columns(project=project, filters=filters, triaged=triaged)
     for column in columns:
-        column.moves = _moves(role, column.status)
+        _set_moves(column, role)
     return {
         "project": project,
         "form": form,
@@ -89,6 +89,17 @@ def _moves(role: Role | None, status: str) -> list[dict]:
                 }
             )
     return moves
+
+
+def _set_moves(column: selectors.Column, role: Role | None) -> None:
+    """The column's moves, and each card's: "Mark verified" only where evidence proves it."""
+    column.moves = _moves(role, column.status)
+    for card in column.cards:
+        card["moves"] = [
+            move
+            for move in column.moves
+            if move["event"] != lifecycle.Event.VERIFY or EvidenceLevel.proves_fix(card["evidence"])
+        ]
 
 
 @login_required
@@ -121,7 +132,7 @@ def board_more(request: HtmxHttpRequest, key: str, status: str) -> HttpResponse:
     column = selectors.board_column(
         project=project, status=status, filters=filters, after=request.GET.get("after", "")
     )
-    column.moves = _moves(access.role_for(request.user, project), status)
+    _set_moves(column, access.role_for(request.user, project))
     context = {
         "project": project,
         "column": column,
@@ -170,6 +181,8 @@ def board_move(request: HtmxHttpRequest, key: str, number: int) -> HttpResponse:
 
 def _refusal(finding: Finding, event: str) -> str:
     key = f"{finding.project.key}-{finding.number}"
+    if event == lifecycle.Event.VERIFY_BY_DECISION:
+        return f"{key}: verifying without evidence is a reviewer's decision; make it on its page."
     if event in access.REVIEW_EVENTS:
         return f"{key}: signing off or rejecting a fix is a review; open the review queue."
     if event in lifecycle.REQUIRES_REASON:

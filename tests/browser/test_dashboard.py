@@ -117,9 +117,15 @@ def test_the_overview_health_and_roadmap_pages_render_for_a_newcomer(page, live_
     page.get_by_role("link", name="Metrics").click()
     expect(page.locator("#m-open")).to_contain_text("Open findings by severity")
     expect(page.locator("svg.chart").first).to_be_visible()
-    expect(page.locator("#m-evidence").locator("xpath=..")).to_contain_text(
-        "No claimed fix has been checked yet"
+    # Every claimed, verified or signed-off finding has an evidence level, unchecked ones too.
+    claimed = Finding.objects.filter(project=lily, status="claimed").count()
+    expect(page.locator('[data-now="claimed_fixed"]')).to_have_text(str(claimed))
+    # Nothing here was checked or re-scanned: every claimed fixed or verified one is unverified.
+    unchecked = Finding.objects.filter(project=lily, status__in=["claimed", "verified"]).count()
+    unverified = (
+        page.locator("#m-evidence").locator("xpath=..").locator("tr", has_text="unverified")
     )
+    expect(unverified).to_have_text(re.compile(rf"unverified\s*{unchecked}$"))
     screenshot(page, "dashboard-metrics")
 
 

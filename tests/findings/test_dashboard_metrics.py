@@ -61,7 +61,13 @@ def test_the_metrics_page_charts_history_fixes_time_to_fix_sla_and_evidence(
     evidence_row = page[page.index('<th scope="row">code-checked</th>') :].split("</tr>", 1)[0]
     assert '<td class="num">1</td>' in evidence_row
     fixed_total = page[page.index('id="m-fixed"') :].split("</section>", 1)[0]
-    assert fixed_total.count('<td class="num">2</td>') == 1
+    # This week: 0 claimed fixed, 2 verified, 0 signed off, so 2 fixed.
+    this_week = (
+        '<td class="num">0</td><td class="num">2</td><td class="num">0</td><td class="num">2</td>'
+    )
+    assert fixed_total.count(this_week) == 1
+    unverified = page[page.index('<th scope="row">unverified</th>') :].split("</tr>", 1)[0]
+    assert '<td class="num">1</td>' in unverified  # the other verified one has no evidence row
 
 
 @pytest.mark.django_db
