@@ -247,6 +247,12 @@ def label_kind(label: str) -> str | None:
     return best[1]
 
 
+def is_field_label(label: str) -> bool:
+    """Whether ``label`` is exactly a field's name ("Root Cause", "症状"), nothing more."""
+    norm = _LABEL_STOP.sub("", strip_decoration(label).lower()).strip(" :*_-")
+    return any(norm == word for _, words in _LABELS for word in words)
+
+
 # "**Label:** value", "**Label**: value", "Label: value" (plain labels only when known),
 # optionally inside a list item; and a whole-bold line "**Problem 1: Title**".
 _BOLD_FIELD_RE = re.compile(

@@ -144,7 +144,12 @@ class Reader:
         if head:
             self.finding(sec, head)
             return
-        if parent_collection and not sec.children and not any(map(is_ledger, sec.blocks)):
+        if (
+            parent_collection
+            and not sec.children
+            and not any(map(is_ledger, sec.blocks))
+            and not F.is_field_label(plain)  # "### Root Cause" is part of a finding, not one
+        ):
             self.finding(sec, Heading(None, clean_title(title), False, heading_status(title)))
             return
         self.container(sec, collection=P.is_collection(plain))

@@ -132,7 +132,9 @@ LABELS: dict[str, tuple[str, ...]] = {
     ),
     "lines": _w("righe|riga|linha|linhas|línea|líneas|строка|строки|行|行号|行番号|줄"),
     "problem": _w(
-        "descrizione|problema|descrição|descripción|описание|проблема|问题|描述|問題|説明|문제|설명"
+        "descrizione|problema|descrição|descripción|описание|проблема|问题|描述|問題|説明|문제|설명|"
+        "causa|causa principale|causa raiz|causa raíz|sintomo|sintomi|sintoma|sintomas|síntoma|"
+        "síntomas|причина|первопричина|симптомы|原因|根本原因|现象|症状|根本原因|근본 원인|원인|증상"
     ),
     "fix": _w(
         "soluzione|correzione|solução|correção|solución|corrección|решение|исправление|修复|"

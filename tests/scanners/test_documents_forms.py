@@ -266,3 +266,13 @@ def test_a_heading_naming_one_fix_holds_its_properties_not_more_findings() -> No
     )
     result = extract(text.encode(), source="fixes.md")
     assert [f.title for f in result.findings] == ["Cache query uses the wrong clock"]
+
+
+def test_a_field_heading_in_a_set_of_issues_is_part_of_it_in_any_language() -> None:
+    text = (
+        "# バグ修正レポート\n\n## 問題概要\n\n### 症状\n\n画像が表示されない。\n\n"
+        "### 根本原因\n\nパスが二重になる。\n\n## Known Issues\n\n### Root Cause\n\nA race.\n\n"
+        "### Missing retry components\n\n`net/retry.py` has no backoff.\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    assert [f.title for f in result.findings] == ["Missing retry components"]
