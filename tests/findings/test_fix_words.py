@@ -127,7 +127,8 @@ def test_every_page_report_and_the_api_count_the_same_fixes(seeded, owner_client
     response = owner_client.get("/p/ACME/report.csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     labels = {word.label: word.key for word in lifecycle.FIX_WORDS}
-    assert {labels[s]: n for s, n in Counter(r["status"] for r in rows).items()} == truth["now"]
+    fixes = [r for r in rows if r["section"] == "fix"]  # the open ones follow, apart
+    assert {labels[s]: n for s, n in Counter(r["status"] for r in fixes).items()} == truth["now"]
 
     api = owner_client.get("/api/v1/projects/ACME/summary").json()
     assert api["fixes"] == truth["now"]
