@@ -138,3 +138,26 @@ def test_signing_out_leaves_no_session_behind(acme, developer):
     client.post("/accounts/logout/")
     assert not Session.objects.exists()
     assert client.get("/p/ACME/").status_code == 302
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_narrowed_column_is_counted_from_the_filter_index_alone(acme, manager):
+    if connection.vendor != "postgresql":
+        pytest.skip("index-only scans are PostgreSQL's")
+    for i, tool in enumerate(("bandit", "ruff", "semgrep", "gitleaks")):
+        for status in ("open", "claimed"):
+            make_findings(acme, 800, status=status, tool=tool, path=f"src/mod{i}/a.py")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE findings_finding")  # index-only needs the visibility map
+    client = Client()
+    client.force_login(manager)
+    queries = _queries(
+        client, "/p/ACME/?severity=high&tool=ruff&path=src/mod1/", HTTP_HX_REQUEST="true"
+    )
+    (count,) = [sql for sql in queries if "COUNT(*)" in sql]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + count)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Index Only Scan using finding_filter" in plan, plan
+    assert "Seq Scan" not in plan, plan
