@@ -1,7 +1,7 @@
 """Pages under load: simulated users on gunicorn over loopback, optionally while imports run.
 
     python bench/load.py [--users 50] [--seconds 30] [--think 0] [--import]
-                         [--findings 50000] [--keep-data] [--database-url URL]
+                         [--findings 50000] [--keep-data] [--cache-url URL] [--database-url URL]
 
 Seeds one project of ``--findings`` findings (bench/run.py's seeding, PostgreSQL itself makes
 the rows), starts gunicorn on 127.0.0.1 with the production settings (``gunicorn.conf.py``,
@@ -13,7 +13,9 @@ users do not march in step). With ``--import``, 100k-result SARIF imports (bench
 each into a new project, one after another) run through ``manage.py ingest`` for the whole
 window. Prints requests/s, p50/p95/p99 and the errors, overall and per kind of request.
 
-The load generator runs on the same cores as the server: its own CPU time is printed too.
+The load generator runs on the same cores as the server: its own CPU time is printed too, and
+so is the server's (gunicorn's processes and their PostgreSQL backends, read from /proc): CPU
+milliseconds a request is the figure that holds when other work shares the machine.
 Not a test: nothing here fails on timing.
 """
 
@@ -130,7 +132,9 @@ def credentials(users: int) -> Credentials:
     for _ in range(users):
         client = Client()
         client.force_login(user)
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
+        cookies.append(
+            f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+        )
     ApiToken.objects.filter(project=project, name="load").delete()
     issued = token_create(project=project, creator=user, name="load", role=Role.VIEWER)
     return Credentials(tuple(cookies), issued.secret)
@@ -176,6 +180,35 @@ def user_loop(
         if args.think:
             time.sleep(rng.uniform(0.5 * args.think, 1.5 * args.think))
     conn.close()
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used, 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server: subprocess.Popen, database: str) -> dict[int, float]:
+    """CPU seconds so far of each gunicorn process and each PostgreSQL backend serving
+    ``database`` (read from /proc: figures of the work done, whatever else the cores run)."""
+    pids = [server.pid]
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+        pids += [int(pid) for pid in children.split()]
+    except OSError:
+        pass
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.startswith(b"postgres: ") and f" {database} ".encode() in command:
+                pids.append(int(entry.name))
+    return {pid: _cpu_of(pid) for pid in pids}
 
 
 def free_port() -> int:
@@ -248,6 +281,8 @@ def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
             imports.start()
             time.sleep(args.import_head_start)
         tally = Tally()
+        database = args.database_url.rsplit("/", 1)[1]
+        server_before = server_cpu(server, database)
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
         deadline = started + args.seconds
@@ -263,6 +298,7 @@ def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
         for thread in threads:
             thread.join()
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        server_after = server_cpu(server, database)
     finally:
         if imports is not None:
             imports.stop()
@@ -271,7 +307,8 @@ def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
     client_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
         cpu_before.ru_utime + cpu_before.ru_stime
     )
-    report(tally, args, client_cpu, imports)
+    served = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
+    report(tally, args, (client_cpu, served), imports)
 
 
 def _percentiles(values: list[float]) -> str:
@@ -281,12 +318,12 @@ def _percentiles(values: list[float]) -> str:
     return f"{cuts[49] * 1000:6.0f} {cuts[94] * 1000:6.0f} {cuts[98] * 1000:6.0f}"
 
 
-def report(tally: Tally, args: argparse.Namespace, client_cpu: float, imports) -> None:
+def report(tally: Tally, args: argparse.Namespace, cpu: tuple[float, float], imports) -> None:
     every = [value for values in tally.latencies.values() for value in values]
     errors = sum(tally.errors.values())
     print(
         f"\n{args.users} users, think {args.think:g} s, {args.seconds:g} s, "
-        f"{'with' if imports else 'no'} import running; "
+        f"{'with' if imports else 'no'} import running, cache {args.cache_url or 'per process'}; "
         f"WEB_CONCURRENCY={os.environ.get('WEB_CONCURRENCY', '(default)')} "
         f"GUNICORN_THREADS={os.environ.get('GUNICORN_THREADS', '(default)')}"
     )
@@ -303,7 +340,15 @@ def report(tally: Tally, args: argparse.Namespace, client_cpu: float, imports) -
     )
     for cause, count in sorted(tally.errors.items()):
         print(f"  error {cause}: {count}")
+    client_cpu, served = cpu
     print(f"load generator CPU: {client_cpu:.1f} s over {args.seconds:g} s")
+    if every:
+        also = ", import included" if imports else ""
+        print(
+            f"server CPU (gunicorn + its PostgreSQL backends{also}): {served:.1f} s, "
+            f"{served / len(every) * 1000:.1f} ms a request: on two cores "
+            f"of its own it would serve about {2 / (served / len(every)):.0f} requests/s"
+        )
     if imports is not None:
         done = ", ".join(f"{s:.1f} s" for s in imports.finished) or "none finished"
         print(f"{IMPORT_SIZE:,}-result imports during the run: {done}")
@@ -324,6 +369,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--findings", type=int, default=50_000)
     parser.add_argument("--keep-data", action="store_true", help="reuse the seeded project")
     parser.add_argument(
+        "--cache-url",
+        default=os.environ.get("CACHE_URL", ""),
+        help="the shared cache production runs with (Redis: sessions are read from it)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/auditdash_bench"
@@ -340,6 +390,7 @@ def main() -> None:
     env = _environment(args.database_url)
     # Production shape: DEBUG off, plain HTTP on loopback (no TLS proxy in front here).
     env.update({"ALLOWED_HOSTS": "127.0.0.1,testserver", "SECURE_COOKIES": "0", "DEBUG": "0"})
+    env["CACHE_URL"] = args.cache_url
     os.environ.update(env)
     import django
 

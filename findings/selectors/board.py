@@ -419,14 +419,9 @@ def project_tools(*, project: Project) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def triaged_count(*, project: Project) -> int:
-    """How many findings sit behind the triage toggle (from the status summary)."""
-    summary = StatusCount.objects.filter(project=project, status__in=TRIAGED)
-    return summary.aggregate(n=Sum("n"))["n"] or 0
-
-
 def status_matrix(*, project: Project) -> dict:
-    """Counts by severity x status, for the board's header table (from the status summary)."""
+    """Counts by severity x status, for the board's header table, and ``triaged``: how many
+    findings sit behind the triage toggle (one read of the status summary for both)."""
     cells = {
         (row["severity"], row["status"]): row["n"]
         for row in StatusCount.objects.filter(project=project, n__gt=0).values(
@@ -447,4 +442,5 @@ def status_matrix(*, project: Project) -> dict:
         ],
         "totals": [sum(cells.get((sev.value, s.value), 0) for sev in Severity) for s in statuses],
         "total": sum(cells.values()),
+        "triaged": sum(n for (_, status), n in cells.items() if status in TRIAGED),
     }
