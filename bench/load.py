@@ -191,15 +191,19 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def gunicorn_pids(server: subprocess.Popen) -> list[int]:
+    """The gunicorn master and its workers."""
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
+    except OSError:
+        return [server.pid]
+    return [server.pid, *(int(pid) for pid in children.split())]
+
+
 def server_cpu(server: subprocess.Popen, database: str) -> dict[int, float]:
     """CPU seconds so far of each gunicorn process and each PostgreSQL backend serving
     ``database`` (read from /proc: figures of the work done, whatever else the cores run)."""
-    pids = [server.pid]
-    try:
-        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text()
-        pids += [int(pid) for pid in children.split()]
-    except OSError:
-        pass
+    pids = gunicorn_pids(server)
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -242,9 +246,10 @@ def start_gunicorn(env: dict, port: int) -> subprocess.Popen:
 class Imports(threading.Thread):
     """100k-result imports, one after another, each into a new project, until stopped."""
 
-    def __init__(self, env: dict) -> None:
+    def __init__(self, env: dict, nice: int) -> None:
         super().__init__(daemon=True)
         self.env = env
+        self.nice = nice
         self.stopping = threading.Event()
         self.finished: list[float] = []
         self.current: subprocess.Popen | None = None
@@ -257,7 +262,8 @@ class Imports(threading.Thread):
             key = f"IMP{time.time_ns() % 10**12}"
             started = time.monotonic()
             self.current = subprocess.Popen(
-                [sys.executable, "manage.py", "ingest", str(log), "--project", key],
+                ["nice", "-n", str(self.nice), sys.executable, "manage.py", "ingest", str(log)]
+                + ["--project", key],
                 env=self.env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
@@ -275,7 +281,7 @@ class Imports(threading.Thread):
 def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
     port = free_port()
     server = start_gunicorn(env, port)
-    imports = Imports(env) if args.with_import else None
+    imports = Imports(env, args.import_nice) if args.with_import else None
     try:
         if imports is not None:
             imports.start()
@@ -299,6 +305,7 @@ def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
             thread.join()
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
         server_after = server_cpu(server, database)
+        web_pids = gunicorn_pids(server)
     finally:
         if imports is not None:
             imports.stop()
@@ -307,8 +314,9 @@ def run_load(env: dict, args: argparse.Namespace, creds: Credentials) -> None:
     client_cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
         cpu_before.ru_utime + cpu_before.ru_stime
     )
-    served = sum(cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items())
-    report(tally, args, (client_cpu, served), imports)
+    used = {pid: cpu - server_before.get(pid, 0.0) for pid, cpu in server_after.items()}
+    web = sum(cpu for pid, cpu in used.items() if pid in web_pids)
+    report(tally, args, (client_cpu, web, sum(used.values()) - web), imports)
 
 
 def _percentiles(values: list[float]) -> str:
@@ -318,7 +326,9 @@ def _percentiles(values: list[float]) -> str:
     return f"{cuts[49] * 1000:6.0f} {cuts[94] * 1000:6.0f} {cuts[98] * 1000:6.0f}"
 
 
-def report(tally: Tally, args: argparse.Namespace, cpu: tuple[float, float], imports) -> None:
+def report(
+    tally: Tally, args: argparse.Namespace, cpu: tuple[float, float, float], imports
+) -> None:
     every = [value for values in tally.latencies.values() for value in values]
     errors = sum(tally.errors.values())
     print(
@@ -340,18 +350,19 @@ def report(tally: Tally, args: argparse.Namespace, cpu: tuple[float, float], imp
     )
     for cause, count in sorted(tally.errors.items()):
         print(f"  error {cause}: {count}")
-    client_cpu, served = cpu
+    client_cpu, web, database = cpu
     print(f"load generator CPU: {client_cpu:.1f} s over {args.seconds:g} s")
     if every:
-        also = ", import included" if imports else ""
+        also = " (the import's included)" if imports else ""
+        each = (web + database) / len(every)
         print(
-            f"server CPU (gunicorn + its PostgreSQL backends{also}): {served:.1f} s, "
-            f"{served / len(every) * 1000:.1f} ms a request: on two cores "
-            f"of its own it would serve about {2 / (served / len(every)):.0f} requests/s"
+            f"server CPU: gunicorn {web:.1f} s + PostgreSQL backends{also} {database:.1f} s, "
+            f"{each * 1000:.1f} ms a request: two cores of its own would serve about "
+            f"{2 / each:.0f} requests/s"
         )
     if imports is not None:
         done = ", ".join(f"{s:.1f} s" for s in imports.finished) or "none finished"
-        print(f"{IMPORT_SIZE:,}-result imports during the run: {done}")
+        print(f"{IMPORT_SIZE:,}-result imports (nice {args.import_nice}) during the run: {done}")
 
 
 def _arguments() -> argparse.Namespace:
@@ -365,6 +376,13 @@ def _arguments() -> argparse.Namespace:
         type=float,
         default=3,
         help="with --import: seconds the import runs before the users start",
+    )
+    parser.add_argument(
+        "--import-nice",
+        type=int,
+        default=10,
+        help="with --import: the imports' CPU niceness, as docs/performance.md advises for "
+        "workers beside the web processes (0: same priority as the pages)",
     )
     parser.add_argument("--findings", type=int, default=50_000)
     parser.add_argument("--keep-data", action="store_true", help="reuse the seeded project")

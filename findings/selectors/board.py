@@ -10,6 +10,7 @@ else they are counted up to a cap and shown as "500+". Cards have the one shape 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
@@ -269,7 +270,7 @@ def _capped_count(qs: QuerySet[Finding], *, text: bool) -> int:
     return _capped(qs, text=text).count()
 
 
-def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding]:
+def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding, Any]:
     ordered = qs.order_by("severity", "-number") if text else qs.order_by()
     # Severity rather than the id: every column the filters read is in ``finding_filter``,
     # so PostgreSQL counts from the index alone (an index-only scan) without the table.
@@ -366,8 +367,9 @@ def _column_counts(
             summary.order_by().values("status").annotate(n=Sum("n")).values_list("status", "n")
         )
         return {status: totals.get(status) or 0 for status in statuses}
-    counts = dict.fromkeys(statuses, 0)
-    pieces, params = [], []
+    counts: dict[str, int] = {status: 0 for status in statuses}
+    pieces: list[str] = []
+    params: list[Any] = []
     for index, status in enumerate(statuses):
         try:
             sql, part_params = _capped(
