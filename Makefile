@@ -10,7 +10,7 @@ RUN_REQUIREMENTS := requirements.txt requirements-tools.txt
 DEV_REQUIREMENTS := $(RUN_REQUIREMENTS) requirements-dev.txt
 PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
 
-.PHONY: setup run test lint bench requirements
+.PHONY: setup run serve test lint bench load requirements
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ run: $(VENV)/.installed-run $(HTMX)
 	DEBUG=1 $(BIN)/python manage.py demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# Production: gunicorn with gunicorn.conf.py (gthread: a process per core, 4 threads each; see
+# docs/performance.md, "Serving pages"). Set DATABASE_URL, CELERY_BROKER_URL, CACHE_URL,
+# SECRET_KEY and ALLOWED_HOSTS first; WEB_CONCURRENCY and GUNICORN_THREADS override the sizes.
+serve: $(VENV)/.installed-run $(HTMX)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn --config gunicorn.conf.py auditdash.wsgi
+
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -51,6 +58,10 @@ lint: $(VENV)/.installed-dev
 
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Pages under load: 50 users on gunicorn over loopback for 30 s (bench/README.md).
+load: setup
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
 
 # Re-pin after editing a requirements*.in file: each set keeps its current pins where it can,
 # and the tools and dev sets are compiled within the ones before them (`-c` in the .in files).

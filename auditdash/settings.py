@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "auditdash.sessions.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -135,6 +136,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'auditdash.sqlite3'}"),
         conn_max_age=_env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection is checked (once per request, only if it errored or was idle)
+        # before use, so a restarted database costs one reconnect instead of a failed page.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -237,6 +241,7 @@ CACHES = {
 
 # --- Security: sessions, login rate limit, headers, CSP (see README, "Accounts and roles") ---
 # SESSION_COOKIE_AGE        idle timeout in seconds; default 8 hours
+# SESSION_RENEW_AFTER       a session's expiry moves on at most this often (s); default 300
 # SECURE_COOKIES            "0" to allow cookies over plain HTTP when DEBUG is off; default on
 # SECURE_SSL_REDIRECT       "1" when Django itself must redirect HTTP to HTTPS; default off
 # SECURE_PROXY_SSL_HEADER   "1" when a TLS proxy sets X-Forwarded-Proto: https
@@ -245,11 +250,21 @@ CACHES = {
 # AXES_FAILURE_LIMIT        failed logins (per username and address) before a lockout; default 5
 # AXES_COOLOFF_MINUTES      how long a lockout lasts; default 15
 
-# A session ends at browser close, or after SESSION_COOKIE_AGE without a request (each
-# request renews it), whichever comes first.
+# A session ends at browser close, or after SESSION_COOKIE_AGE without a request, whichever
+# comes first. A request renews it when its last renewal is SESSION_RENEW_AFTER old
+# (auditdash/sessions.py), not on every request: that was a database write per page view.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = _env_int("SESSION_COOKIE_AGE", 8 * 3600)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_RENEW_AFTER = _env_int("SESSION_RENEW_AFTER", 300)
+SESSION_SAVE_EVERY_REQUEST = False
+# With a shared cache (CACHE_URL, Redis), sessions are read from it and written through to the
+# database; without one, from the database (a per-process cache would keep a signed-out
+# session alive in the other web processes).
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 X_FRAME_OPTIONS = "DENY"

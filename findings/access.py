@@ -19,6 +19,11 @@ The contract, kept small and stable for the views, the exports and the API:
 Roles are ordered (viewer < developer < reviewer < manager); a site admin
 (``is_superuser``) counts as a manager of every project and needs no membership. Inactive
 users have no rights at all.
+
+Within one request the answer is read once: :func:`require`, given the request, lets the
+request's user remember its roles, so the view's later :func:`role_for` and :func:`can` calls
+(the board asks three times) cost no query. Only a request's own user object remembers, and
+a membership change through ``services.members`` makes it forget.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ __all__ = [
     "can",
     "can_create_projects",
     "events_for",
+    "forget_roles",
     "is_site_admin",
     "minimum_role_for_event",
     "projects_for",
@@ -94,16 +100,31 @@ def can_create_projects(user) -> bool:
     return is_site_admin(user)
 
 
+_ROLES_MEMO = "_auditdash_roles"
+
+
 def role_for(user, project: Project) -> Role | None:
     """The user's role in ``project``: MANAGER for site admins, None for non-members."""
     if not _active(user):
         return None
     if user.is_superuser:
         return Role.MANAGER
-    role = (
+    memo: dict[int, Role | None] | None = getattr(user, _ROLES_MEMO, None)
+    if memo is not None and project.pk in memo:
+        return memo[project.pk]
+    found = (
         Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
     )
-    return Role(role) if role is not None else None
+    role = Role(found) if found is not None else None
+    if memo is not None:
+        memo[project.pk] = role
+    return role
+
+
+def forget_roles(user) -> None:
+    """Drop the roles ``user`` remembers for its request (after a membership change)."""
+    if hasattr(user, _ROLES_MEMO):
+        delattr(user, _ROLES_MEMO)
 
 
 def projects_for(user, minimum: Role = Role.VIEWER) -> QuerySet[Project]:
@@ -129,6 +150,9 @@ def require(request_or_user, project_or_key: Project | str, minimum: Role = Role
     project but with a lower role.
     """
     user = _user(request_or_user)
+    if isinstance(request_or_user, HttpRequest) and _active(user):
+        if not hasattr(user, _ROLES_MEMO):
+            setattr(user, _ROLES_MEMO, {})
     project: Project | None
     if isinstance(project_or_key, Project):
         project = project_or_key

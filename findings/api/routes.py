@@ -31,6 +31,7 @@ from findings.api.selectors import (
     finding_detail,
     finding_out,
     finding_page,
+    finding_page_prefix,
     report_out,
     report_page,
 )
@@ -226,7 +227,11 @@ def findings(
         params = request.GET.copy()
         params["after"] = cursor
         next_url = f"{request.path}?{params.urlencode()}"
-    return {"results": [finding_out(row, project) for row in rows], "next": next_url}
+    prefix = finding_page_prefix(project)
+    return {
+        "results": [finding_out(row, project, page_prefix=prefix) for row in rows],
+        "next": next_url,
+    }
 
 
 _SARIF_RESPONSE = {

@@ -17,6 +17,8 @@ from findings.selectors.board import BoardFilter, filtered_findings
 from findings.selectors.finding import finding_claims, finding_timeline, rule_details
 
 MAX_PAGE = 500
+LONG_FIELDS = ("message", "snippet", "extra", "status_reason")
+"""What :func:`finding_out` does not show, left unread by :func:`finding_page`."""
 _FINDING_CURSOR = re.compile(r"^([1-5])\.([0-9]{1,10})$")
 
 
@@ -64,9 +66,11 @@ def finding_page(*, project: Project, query: FindingQuery) -> tuple[list[Finding
     more = len(keys) > query.limit
     keys = keys[: query.limit]
     rows = sorted(
-        Finding.objects.select_related("assignee", "sprint", "phase").filter(
-            pk__in=[pk for _, _, pk in keys]
-        ),
+        # The list leaves out the long texts (message, snippet, details): one finding's page
+        # has them, and reading and decoding them was a good part of a page of a hundred.
+        Finding.objects.select_related("assignee", "sprint", "phase")
+        .defer(*LONG_FIELDS)
+        .filter(pk__in=[pk for _, _, pk in keys]),
         key=lambda finding: (finding.severity, -finding.number),
     )
     following = f"{rows[-1].severity}.{rows[-1].number}" if more else ""
@@ -99,8 +103,10 @@ def report_page(*, projects: QuerySet[Project], after: int | None, limit: int):
     return rows, (rows[-1].pk if more else None)
 
 
-def finding_out(finding: Finding, project: Project) -> dict:
-    """A finding as the API lists it."""
+def finding_out(finding: Finding, project: Project, *, page_prefix: str = "") -> dict:
+    """A finding as the API lists it. ``page_prefix`` is :func:`finding_page_prefix` of the
+    project, when the caller lists many findings (one URL reversal for all of them)."""
+    prefix = page_prefix or finding_page_prefix(project)
     return {
         "key": f"{project.key}-{finding.number}",
         "number": finding.number,
@@ -125,8 +131,13 @@ def finding_out(finding: Finding, project: Project) -> dict:
         "assignee": finding.assignee.get_username() if finding.assignee is not None else "",
         "sprint": finding.sprint.name if finding.sprint is not None else "",
         "phase": finding.phase.name if finding.phase is not None else "",
-        "url": reverse("findings:detail", args=[project.key, finding.number]),
+        "url": f"{prefix}{finding.number}/",
     }
+
+
+def finding_page_prefix(project: Project) -> str:
+    """The URL of the project's finding pages without the number: ``/p/KEY/findings/``."""
+    return reverse("findings:detail", args=[project.key, 1])[: -len("1/")]
 
 
 def finding_detail(*, finding: Finding, project: Project) -> dict:

@@ -267,6 +267,13 @@ class Finding(models.Model):
             models.Index(
                 fields=["project", "status", "severity", "-number"], name="finding_column_order"
             ),
+            # A board column narrowed by tool (and severity): its first cards along the index,
+            # and its capped count from the index alone (path included for the path filter).
+            models.Index(
+                fields=["project", "status", "tool", "severity", "-number"],
+                include=["path"],
+                name="finding_filter",
+            ),
             # The board's path filter is a prefix ("src/api/"): a pattern-ops btree serves it.
             models.Index(
                 fields=["project", "path"],

@@ -10,7 +10,9 @@ else they are counted up to a cap and shown as "500+". Cards have the one shape 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum, Value
 from django.db.models.functions import StrIndex, Upper
@@ -265,8 +267,14 @@ def _capped_count(qs: QuerySet[Finding], *, text: bool) -> int:
     PostgreSQL, which knows from its statistics how common each rule id is, walk the column's
     index and stop early for a common rule, and read the rule index for a rare one.
     """
+    return _capped(qs, text=text).count()
+
+
+def _capped(qs: QuerySet[Finding], *, text: bool) -> QuerySet[Finding, Any]:
     ordered = qs.order_by("severity", "-number") if text else qs.order_by()
-    return ordered.values("pk")[: COLUMN_CAP + 1].count()
+    # Severity rather than the id: every column the filters read is in ``finding_filter``,
+    # so PostgreSQL counts from the index alone (an index-only scan) without the table.
+    return ordered.values("severity")[: COLUMN_CAP + 1]
 
 
 def board_column(
@@ -301,17 +309,82 @@ def board_column(
 def board_columns(
     *, project: Project, filters: BoardFilter, triaged: bool = False, size: int = 12
 ) -> list[Column]:
-    """The board's columns in lifecycle order; the triage ends too when ``triaged``."""
+    """The board's columns in lifecycle order; the triage ends too when ``triaged``.
+
+    Four queries for any number of columns (their first cards, their counts, the assignees,
+    the evidence; two more for evidence links and the text filter's words), where asking
+    :func:`board_column` once per column would cost three or four each.
+    """
     statuses = BOARD_COLUMNS + (TRIAGED_COLUMNS if triaged else [])
     filters = resolve(project, filters)
-    columns = [
-        board_column(
-            project=project, status=status, filters=filters, size=size, with_evidence=False
+    qs = filtered_findings(project, filters)
+    rows = _first_rows(qs, statuses, size + 1)
+    counts = _column_counts(project, qs, statuses, filters)
+    shown = cards([row for status in statuses for row in rows[status][:size]], project)
+    add_evidence(shown)
+    columns = []
+    for status in statuses:
+        column_cards = rows[status][:size]
+        cursor = (
+            f"{column_cards[-1]['severity']}-{column_cards[-1]['number']}"
+            if len(rows[status]) > size
+            else ""
         )
+        count = counts[status]
+        columns.append(
+            Column(Status(status), column_cards, min(count, COLUMN_CAP), count > COLUMN_CAP, cursor)
+        )
+    return columns
+
+
+def _first_rows(qs: QuerySet[Finding], statuses: list[Status], limit: int) -> dict[str, list]:
+    """The first ``limit`` rows of each status's column, in column order: one query (a UNION
+    ALL of one index range per status) where the database allows it, else one per status."""
+    parts = [
+        qs.filter(status=status).order_by("severity", "-number").values(*CARD_FIELDS)[:limit]
         for status in statuses
     ]
-    add_evidence([card for column in columns for card in column.cards])
-    return columns
+    if not connection.features.supports_slicing_ordering_in_compound:
+        return {status: list(part) for status, part in zip(statuses, parts, strict=True)}
+    found: dict[str, list] = {status: [] for status in statuses}
+    for row in parts[0].union(*parts[1:], all=True):
+        found[row["status"]].append(row)
+    for column in found.values():
+        column.sort(key=lambda row: (row["severity"], -row["number"]))
+    return found
+
+
+def _column_counts(
+    project: Project, qs: QuerySet[Finding], statuses: list[Status], filters: BoardFilter
+) -> dict[str, int]:
+    """How many findings each column holds, in one query: from the status summary when the
+    filters allow, else each counted up to ``COLUMN_CAP + 1`` (see :func:`_capped_count`)."""
+    if not filters.narrowed:
+        summary = StatusCount.objects.filter(project=project, status__in=statuses)
+        if filters.severity:
+            summary = summary.filter(severity=Severity.from_name(filters.severity))
+        totals = dict(
+            summary.order_by().values("status").annotate(n=Sum("n")).values_list("status", "n")
+        )
+        return {status: totals.get(status) or 0 for status in statuses}
+    counts: dict[str, int] = {status: 0 for status in statuses}
+    pieces: list[str] = []
+    params: list[Any] = []
+    for index, status in enumerate(statuses):
+        try:
+            sql, part_params = _capped(
+                qs.filter(status=status), text=bool(filters.q)
+            ).query.sql_with_params()
+        except EmptyResultSet:  # the filters allow no finding at all (an empty phase)
+            continue
+        # The ORM's own SQL with its parameters kept apart, and an integer: nothing from input.
+        pieces.append(f"SELECT {index}, COUNT(*) FROM ({sql}) AS capped_{index}")  # noqa: S608
+        params.extend(part_params)
+    if pieces:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(pieces), params)
+            counts.update((statuses[index], n) for index, n in cursor.fetchall())
+    return counts
 
 
 def board_choices(*, project: Project) -> dict:
@@ -348,14 +421,9 @@ def project_tools(*, project: Project) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def triaged_count(*, project: Project) -> int:
-    """How many findings sit behind the triage toggle (from the status summary)."""
-    summary = StatusCount.objects.filter(project=project, status__in=TRIAGED)
-    return summary.aggregate(n=Sum("n"))["n"] or 0
-
-
 def status_matrix(*, project: Project) -> dict:
-    """Counts by severity x status, for the board's header table (from the status summary)."""
+    """Counts by severity x status, for the board's header table, and ``triaged``: how many
+    findings sit behind the triage toggle (one read of the status summary for both)."""
     cells = {
         (row["severity"], row["status"]): row["n"]
         for row in StatusCount.objects.filter(project=project, n__gt=0).values(
@@ -376,4 +444,5 @@ def status_matrix(*, project: Project) -> dict:
         ],
         "totals": [sum(cells.get((sev.value, s.value), 0) for sev in Severity) for s in statuses],
         "total": sum(cells.values()),
+        "triaged": sum(n for (_, status), n in cells.items() if status in TRIAGED),
     }

@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from findings import access
 from findings.models import Event, Membership, Project, Role
 
 
 def membership_set(*, project: Project, user, role: Role, actor=None) -> Membership:
     """Give ``user`` the ``role`` in ``project`` (adding or changing their membership)."""
     role = Role(role)
+    access.forget_roles(user)
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update().filter(project=project, user=user).first()
@@ -36,6 +38,7 @@ def membership_set(*, project: Project, user, role: Role, actor=None) -> Members
 
 def membership_remove(*, project: Project, user, actor=None) -> bool:
     """Take ``user`` out of ``project``; False when they were not a member."""
+    access.forget_roles(user)
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update().filter(project=project, user=user).first()

@@ -112,8 +112,8 @@ def board(request: HtmxHttpRequest, key: str) -> HttpResponse:
     if request.htmx:
         return render(request, "findings/board.html#board-columns", context)
     context.update(selectors.board_choices(project=project))
-    context["triaged_total"] = selectors.triaged_count(project=project)
     context["matrix"] = selectors.status_matrix(project=project)
+    context["triaged_total"] = context["matrix"]["triaged"]
     context["can_manage"] = access.can(request.user, project, access.ACTION_ROLES["members"])
     return render(request, "findings/board.html", context)
 
