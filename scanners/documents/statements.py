@@ -107,7 +107,7 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     area_raw, value_raw = body.split(":", 1)
     area = W.strip_decoration(area_raw).strip(" *_")
     value = W.strip_decoration(value_raw).strip(" *_")
-    if not area or len(area.split()) > 6 or re.search(r"https?$", area):
+    if not area or len(area.split()) > 6 or re.search(r"https?$", area) or _TALLY_RE.search(area):
         return None
     if _LED_RE.match(value_raw.strip(" *_")) or _is_score(value):
         # "RAG API: ✅ Healthy", "Overall Rating: 6.5/10": a state led by its mark or score.
@@ -142,6 +142,12 @@ def marked_statement(text: str) -> tuple[str, str, str] | None:
     return area, rest, status
 
 
+# "Critical Issues Fixed: 5/5", "Files Modified: 1": a tally of the work, not an area's state.
+_TALLY_RE = re.compile(
+    r"\b(?:issues|bugs|fixes|findings|items|files|lines|changes)\s+"
+    r"(?:fixed|resolved|closed|addressed|modified|changed|touched|added|removed)\b",
+    re.I,
+)
 _BARE_STATUS_RE = re.compile(
     r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
 )

@@ -134,7 +134,7 @@ LABELS: dict[str, tuple[str, ...]] = {
     "problem": _w(
         "descrizione|problema|descrição|descripción|описание|проблема|问题|描述|問題|説明|문제|설명|"
         "causa|causa principale|causa raiz|causa raíz|sintomo|sintomi|sintoma|sintomas|síntoma|"
-        "síntomas|причина|первопричина|симптомы|原因|现象|症状|근본 원인|원인|증상"
+        "síntomas|причина|первопричина|симптомы|原因|根本原因|现象|症状|근본 원인|원인|증상"
     ),
     "fix": _w(
         "soluzione|correzione|solução|correção|solución|corrección|решение|исправление|修复|"

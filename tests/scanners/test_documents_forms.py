@@ -276,3 +276,12 @@ def test_a_field_heading_in_a_set_of_issues_is_part_of_it_in_any_language() -> N
     )
     result = extract(text.encode(), source="report.md")
     assert [f.title for f in result.findings] == ["Missing retry components"]
+
+
+def test_a_tally_of_the_work_is_not_the_health_of_an_area() -> None:
+    text = (
+        "# Fixes\n\n## Summary Statistics\n\n- **Critical Issues Fixed**: 5/5 (100%)\n"
+        "- **Files Modified**: 1 (app.py)\n- **Memory**: ✅ Stable\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    assert [(h.area, h.status) for h in result.health] == [("Memory", "healthy")]
