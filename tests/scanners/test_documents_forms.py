@@ -284,4 +284,4 @@ def test_a_tally_of_the_work_is_not_the_health_of_an_area() -> None:
         "- **Files Modified**: 1 (app.py)\n- **Memory**: ✅ Stable\n"
     )
     result = extract(text.encode(), source="fixes.md")
-    assert [(h.area, h.status) for h in result.health] == [("Memory", "healthy")]
+    assert [(h.area, h.status) for h in result.health] == [("Memory", "stable")]
