@@ -37,13 +37,13 @@ _KNOWN = """INSERT INTO ad_seen (finding_id, suppressed, newest, path, start_lin
                 s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity"""
 _INSERT = """INSERT INTO findings_finding (
                 project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
-                severity, cwe, path, start_line, end_line, snippet, extra, status,
+                severity, cwe, path, start_line, end_line, snippet, extra, content_key, status,
                 status_reason, status_changed_at, first_seen_report_id, last_seen_report_id,
                 first_seen_commit, last_seen_commit, fixed_in_commit, first_seen_at,
                 last_seen_at, created_at)
             SELECT %s, {number}, s.fingerprint, s.tool,
                 s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
-                s.start_line, s.end_line, s.snippet, {extra},
+                s.start_line, s.end_line, s.snippet, {extra}, s.content_key,
                 CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
                 %s, %s, %s, %s, %s, '', %s, %s, %s"""
 _SIGHTING = """INSERT INTO findings_sighting
