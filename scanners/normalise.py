@@ -288,6 +288,7 @@ def storable_meta(meta: ReportMeta, cuts: Cuts | None) -> ReportMeta:
         base_uris=dict(meta.base_uris),
         generated_at=storable_text(meta.generated_at),
         scanned_paths=meta.scanned_paths,
+        failed_paths=list(meta.failed_paths),
         errors=[storable_text(error) for error in meta.errors],
     )
 

@@ -54,5 +54,13 @@ class Migration(migrations.Migration):
                 max_length=10,
             ),
         ),
+        migrations.AddIndex(
+            model_name="finding",
+            index=models.Index(
+                condition=models.Q(("scan_change__in", ["moved", "edited"])),
+                fields=["project"],
+                name="finding_moved",
+            ),
+        ),
         migrations.RunPython(sqlite_triggers, migrations.RunPython.noop),
     ]

@@ -304,6 +304,12 @@ class Finding(models.Model):
             models.Index(
                 fields=["phase", "severity"], condition=Q(phase__isnull=False), name="finding_phase"
             ),
+            # The few findings a scan saw moved or edited: cleared when seen again in place.
+            models.Index(
+                fields=["project"],
+                condition=Q(scan_change__in=["moved", "edited"]),
+                name="finding_moved",
+            ),
         ]
 
     def __str__(self) -> str:

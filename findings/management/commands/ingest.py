@@ -1,4 +1,5 @@
-"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME] [--json]"""
+"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME]
+[--only PATH]... [--json]"""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ class Command(BaseCommand):
             "--root", default="", help="directory the scan ran in (made repo-relative)"
         )
         parser.add_argument("--format", default="", dest="report_format", help="force a format key")
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="the scan covered only this directory or file (repeat for several): "
+            "findings elsewhere are not scanned and stay open",
+        )
         parser.add_argument("--json", action="store_true", help="print results as JSON")
 
     def handle(self, *args, **opts) -> None:
@@ -38,6 +47,7 @@ class Command(BaseCommand):
             branch=opts["branch"],
             root=opts["root"],
             format=opts["report_format"],
+            only="\n".join(opts["only"]),
         )
         results: list[IngestResult] = []
         failures = 0

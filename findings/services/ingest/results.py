@@ -42,6 +42,9 @@ class Options:
     branch: str = ""
     root: str = ""
     format: str = ""
+    # The paths (directories or files) the scan covered, one a line, when it covered only
+    # part of the tree (a path filter): findings elsewhere are not scanned, kept open.
+    only: str = ""
     # A root given by a person is kept for later reports; a temporary checkout's is not.
     remember_root: bool = True
 

@@ -10,6 +10,7 @@ batched inserts on SQLite). The lifecycle pass that runs once every row is in is
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
@@ -18,7 +19,7 @@ from django.db import connection
 from findings.lifecycle import Status
 from findings.models import Finding, Project
 from findings.services.counts import ScanCounts
-from findings.services.scan import passes
+from findings.services.scan import moves, passes
 from findings.services.scan.copy_text import NewFindings, stage_payload, stage_titles
 from findings.services.scan.sql import MergeSQL, ScanContext
 from findings.services.scan.tables import MERGE_TABLES, ROW_COLUMNS, ScanStage, copy_in, load
@@ -183,10 +184,13 @@ class ScanMerge:
         scopes: passes.Scopes,
         scanned_paths: tuple[str, ...] | None,
         rules: Sequence[tuple[str, str, dict]] = (),
+        where: moves.Whereabouts | None = None,
     ) -> ScanCounts:
         """The lifecycle pass once every row is in (see :mod:`.passes`, in this order);
         returns the report's counts. ``rules`` are (tool, rule id, details) as the report
-        describes its rules: they replace what an earlier report said."""
+        describes its rules: they replace what an earlier report said. ``where`` is what is
+        known of the files at the report's commit (by default: the scanned paths alone)."""
+        where = where or moves.Whereabouts.of(scanned=scanned_paths)
         merged = passes.Merged(
             ctx=self.ctx,
             sql=self.sql,
@@ -196,6 +200,11 @@ class ScanMerge:
             new_count=self.next_number - self.first_number,
             empty=self.empty,
         )
+        moved = moves.moves_pass(merged, scopes, where)
+        if moved.absorbed:
+            self.next_number -= moved.absorbed
+            merged = dataclasses.replace(merged, new_count=merged.new_count - moved.absorbed)
+        self.counts.moved, self.counts.edited = moved.moved, moved.edited
         passes.rules_replace(merged, rules)
         # Statistics of the columns the lifecycle statements join and filter on; the texts
         # (snippets, messages) would cost most of the sampling and inform no plan.
@@ -209,7 +218,8 @@ class ScanMerge:
         passes.history_pass(merged, scopes)
         passes.seen_again_pass(merged)
         passes.where_now_pass(merged)
-        passes.gone_pass(merged, scopes, scanned_paths)
+        moves.moves_mark(merged, moved)
+        passes.gone_pass(merged, scopes, where)
         passes.counts_pass(merged, self.cells)
         passes.scopes_record(merged, scopes)
         return self.counts
