@@ -17,7 +17,9 @@ created (``ad_fresh``). An unchanged rescan creates none and they stop at once.
    another path, same file names first: a move, with or without a repository.
 3. :func:`edit_pairs`: in the same (or mapped) file with the same rule, a new finding on a
    line whose text is similar (token ratio of at least ``SIMILAR``) within ``NEAR_LINES``, or
-   in the same enclosing function, is the old one, still present (changed).
+   in the same enclosing function, is the old one, still present (changed). The text is the
+   report's snippet, else the line read from the repository at each commit, else the
+   message; the function is known only from the repository.
 4. :func:`pairs_absorb`: each pair becomes the old finding seen at the new place (it keeps
    its number, history and claims, and takes the new fingerprint); the new finding and its
    sighting go, with an Event on the old one that says what happened; the report's remaining
@@ -220,7 +222,7 @@ def unseen_collect(m, scopes: Sequence[tuple[str, str]]) -> bool:
     sql.run(
         f"""CREATE TEMPORARY TABLE ad_unseen AS
         SELECT id, number, tool, category, rule_id, content_key, path, start_line, snippet,
-            last_seen_commit AS seen_commit, CAST(NULL AS TEXT) AS mapped
+            message, last_seen_commit AS seen_commit, CAST(NULL AS TEXT) AS mapped
         FROM findings_finding
         WHERE project_id = %s AND branch = %s AND number < %s AND ({scope_sql})
           AND last_seen_at <= %s AND fixed_in_report_id IS NULL
@@ -239,7 +241,7 @@ def fresh_collect(m) -> None:
     m.sql.run(
         f"""CREATE TEMPORARY TABLE ad_fresh AS
         SELECT id, number, fingerprint, tool, category, rule_id, content_key, path,
-            start_line, snippet
+            start_line, snippet, message
         FROM findings_finding WHERE {new_findings}""",
         params,
     )
@@ -338,6 +340,8 @@ class _Candidate:
     seen_commit: str
     new_fingerprint: str
     new_content_key: str
+    old_message: str
+    new_message: str
 
 
 def edit_pairs(m, where: Whereabouts) -> None:
@@ -346,7 +350,7 @@ def edit_pairs(m, where: Whereabouts) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT o.id, n.id, o.path, n.path, o.start_line, n.start_line, o.snippet,
-                n.snippet, o.seen_commit, n.fingerprint, n.content_key
+                n.snippet, o.seen_commit, n.fingerprint, n.content_key, o.message, n.message
             FROM ad_unseen o JOIN ad_fresh n ON n.tool = o.tool AND n.category = o.category
                 AND n.rule_id = o.rule_id AND n.path = COALESCE(o.mapped, o.path)
             WHERE o.id NOT IN (SELECT old_id FROM ad_pairs)
@@ -389,8 +393,10 @@ def _edit_score(c: _Candidate, where: Whereabouts, commit: str) -> tuple | None:
     """(same function, token ratio, -distance) when the pair is an edit, else None."""
     old_lines = where.lines(c.seen_commit, c.old_path)
     new_lines = where.lines(commit, c.new_path)
-    old_text = c.old_text or _line(old_lines, c.old_line)
-    new_text = c.new_text or _line(new_lines, c.new_line)
+    # The flagged line as the report gave it, else from the repository, else the message
+    # (a report without snippets, no repository: messages often name the code).
+    old_text = c.old_text or _line(old_lines, c.old_line) or c.old_message
+    new_text = c.new_text or _line(new_lines, c.new_line) or c.new_message
     ratio = token_ratio(old_text, new_text) if old_text and new_text else 0.0
     distance = abs((c.old_line or 0) - (c.new_line or 0))
     old_function = enclosing_function(old_lines, c.old_line)
