@@ -104,7 +104,10 @@ def history(tmp_path_factory) -> History:
         )  # fmt: skip
         checkouts[step] = checkout
     for tool in TOOLS:
-        for step, target in [*((s, ".") for s in STEPS), ("partial", "pkg/sub")]:
+        # In the order of the history: without a repository, reports that state their own
+        # time (bandit) are placed by it.
+        steps = [("base", "."), ("partial", "pkg/sub"), *((s, ".") for s in STEPS[1:])]
+        for step, target in steps:
             path = root / "reports" / f"{tool}-{step}.{tool.split('-')[1]}"
             path.parent.mkdir(exist_ok=True)
             checkout = checkouts["base" if step == "partial" else step]
