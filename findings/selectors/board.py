@@ -28,7 +28,7 @@ from findings.models import (
     Sprint,
     StatusCount,
 )
-from findings.selectors.cards import CARD_FIELDS, add_evidence, cards
+from findings.selectors.cards import CARD_FIELDS, add_evidence, add_scan_words, cards
 from findings.selectors.health import area_finding_ids
 
 BOARD_COLUMNS = [Status.OPEN, Status.REGRESSED, Status.CLAIMED, Status.VERIFIED, Status.SIGNED_OFF]
@@ -284,6 +284,7 @@ def board_column(
     column_cards = cards(rows[:size], project)
     if with_evidence:
         add_evidence(column_cards)
+        add_scan_words(column_cards, project)
     cursor = (
         f"{column_cards[-1]['severity']}-{column_cards[-1]['number']}" if len(rows) > size else ""
     )
@@ -310,7 +311,9 @@ def board_columns(
         )
         for status in statuses
     ]
-    add_evidence([card for column in columns for card in column.cards])
+    every = [card for column in columns for card in column.cards]
+    add_evidence(every)
+    add_scan_words(every, project)
     return columns
 
 

@@ -12,10 +12,21 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from findings.models import ClaimEvidence, EvidenceLevel, FindingLink, Project, Severity
+from findings import lifecycle
+from findings.models import (
+    ClaimEvidence,
+    EvidenceLevel,
+    FindingLink,
+    Project,
+    Report,
+    ReportScope,
+    ScanChange,
+    Severity,
+)
 
 CARD_FIELDS = (
     "pk",
@@ -32,6 +43,10 @@ CARD_FIELDS = (
     "sprint_id",
     "phase_id",
     "assignee_id",
+    "scan_change",
+    "last_seen_at",
+    "category",
+    "branch",
 )
 """What every list of findings reads of each one (narrow columns: the lists walk an index)."""
 
@@ -115,3 +130,48 @@ def evidence_levels(finding_ids: Iterable[int]) -> dict[int, str]:
         ):
             levels[finding_id] = level
     return levels
+
+
+_SEEN_WORDS = frozenset({ScanChange.MOVED, ScanChange.EDITED})
+_GONE_WORDS = frozenset({ScanChange.REMOVED, ScanChange.CHANGED, ScanChange.UNSCANNED})
+
+
+def scan_words(
+    status: str, scan_change: str, last_seen_at: datetime | None, scanned_at: datetime | None
+) -> str:
+    """What the scans say of a finding, in a manager's words ("" when nothing to add):
+    moved or still present (changed) for a live one, how a scan-fixed one went (code
+    removed, code changed, no longer scanned), and "not seen since" for a live one that
+    the newest scan of its scope (``scanned_at``) did not cover."""
+    if status == lifecycle.Status.VERIFIED and scan_change in _GONE_WORDS:
+        return ScanChange(scan_change).label
+    if status not in lifecycle.OPEN_LIKE:
+        return ""
+    if last_seen_at and scanned_at and last_seen_at < scanned_at:
+        return f"not seen since {last_seen_at:%Y-%m-%d}"
+    if scan_change in _SEEN_WORDS:
+        return ScanChange(scan_change).label
+    return ""
+
+
+def scope_scanned_at(project: Project) -> dict[tuple[str, str, str], datetime]:
+    """When the newest finished scan of each (tool, category, branch) of ``project`` was
+    current: one grouped query over the few scopes."""
+    rows = (
+        ReportScope.objects.filter(project=project, report__state=Report.State.DONE)
+        .values_list("tool", "category", "branch")
+        .annotate(newest=Max("order_at"))
+    )
+    return {(tool, category, branch): newest for tool, category, branch, newest in rows}
+
+
+def add_scan_words(cards: list[dict], project: Project) -> None:
+    """Each card's ``scan_words`` (see :func:`scan_words`); one query, none without cards."""
+    if not cards:
+        return
+    newest = scope_scanned_at(project)
+    for card in cards:
+        scope = (card["tool"], card["category"], card["branch"])
+        card["scan_words"] = scan_words(
+            card["status"], card["scan_change"], card["last_seen_at"], newest.get(scope)
+        )

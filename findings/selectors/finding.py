@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
+from findings.selectors.cards import scan_words, scope_scanned_at
 
 
 def finding_by_number(*, project: Project, number: int) -> Finding | None:
@@ -19,10 +20,16 @@ def finding_by_number(*, project: Project, number: int) -> Finding | None:
 
 
 def finding_timeline(*, finding: Finding) -> dict:
-    """Sightings (newest first) and events of one finding, for its detail page."""
+    """Sightings (newest first) and events of one finding, for its detail page, and what the
+    scans say of it in words (moved, still present (changed), fixed (code removed), not seen
+    since ...: :func:`~findings.selectors.cards.scan_words`)."""
     sightings = finding.sightings.select_related("report").order_by("-report__order_at")[:200]
     events = finding.events.select_related("actor", "report").order_by("-created_at", "-id")[:200]
-    return {"sightings": sightings, "events": events}
+    scanned_at = scope_scanned_at(finding.project).get(
+        (finding.tool, finding.category, finding.branch)
+    )
+    words = scan_words(finding.status, finding.scan_change, finding.last_seen_at, scanned_at)
+    return {"sightings": sightings, "events": events, "scan_words": words}
 
 
 _DETAIL_LABELS = {

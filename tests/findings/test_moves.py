@@ -10,6 +10,7 @@ imported in order into a project with and without the linked repository.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,13 @@ def _import(history: History, key: str, tool: str, step: str) -> IngestResult:
     return ingest_file(history.reports[tool, step], project_key=key, options=options)
 
 
+def _says(client, finding: Finding) -> str:
+    """What the finding page says the scans say of it ("" when it says nothing)."""
+    page = client.get(f"/p/{finding.project.key}/findings/{finding.number}/").content.decode()
+    found = re.search(r'<dd class="scan-words">([^<]*)</dd>', page)
+    return found.group(1) if found else ""
+
+
 def _listed(tool: str) -> bool:
     """Whether the tool's report lists the files it scanned (bandit's metrics, semgrep's
     paths.scanned): then it knows a file it does not list is gone, without a repository."""
@@ -137,7 +145,7 @@ def _listed(tool: str) -> bool:
 @pytest.mark.parametrize("linked", [True, False], ids=["repository", "no-repository"])
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
-    history, tool, linked
+    history, tool, linked, owner_client
 ):
     key = "MV"
     Project.objects.create(key=key, repo_path=str(history.repo) if linked else "")
@@ -156,6 +164,8 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     other = Finding.objects.filter(pk__in=by_file["other.py"])
     assert {f.status for f in other} == {"open"}
     assert {f.last_seen_report_id for f in other} == {first.report}
+    day = other[0].last_seen_at.strftime("%Y-%m-%d")
+    assert _says(owner_client, other[0]) == f"not seen since {day}"
 
     # The directory flattened: the same findings, moved, none new, none fixed.
     flat = _import(history, key, tool, "flattened")
@@ -170,6 +180,10 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
         notes
     )
     assert Event.objects.filter(action="moved").count() == len(moved)
+    board = owner_client.get(f"/p/{key}/").content.decode()
+    assert board.count('<p class="scan-words">moved</p>') == len(moved)
+    page = owner_client.get(f"/p/{key}/findings/{min(n for _, n in everything)}/").content.decode()
+    assert "Moved" in page and "moved from pkg/sub/" in page
 
     # The flagged line edited, still unsafe: the same finding, still present (changed).
     edited = _import(history, key, tool, "edited")
@@ -178,6 +192,7 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     assert loader.scan_change == ScanChange.EDITED and loader.status == "open"
     event = Event.objects.get(finding=loader, action="edited")
     assert event.note.startswith("still present (changed): ")
+    assert _says(owner_client, loader) == "still present (changed)"
 
     # Really fixed: gone from a file that is still there.
     fixed = _import(history, key, tool, "fixed")
@@ -186,6 +201,7 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     assert loader.status == "verified"
     changed = ScanChange.CHANGED if linked or _listed(tool) else ""
     assert loader.scan_change == changed
+    assert _says(owner_client, loader) == ("fixed (code changed)" if changed else "")
 
     # A file deleted: its findings are fixed, the code removed.
     deleted = _import(history, key, tool, "deleted")
@@ -194,4 +210,8 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     other = Finding.objects.filter(pk__in=by_file["other.py"])
     assert {f.scan_change for f in other} == {removed}
     assert {f.status for f in other} == {"verified"}
+    assert _says(owner_client, other[0]) == ("fixed (code removed)" if removed else "")
+    assert ("fixed (code removed)" in owner_client.get(f"/p/{key}/").content.decode()) == bool(
+        removed
+    )
     assert Finding.objects.count() == len(everything)
