@@ -93,11 +93,13 @@ class ScanMerge:
             sql.run(f"DROP TABLE IF EXISTS {table}")
         sql.run(f"CREATE TEMPORARY TABLE ad_batch ({ROW_COLUMNS})")
         sql.run("CREATE TEMPORARY TABLE ad_titles (tool TEXT, rule_id TEXT, title TEXT)")
-        # The existing findings this report sees, with what it says about them now.
+        # The existing findings this report sees, with what it says about them now; a moved
+        # or edited one (moves.pairs_absorb) also with its new identity and how it changed.
         sql.run(
             """CREATE TEMPORARY TABLE ad_seen (finding_id BIGINT PRIMARY KEY, suppressed BOOLEAN,
             newest INTEGER, path TEXT, start_line INTEGER, end_line INTEGER, snippet TEXT,
-            title TEXT, message TEXT, severity SMALLINT)"""
+            title TEXT, message TEXT, severity SMALLINT, fingerprint TEXT, content_key TEXT,
+            scan_change TEXT)"""
         )
         self.first_number = self.next_number = self.project.next_number
         self.empty = (
@@ -218,7 +220,6 @@ class ScanMerge:
         passes.history_pass(merged, scopes)
         passes.seen_again_pass(merged)
         passes.where_now_pass(merged)
-        moves.moves_mark(merged, moved)
         passes.gone_pass(merged, scopes, where)
         passes.counts_pass(merged, self.cells)
         passes.scopes_record(merged, scopes)

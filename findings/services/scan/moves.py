@@ -185,6 +185,7 @@ def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Move
     """Pair the report's unseen and new findings (renames, moves, edits) and absorb the
     pairs; ``m`` is the merge's :class:`~findings.services.scan.passes.Merged`."""
     done = Moved()
+    moves_clear(m)
     if m.empty or not m.new_count:
         return done
     movable = [
@@ -205,6 +206,8 @@ def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Move
     )
     if done.absorbed:
         pairs_absorb(m)
+    else:
+        _drop(m)
     return done
 
 
@@ -230,8 +233,8 @@ def unseen_collect(m, scopes: Sequence[tuple[str, str]]) -> bool:
         [m.project.pk, m.ctx.branch, m.first_number, *[v for s in scopes for v in s], sql.at],
     )
     if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_unseen LIMIT 1) one"):
+        _drop(m)
         return False
-    sql.analyze("ad_unseen")
     return True
 
 
@@ -245,7 +248,6 @@ def fresh_collect(m) -> None:
         FROM findings_finding WHERE {new_findings}""",
         params,
     )
-    m.sql.analyze("ad_fresh")
     m.sql.run(
         """CREATE TEMPORARY TABLE ad_pairs (old_id BIGINT PRIMARY KEY, new_id BIGINT UNIQUE,
         kind TEXT, old_path TEXT, new_path TEXT, new_fingerprint TEXT, new_content_key TEXT,
@@ -289,8 +291,14 @@ _PAIR_INSERT = """INSERT INTO ad_pairs (old_id, new_id, kind, old_path, new_path
         AND n.rule_id = o.rule_id AND n.content_key = o.content_key AND n.rn = o.rn {on}
     WHERE {where}
     ON CONFLICT DO NOTHING"""
-_UNPAIRED_OLD = "content_key <> '' AND id NOT IN (SELECT old_id FROM ad_pairs)"
-_UNPAIRED_NEW = "content_key <> '' AND id NOT IN (SELECT new_id FROM ad_pairs)"
+# Anti-joins, not NOT IN: the planner, without statistics of the temporary tables, may run
+# NOT IN's subquery once per row.
+_UNPAIRED_OLD = (
+    "content_key <> '' AND NOT EXISTS (SELECT 1 FROM ad_pairs p WHERE p.old_id = ad_unseen.id)"
+)
+_UNPAIRED_NEW = (
+    "content_key <> '' AND NOT EXISTS (SELECT 1 FROM ad_pairs p WHERE p.new_id = ad_fresh.id)"
+)
 
 
 def renamed_pairs(m) -> None:
@@ -353,8 +361,8 @@ def edit_pairs(m, where: Whereabouts) -> None:
                 n.snippet, o.seen_commit, n.fingerprint, n.content_key, o.message, n.message
             FROM ad_unseen o JOIN ad_fresh n ON n.tool = o.tool AND n.category = o.category
                 AND n.rule_id = o.rule_id AND n.path = COALESCE(o.mapped, o.path)
-            WHERE o.id NOT IN (SELECT old_id FROM ad_pairs)
-              AND n.id NOT IN (SELECT new_id FROM ad_pairs)
+            WHERE NOT EXISTS (SELECT 1 FROM ad_pairs p WHERE p.old_id = o.id)
+              AND NOT EXISTS (SELECT 1 FROM ad_pairs p WHERE p.new_id = n.id)
             ORDER BY o.id, n.id LIMIT %s""",
             [EDIT_CANDIDATES],
         )
@@ -441,14 +449,17 @@ def enclosing_function(lines: list[str] | None, number: int | None) -> str:
 
 def pairs_absorb(m) -> None:
     """Each pair in ``ad_pairs`` becomes its old finding seen where the new one is: the new
-    finding goes (with its sighting), the old one takes its fingerprint and content key and
-    an Event saying what moved; the remaining new findings are numbered without gaps."""
+    finding goes (with its sighting), the old one joins ``ad_seen`` with the new fingerprint,
+    content key and how it changed (written by ``where_now_pass``, in the one update of its
+    row) and gets an Event saying what moved; the remaining new findings are numbered
+    without gaps."""
     sql, ctx = m.sql, m.ctx
     sql.run(
         """INSERT INTO ad_seen (finding_id, suppressed, newest, path, start_line, end_line,
-            snippet, title, message, severity)
+            snippet, title, message, severity, fingerprint, content_key, scan_change)
         SELECT p.old_id, CASE WHEN n.status = 'suppressed' THEN %s ELSE %s END, 1, n.path,
-            n.start_line, n.end_line, n.snippet, n.title, n.message, n.severity
+            n.start_line, n.end_line, n.snippet, n.title, n.message, n.severity,
+            p.new_fingerprint, p.new_content_key, p.kind
         FROM ad_pairs p JOIN findings_finding n ON n.id = p.new_id""",
         [True, False],
     )
@@ -458,11 +469,6 @@ def pairs_absorb(m) -> None:
         [ctx.report.pk],
     )
     sql.run("DELETE FROM findings_finding WHERE id IN (SELECT new_id FROM ad_pairs)")
-    sql.run(
-        """UPDATE findings_finding SET fingerprint = p.new_fingerprint,
-            content_key = p.new_content_key
-        FROM ad_pairs p WHERE findings_finding.id = p.old_id"""
-    )
     where = f"in {ctx.commit[:12]}" if ctx.commit else f"in report #{ctx.report.pk}"
     sql.run(
         """INSERT INTO findings_event (project_id, finding_id, report_id, action, before,
@@ -474,6 +480,8 @@ def pairs_absorb(m) -> None:
         [m.project.pk, ctx.report.pk, ScanChange.MOVED, " " + where, " " + where, sql.now],
     )
     numbers_close(m)
+    _drop(m)
+
 
 
 def numbers_close(m) -> None:
@@ -501,22 +509,18 @@ def numbers_close(m) -> None:
     sql.run("DROP TABLE ad_numbers")
 
 
-def moves_mark(m, moved: Moved) -> None:
-    """After the sightings are recorded: the pairs' findings say how they were seen, and
-    findings seen again in place no longer say they moved (a partial index keeps the look
-    at the few that do cheap)."""
+def moves_clear(m) -> None:
+    """Findings this report saw again in place no longer say they moved or changed (a
+    partial index keeps the look at the few that do cheap). Run before the pairs join
+    ``ad_seen``: they say it anew."""
+    if m.empty:
+        return
     m.sql.run(
         f"""UPDATE findings_finding SET scan_change = ''
         WHERE project_id = %s AND scan_change IN ('{ScanChange.MOVED}', '{ScanChange.EDITED}')
           AND id IN (SELECT finding_id FROM ad_seen)""",
         [m.project.pk],
     )
-    if moved.absorbed:
-        m.sql.run(
-            """UPDATE findings_finding SET scan_change = p.kind FROM ad_pairs p
-            WHERE findings_finding.id = p.old_id"""
-        )
-    _drop(m)
 
 
 # --- what a report that no longer has a finding says of it ---------------------------------

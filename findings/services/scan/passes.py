@@ -164,14 +164,18 @@ def seen_again_pass(m: Merged) -> None:
 
 
 def where_now_pass(m: Merged) -> None:
-    """The newest sighting moves the finding's location and last-seen facts; an older one
-    moves its first-seen facts back."""
+    """The newest sighting moves the finding's location and last-seen facts (and a moved or
+    edited finding's identity: :mod:`.moves`); an older one moves its first-seen facts
+    back."""
     ctx, sql = m.ctx, m.sql
     sql.run(
         """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
             last_seen_at = %s, path = a.path, start_line = a.start_line,
             end_line = a.end_line, snippet = a.snippet, title = a.title,
-            message = a.message, severity = a.severity
+            message = a.message, severity = a.severity,
+            fingerprint = COALESCE(a.fingerprint, findings_finding.fingerprint),
+            content_key = COALESCE(a.content_key, findings_finding.content_key),
+            scan_change = COALESCE(a.scan_change, findings_finding.scan_change)
         FROM ad_seen a
         WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
         [ctx.report.pk, ctx.commit, sql.at],
