@@ -182,8 +182,10 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     assert Event.objects.filter(action="moved").count() == len(moved)
     board = owner_client.get(f"/p/{key}/").content.decode()
     assert board.count('<p class="scan-words">moved</p>') == len(moved)
-    page = owner_client.get(f"/p/{key}/findings/{min(n for _, n in everything)}/").content.decode()
-    assert "Moved" in page and "moved from pkg/sub/" in page
+    shell = Finding.objects.filter(pk__in=by_file["sub/shell.py"]).first()
+    page = owner_client.get(f"/p/{key}/findings/{shell.number}/").content.decode()
+    assert "Moved" in page and "moved from pkg/sub/shell.py to pkg/shell.py" in page
+    assert _says(owner_client, shell) == "moved"
 
     # The flagged line edited, still unsafe: the same finding, still present (changed).
     edited = _import(history, key, tool, "edited")
