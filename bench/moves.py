@@ -72,7 +72,8 @@ def main() -> None:
     unchanged: list[float] = []
     moving: list[float] = []
     for run in range(1, args.repeat + 1):
-        for label, log, into in (("unchanged rescan", same, unchanged), ("moved", flattened, moving)):
+        steps = (("unchanged rescan", same, unchanged), ("moved", flattened, moving))
+        for label, log, into in steps:
             project = f"M{run}{'U' if log is same else 'V'}"
             checkpoint(args.database_url)
             ingest(env, first, project)

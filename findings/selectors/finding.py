@@ -25,9 +25,7 @@ def finding_timeline(*, finding: Finding) -> dict:
     since ...: :func:`~findings.selectors.cards.scan_words`)."""
     sightings = finding.sightings.select_related("report").order_by("-report__order_at")[:200]
     events = finding.events.select_related("actor", "report").order_by("-created_at", "-id")[:200]
-    newest = scope_scanned_at(finding.project).get(
-        (finding.tool, finding.category, finding.branch)
-    )
+    newest = scope_scanned_at(finding.project).get((finding.tool, finding.category, finding.branch))
     last_seen = (finding.last_seen_at, finding.last_seen_report_id)
     words = scan_words(finding.status, finding.scan_change, last_seen, newest)
     return {"sightings": sightings, "events": events, "scan_words": words}

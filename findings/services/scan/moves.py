@@ -201,9 +201,7 @@ def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Move
     content_pairs(m)
     edit_pairs(m, where)
     done.moved = m.sql.scalar("SELECT COUNT(*) FROM ad_pairs WHERE kind = %s", [ScanChange.MOVED])
-    done.edited = m.sql.scalar(
-        "SELECT COUNT(*) FROM ad_pairs WHERE kind = %s", [ScanChange.EDITED]
-    )
+    done.edited = m.sql.scalar("SELECT COUNT(*) FROM ad_pairs WHERE kind = %s", [ScanChange.EDITED])
     if done.absorbed:
         pairs_absorb(m)
     else:
@@ -408,9 +406,7 @@ def _edit_score(c: _Candidate, where: Whereabouts, commit: str) -> tuple | None:
     ratio = token_ratio(old_text, new_text) if old_text and new_text else 0.0
     distance = abs((c.old_line or 0) - (c.new_line or 0))
     old_function = enclosing_function(old_lines, c.old_line)
-    same_function = bool(old_function) and old_function == enclosing_function(
-        new_lines, c.new_line
-    )
+    same_function = bool(old_function) and old_function == enclosing_function(new_lines, c.new_line)
     if not same_function and (ratio < SIMILAR or distance > NEAR_LINES):
         return None
     c.old_text, c.new_text = old_text, new_text
@@ -481,7 +477,6 @@ def pairs_absorb(m) -> None:
     )
     numbers_close(m)
     _drop(m)
-
 
 
 def numbers_close(m) -> None:
