@@ -217,3 +217,57 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
         removed
     )
     assert Finding.objects.count() == len(everything)
+
+
+def _bandit(repo: GitRepo, tmp_path: Path, name: str, target: str = ".") -> Path:
+    report = tmp_path / f"{name}.json"
+    report.write_text(run_tool("bandit", "-q", "-r", target, "-f", "json", cwd=repo.path))
+    return report
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("linked", [True, False], ids=["repository", "no-repository"])
+def test_a_function_moved_to_another_file_is_the_same_finding(git_repo, tmp_path, linked):
+    Project.objects.create(key="FN", repo_path=str(git_repo.path) if linked else "")
+    git_repo.write("app/a.py", "import subprocess\n\n\ndef ok():\n    return 1\n\n\n" + SHELL)
+    git_repo.write("app/b.py", "def nothing():\n    pass\n")
+    before = git_repo.commit("both")
+    ingest_file(
+        _bandit(git_repo, tmp_path, "one"), project_key="FN", options=Options(commit=before)
+    )
+    call = Finding.objects.get(rule_id="B602")
+
+    git_repo.write("app/a.py", "def ok():\n    return 1\n")
+    git_repo.write("app/b.py", "def nothing():\n    pass\n\n\n" + SHELL)
+    after = git_repo.commit("run() moves to b.py")
+    result = ingest_file(
+        _bandit(git_repo, tmp_path, "two"), project_key="FN", options=Options(commit=after)
+    )
+
+    assert (result.new, result.fixed, result.still_open) == (0, 0, 2)
+    call.refresh_from_db()
+    assert (call.path, call.status, call.scan_change) == ("app/b.py", "open", "moved")
+    assert Event.objects.get(finding=call, action="moved").note == (
+        f"moved from app/a.py to app/b.py in {after[:12]}"
+    )
+
+
+@pytest.mark.django_db
+def test_a_partial_scan_pairs_nothing_with_files_it_did_not_scan(git_repo, tmp_path):
+    git_repo.write("pkg/a.py", SHELL)
+    git_repo.write("lib/b.py", OTHER)
+    first = git_repo.commit("two files")
+    ingest_file(_bandit(git_repo, tmp_path, "one"), project_key="PT", options=Options(commit=first))
+    kept = Finding.objects.get(rule_id="B602")
+
+    git_repo.write("lib/c.py", SHELL)  # the same code as pkg/a.py, which this scan skips
+    second = git_repo.commit("c.py")
+    result = ingest_file(
+        _bandit(git_repo, tmp_path, "two", "lib"), project_key="PT", options=Options(commit=second)
+    )
+
+    assert (result.new, result.fixed) == (2, 0)  # lib/c.py's import and call
+    kept.refresh_from_db()
+    assert (kept.path, kept.status, kept.scan_change) == ("pkg/a.py", "open", "")
+    assert "covered only lib" in result.note
+    assert not Event.objects.filter(action="moved").exists()

@@ -193,7 +193,7 @@ def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Move
         for tool, category in scopes
         if next_scope_report(m.ctx, tool, category) is None
     ]
-    if not movable or not unseen_collect(m, movable):
+    if not movable or not unseen_collect(m, movable, where):
         return done
     fresh_collect(m)
     renames_load(m, where)
@@ -214,9 +214,11 @@ def _drop(m) -> None:
         m.sql.run(f"DROP TABLE IF EXISTS {table}")
 
 
-def unseen_collect(m, scopes: Sequence[tuple[str, str]]) -> bool:
+def unseen_collect(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> bool:
     """The findings of ``scopes`` that the report did not see, that no newer report saw and
-    that no scan has fixed, into ``ad_unseen``; whether there are any."""
+    that no scan has fixed, into ``ad_unseen``; whether there are any. A finding in a file
+    the report does not speak for (outside a partial scan, or unreadable to the tool) was
+    not looked for, so it is no candidate, unless its file is gone at the report's commit."""
     sql = m.sql
     _drop(m)
     scope_sql = " OR ".join(["(tool = %s AND category = %s)"] * len(scopes))
@@ -230,10 +232,25 @@ def unseen_collect(m, scopes: Sequence[tuple[str, str]]) -> bool:
           AND NOT EXISTS (SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)""",
         [m.project.pk, m.ctx.branch, m.first_number, *[v for s in scopes for v in s], sql.at],
     )
+    if where.partial or where.failed:
+        _uncovered_drop(where)
     if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_unseen LIMIT 1) one"):
         _drop(m)
         return False
     return True
+
+
+def _uncovered_drop(where: Whereabouts) -> None:
+    """Out of ``ad_unseen``: findings in files the report does not speak for whose file is
+    (or may be) still there."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT path FROM ad_unseen")
+        outside = [row[0] for row in cursor.fetchall() if not where.covers(row[0])]
+        if not outside:
+            return
+        present = where.present(outside)
+        kept = [(path,) for path in outside if present is None or path in present]
+        cursor.executemany("DELETE FROM ad_unseen WHERE path = %s", kept)
 
 
 def fresh_collect(m) -> None:
