@@ -229,7 +229,7 @@ def _bandit(repo: GitRepo, tmp_path: Path, name: str, target: str = ".") -> Path
 @pytest.mark.parametrize("linked", [True, False], ids=["repository", "no-repository"])
 def test_a_function_moved_to_another_file_is_the_same_finding(git_repo, tmp_path, linked):
     Project.objects.create(key="FN", repo_path=str(git_repo.path) if linked else "")
-    git_repo.write("app/a.py", "import subprocess\n\n\ndef ok():\n    return 1\n\n\n" + SHELL)
+    git_repo.write("app/a.py", "def ok():\n    return 1\n\n\n" + SHELL)
     git_repo.write("app/b.py", "def nothing():\n    pass\n")
     before = git_repo.commit("both")
     ingest_file(
