@@ -88,9 +88,10 @@ class Whereabouts:
         commit: str = "",
     ) -> Whereabouts:
         """The whereabouts of a report: its coverage is ``only`` when the import names the
-        paths scanned, else the one directory every scanned file sits under."""
-        coverage = tuple(p.strip("/") for p in only if p.strip("/"))
-        if not coverage and scanned:
+        paths scanned (``"."``: the whole tree), else the one directory every scanned file
+        sits under."""
+        coverage = tuple(p.strip("/") for p in only if p.strip("/") not in ("", "."))
+        if not only and scanned:
             common = _common_directory([*scanned, *failed])
             coverage = (common,) if common else ()
         return cls(scanned, tuple(failed), coverage, repo if commit else None, commit)
