@@ -35,11 +35,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.db import connection
 
-from findings.models import ScanChange
-from findings.services.scan.sql import next_scope_report
+from findings.models import Project, ScanChange
+from findings.services.scan.sql import MergeSQL, ScanContext, next_scope_report
 from scanners import git
 
 SIMILAR = 0.6
@@ -57,6 +58,25 @@ _FUNCTION = re.compile(r"^(\s*)(?:async\s+def|def|class|function|func|fn|sub)\s+
 # A path's file name in SQL both databases speak: the path without its directory part
 # (rtrim strips the trailing characters that are not '/').
 _BASENAME = "REPLACE({p}, RTRIM({p}, REPLACE({p}, '/', '')), '')"
+
+
+class Merge(Protocol):
+    """What these passes read of a merge whose rows are all in (``passes.Merged``)."""
+
+    @property
+    def ctx(self) -> ScanContext: ...
+    @property
+    def sql(self) -> MergeSQL: ...
+    @property
+    def project(self) -> Project: ...
+    @property
+    def first_number(self) -> int: ...
+    @property
+    def new_count(self) -> int: ...
+    @property
+    def empty(self) -> bool: ...
+    @property
+    def new_findings(self) -> tuple[str, list]: ...
 
 
 @dataclass
@@ -182,7 +202,7 @@ class Moved:
         return self.moved + self.edited
 
 
-def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Moved:
+def moves_pass(m: Merge, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Moved:
     """Pair the report's unseen and new findings (renames, moves, edits) and absorb the
     pairs; ``m`` is the merge's :class:`~findings.services.scan.passes.Merged`."""
     done = Moved()
@@ -210,12 +230,12 @@ def moves_pass(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> Move
     return done
 
 
-def _drop(m) -> None:
+def _drop(m: Merge) -> None:
     for table in MOVE_TABLES:
         m.sql.run(f"DROP TABLE IF EXISTS {table}")
 
 
-def unseen_collect(m, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> bool:
+def unseen_collect(m: Merge, scopes: Sequence[tuple[str, str]], where: Whereabouts) -> bool:
     """The findings of ``scopes`` that the report did not see, that no newer report saw and
     that no scan has fixed, into ``ad_unseen``; whether there are any. A finding in a file
     the report does not speak for (outside a partial scan, or unreadable to the tool) was
@@ -254,7 +274,7 @@ def _uncovered_drop(where: Whereabouts) -> None:
         cursor.executemany("DELETE FROM ad_unseen WHERE path = %s", kept)
 
 
-def fresh_collect(m) -> None:
+def fresh_collect(m: Merge) -> None:
     """The findings this report created, into ``ad_fresh``."""
     new_findings, params = m.new_findings
     m.sql.run(
@@ -271,7 +291,7 @@ def fresh_collect(m) -> None:
     )
 
 
-def renames_load(m, where: Whereabouts) -> None:
+def renames_load(m: Merge, where: Whereabouts) -> None:
     """``ad_renames`` (old path, new path): git's renames and copies from the commits the
     unseen findings were last seen at to the report's, one new path per old one (a rename
     before a copy); ``ad_unseen.mapped`` is each finding's path at the report's commit."""
@@ -317,7 +337,7 @@ _UNPAIRED_NEW = (
 )
 
 
-def renamed_pairs(m) -> None:
+def renamed_pairs(m: Merge) -> None:
     """Old and new findings with the same content key, the new one on the old one's path
     as git renamed it; within a file, in the order of their numbers."""
     key = "tool, category, rule_id, content_key"
@@ -333,7 +353,7 @@ def renamed_pairs(m) -> None:
     )
 
 
-def content_pairs(m) -> None:
+def content_pairs(m: Merge) -> None:
     """The unpaired rest: the same content key in another path is a move. Each side is
     ranked within its key by file name, then path, then number, so a flattened directory
     pairs each file with its namesake."""
@@ -368,7 +388,7 @@ class _Candidate:
     new_message: str
 
 
-def edit_pairs(m, where: Whereabouts) -> None:
+def edit_pairs(m: Merge, where: Whereabouts) -> None:
     """Unpaired old and new findings of one rule in the same (or renamed) file whose lines
     are similar and near, or in the same enclosing function: still present (changed)."""
     with connection.cursor() as cursor:
@@ -461,7 +481,7 @@ def enclosing_function(lines: list[str] | None, number: int | None) -> str:
     return ""
 
 
-def pairs_absorb(m) -> None:
+def pairs_absorb(m: Merge) -> None:
     """Each pair in ``ad_pairs`` becomes its old finding seen where the new one is: the new
     finding goes (with its sighting), the old one joins ``ad_seen`` with the new fingerprint,
     content key and how it changed (written by ``where_now_pass``, in the one update of its
@@ -497,7 +517,7 @@ def pairs_absorb(m) -> None:
     _drop(m)
 
 
-def numbers_close(m) -> None:
+def numbers_close(m: Merge) -> None:
     """The report's new findings numbered again from its first number, in report order,
     where absorbed ones left gaps: first lifted past every number in use, then put down, so
     no two ever share a number on the way."""
@@ -522,7 +542,7 @@ def numbers_close(m) -> None:
     sql.run("DROP TABLE ad_numbers")
 
 
-def moves_clear(m) -> None:
+def moves_clear(m: Merge) -> None:
     """Findings this report saw again in place no longer say they moved or changed (a
     partial index keeps the look at the few that do cheap). Run before the pairs join
     ``ad_seen``: they say it anew."""
@@ -539,7 +559,7 @@ def moves_clear(m) -> None:
 # --- what a report that no longer has a finding says of it ---------------------------------
 
 
-def gone_kinds(m, where: Whereabouts) -> list[str]:
+def gone_kinds(m: Merge, where: Whereabouts) -> list[str]:
     """``ad_gone`` (path, kind): how each file of the unseen findings in ``ad_scope`` left
     the report (a :class:`ScanChange` value, "" when unknown); the kinds present."""
     with connection.cursor() as cursor:
