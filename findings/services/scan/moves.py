@@ -217,8 +217,8 @@ def moves_pass(m: Merge, scopes: Sequence[tuple[str, str]], where: Whereabouts) 
     if not movable or not unseen_collect(m, movable, where):
         return done
     fresh_collect(m)
-    renames_load(m, where)
-    renamed_pairs(m)
+    if renames_load(m, where):
+        renamed_pairs(m)
     content_pairs(m)
     edit_pairs(m, where)
     done.moved = m.sql.scalar("SELECT COUNT(*) FROM ad_pairs WHERE kind = %s", [ScanChange.MOVED])
@@ -291,13 +291,14 @@ def fresh_collect(m: Merge) -> None:
     )
 
 
-def renames_load(m: Merge, where: Whereabouts) -> None:
+def renames_load(m: Merge, where: Whereabouts) -> bool:
     """``ad_renames`` (old path, new path): git's renames and copies from the commits the
     unseen findings were last seen at to the report's, one new path per old one (a rename
-    before a copy); ``ad_unseen.mapped`` is each finding's path at the report's commit."""
+    before a copy); ``ad_unseen.mapped`` is each finding's path at the report's commit.
+    Whether git renamed any of their files."""
     m.sql.run("CREATE TEMPORARY TABLE ad_renames (old_path TEXT PRIMARY KEY, new_path TEXT)")
     if where.repo is None:
-        return
+        return False
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT seen_commit FROM ad_unseen WHERE seen_commit <> '' LIMIT %s",
@@ -309,7 +310,7 @@ def renames_load(m: Merge, where: Whereabouts) -> None:
         for old, new in where.renames(commit):
             mapped.setdefault(old, new)
     if not mapped:
-        return
+        return False
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO ad_renames (old_path, new_path) VALUES (%s, %s)", list(mapped.items())
@@ -318,6 +319,7 @@ def renames_load(m: Merge, where: Whereabouts) -> None:
         """UPDATE ad_unseen SET mapped =
         (SELECT r.new_path FROM ad_renames r WHERE r.old_path = ad_unseen.path)"""
     )
+    return True
 
 
 _PAIR_INSERT = """INSERT INTO ad_pairs (old_id, new_id, kind, old_path, new_path,
