@@ -89,13 +89,18 @@ def _rules(n_rules: int) -> list[dict]:
     return rules
 
 
-def _files(n_files: int) -> list[str]:
+def _files(n_files: int, *, seed: int = 0, moved_fraction: float = 0.0) -> list[str]:
+    """The scanned files; ``moved_fraction`` of them (chosen from the seed) flattened out of
+    their package directory (``src/api/module_00001.py`` -> ``src/module_00001.py``)."""
     packages = ("api", "core", "billing", "auth", "reports", "jobs", "web", "utils")
+    moved = set(
+        random.Random(f"{seed}:move").sample(range(n_files), round(n_files * moved_fraction))  # noqa: S311
+    )
     files = []
     for index in range(n_files):
         lang = _LANGS[index % len(_LANGS)]
-        package = packages[(index // 4) % len(packages)]
-        files.append(f"src/{package}/module_{index:05d}.{_EXT[lang]}")
+        package = "" if index in moved else packages[(index // 4) % len(packages)] + "/"
+        files.append(f"src/{package}module_{index:05d}.{_EXT[lang]}")
     return files
 
 
@@ -159,11 +164,13 @@ def write_sarif(
     n_rules: int = 150,
     n_files: int = 2000,
     changed_fraction: float = 0.0,
+    moved_fraction: float = 0.0,
 ) -> Path:
-    """Write a CodeQL-like SARIF log with ``n_results`` results to ``path`` and return it."""
+    """Write a CodeQL-like SARIF log with ``n_results`` results to ``path`` and return it;
+    ``moved_fraction`` of the files moved (see :func:`_files`), their results unchanged."""
     path = Path(path)
     rules = _rules(n_rules)
-    files = _files(n_files)
+    files = _files(n_files, seed=seed, moved_fraction=moved_fraction)
     head = {
         "tool": {
             "driver": {

@@ -83,7 +83,8 @@ class ReportMeta:
     ``base_uris`` maps SARIF ``uriBaseId`` names to absolute URIs (``originalUriBaseIds``).
     ``root`` is the directory the tool scanned, when the report says so. ``generated_at`` is
     an ISO-8601 timestamp from the report itself. ``scanned_paths``, when not None, is every
-    file the tool looked at: a finding outside it cannot be closed by this report.
+    file the tool looked at; ``failed_paths`` the files it tried and could not read (a
+    syntax error): their findings are neither seen nor fixed by this report.
     """
 
     tool: str = ""
@@ -94,6 +95,7 @@ class ReportMeta:
     base_uris: dict[str, str] = field(default_factory=dict)
     generated_at: str = ""
     scanned_paths: list[str] | None = None
+    failed_paths: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 

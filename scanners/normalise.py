@@ -288,6 +288,7 @@ def storable_meta(meta: ReportMeta, cuts: Cuts | None) -> ReportMeta:
         base_uris=dict(meta.base_uris),
         generated_at=storable_text(meta.generated_at),
         scanned_paths=meta.scanned_paths,
+        failed_paths=list(meta.failed_paths),
         errors=[storable_text(error) for error in meta.errors],
     )
 
@@ -347,16 +348,26 @@ def identifies(value: str) -> bool:
     return bool(value) and not _BLANK.search(value)
 
 
-def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
-    """The line-independent identity of a finding, before its ordinal among equals is added.
-
-    The tool's own fingerprint counts only when :func:`identifies` accepts it; otherwise the
-    content does, as for a tool that gives none."""
+def _identity(raw: RawFinding, content: str) -> str:
+    """What identifies a finding within its file: the tool's own fingerprint when
+    :func:`identifies` accepts it; otherwise the content, as for a tool that gives none."""
     if raw.fingerprint and identifies(raw.fingerprint):
-        identity = "fp\x00" + raw.fingerprint
-    else:
-        identity = "content\x00" + (content or _WS.sub(" ", raw.message).strip())
-    text = "\x00".join((raw.tool, raw.scope, branch, raw.rule_id, path, identity))
+        return "fp\x00" + raw.fingerprint
+    return "content\x00" + (content or _WS.sub(" ", raw.message).strip())
+
+
+def base_fingerprint(raw: RawFinding, *, path: str, branch: str, content: str) -> str:
+    """The line-independent identity of a finding, before its ordinal among equals is added."""
+    text = "\x00".join((raw.tool, raw.scope, branch, raw.rule_id, path, _identity(raw, content)))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def content_key(raw: RawFinding, *, branch: str, content: str) -> str:
+    """The fingerprint without the path and the ordinal: the same tool, category, branch,
+    rule and content (or tool fingerprint) anywhere in the tree. A finding found under another
+    path keeps it, which is how a move is told from a fix and a new finding
+    (``findings.services.scan.moves``); it identifies nothing on its own."""
+    text = "\x00".join((raw.tool, raw.scope, branch, raw.rule_id, _identity(raw, content)))
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
@@ -449,6 +460,7 @@ class RowMaker:
                 raw.suppressed,
                 raw.suppression_reason,
                 _extra_json(raw.extra),
+                content_key(raw, branch=self.branch, content=content),
             ),
         )
         if not _storable(row):

@@ -55,6 +55,8 @@ class Done:
     scopes: tuple[tuple[str, str], ...]
     scanned: tuple[str, ...] | None
     unrooted: int
+    failed: tuple[str, ...] = ()
+    """The files the tool could not read, as rows store paths."""
     rules: tuple[tuple[str, str, dict], ...] = ()
     """(tool, rule id, details) of the rules the report described."""
     cut: str = ""
@@ -131,6 +133,7 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
     scanned = None
     if meta.scanned_paths is not None:
         scanned = tuple(sorted({rows.text(rows.paths(p), "path") for p in meta.scanned_paths}))
+    failed = tuple(sorted({rows.text(rows.paths(p), "path") for p in meta.failed_paths}))
     yield Done(
         meta=stored,
         branch=branch,
@@ -138,6 +141,7 @@ def _events(window: ReportWindow, setting: Setting) -> Iterator[Event]:
         scopes=scopes,
         scanned=scanned,
         unrooted=len(rows.paths.unrooted),
+        failed=failed,
         rules=rows.rule_details(),
         cut=cuts.describe(),
     )
@@ -160,6 +164,7 @@ def _merge_meta(into: ReportMeta, item: ReportMeta) -> None:
             setattr(into, name, getattr(item, name))
     into.base_uris.update(item.base_uris)
     into.errors.extend(item.errors)
+    into.failed_paths.extend(item.failed_paths)
     if item.scanned_paths is not None:
         into.scanned_paths = (into.scanned_paths or []) + list(item.scanned_paths)
 

@@ -31,6 +31,8 @@ class StagedRow(NamedTuple):
     suppressed: bool
     suppression_reason: str
     extra: str
+    content_key: str = ""
+    """:func:`scanners.normalise.content_key`: the fingerprint without path and ordinal."""
 
 
 TEXT_FIELDS = (

@@ -28,6 +28,18 @@ class Severity(models.IntegerChoices):
         return {member.label: member for member in cls}[name]
 
 
+class ScanChange(models.TextChoices):
+    """How the newest scan that spoke of a finding saw it move or go, beyond its status: a
+    finding found again under another path, a flagged line edited but still reported, and the
+    three ways a scan can stop reporting one (see findings/services/scan/moves.py)."""
+
+    MOVED = "moved", "moved"
+    EDITED = "edited", "still present (changed)"
+    REMOVED = "removed", "fixed (code removed)"
+    CHANGED = "changed", "fixed (code changed)"
+    UNSCANNED = "unscanned", "gone (no longer scanned)"
+
+
 class Project(models.Model):
     key = models.CharField(
         max_length=20,
@@ -183,6 +195,12 @@ class Finding(models.Model):
     end_line = models.PositiveIntegerField(null=True, blank=True)
     snippet = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
+    # The fingerprint without the path or the ordinal (scanners.normalise.content_key): what a
+    # moved finding still shares with itself. Empty for findings imported before it existed.
+    content_key = models.CharField(max_length=32, blank=True, default="", db_default="")
+    scan_change = models.CharField(
+        max_length=10, choices=ScanChange.choices, blank=True, default="", db_default=""
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField()
@@ -292,6 +310,12 @@ class Finding(models.Model):
             ),
             models.Index(
                 fields=["phase", "severity"], condition=Q(phase__isnull=False), name="finding_phase"
+            ),
+            # The few findings a scan saw moved or edited: cleared when seen again in place.
+            models.Index(
+                fields=["project"],
+                condition=Q(scan_change__in=["moved", "edited"]),
+                name="finding_moved",
             ),
         ]
 

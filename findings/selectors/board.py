@@ -30,7 +30,7 @@ from findings.models import (
     Sprint,
     StatusCount,
 )
-from findings.selectors.cards import CARD_FIELDS, add_evidence, cards
+from findings.selectors.cards import CARD_FIELDS, add_evidence, add_scan_words, cards
 from findings.selectors.health import area_finding_ids
 
 BOARD_COLUMNS = [Status.OPEN, Status.REGRESSED, Status.CLAIMED, Status.VERIFIED, Status.SIGNED_OFF]
@@ -292,6 +292,7 @@ def board_column(
     column_cards = cards(rows[:size], project)
     if with_evidence:
         add_evidence(column_cards)
+        add_scan_words(column_cards, project)
     cursor = (
         f"{column_cards[-1]['severity']}-{column_cards[-1]['number']}" if len(rows) > size else ""
     )
@@ -322,6 +323,7 @@ def board_columns(
     counts = _column_counts(project, qs, statuses, filters)
     shown = cards([row for status in statuses for row in rows[status][:size]], project)
     add_evidence(shown)
+    add_scan_words(shown, project)
     columns = []
     for status in statuses:
         column_cards = rows[status][:size]

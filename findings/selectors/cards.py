@@ -14,10 +14,21 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from findings.models import ClaimEvidence, EvidenceLevel, FindingLink, Project, Severity
+from findings import lifecycle
+from findings.models import (
+    ClaimEvidence,
+    EvidenceLevel,
+    FindingLink,
+    Project,
+    Report,
+    ReportScope,
+    ScanChange,
+    Severity,
+)
 
 CARD_FIELDS = (
     "pk",
@@ -35,6 +46,11 @@ CARD_FIELDS = (
     "phase_id",
     "assignee_id",
     "fixed_in_report_id",
+    "scan_change",
+    "last_seen_at",
+    "last_seen_report_id",
+    "category",
+    "branch",
 )
 """What every list of findings reads of each one (narrow columns: the lists walk an index)."""
 
@@ -138,3 +154,68 @@ def evidence_levels(finding_ids: Iterable[int]) -> dict[int, str]:
     for finding_id, level in pairs:
         levels[finding_id] = strongest(level, levels.get(finding_id, EvidenceLevel.UNVERIFIED))
     return levels
+
+
+_SEEN_WORDS = frozenset({ScanChange.MOVED, ScanChange.EDITED})
+_GONE_WORDS = frozenset({ScanChange.REMOVED, ScanChange.CHANGED, ScanChange.UNSCANNED})
+
+
+Newest = tuple[datetime, int]
+"""A scope's newest finished scan: when its code was current, and its report's id."""
+
+
+def scan_words(
+    status: str,
+    scan_change: str,
+    last_seen: tuple[datetime | None, int | None],
+    newest: Newest | None,
+) -> str:
+    """What the scans say of a finding, in a manager's words ("" when nothing to add):
+    moved or still present (changed) for a live one, how a scan-fixed one went (code
+    removed, code changed, no longer scanned), and "not seen since" for a live one whose
+    last sighting (``last_seen``: when, which report) is older than the newest scan of its
+    scope (a partial scan that did not cover it)."""
+    if status == lifecycle.Status.VERIFIED and scan_change in _GONE_WORDS:
+        return ScanChange(scan_change).label
+    if status not in lifecycle.OPEN_LIKE:
+        return ""
+    seen_at, seen_report = last_seen
+    if seen_at and newest and (seen_at, seen_report or 0) < newest:
+        return f"not seen since {seen_at:%Y-%m-%d}"
+    if scan_change in _SEEN_WORDS:
+        return ScanChange(scan_change).label
+    return ""
+
+
+def scope_scanned_at(project: Project) -> dict[tuple[str, str, str], Newest]:
+    """The newest finished scan of each (tool, category, branch) of ``project``: two
+    queries over the few scopes (when, then which report at that time; arrival breaks a
+    tie, as in the merge)."""
+    done = ReportScope.objects.filter(project=project, report__state=Report.State.DONE)
+    times = done.values_list("tool", "category", "branch").annotate(newest=Max("order_at"))
+    if not times:
+        return {}
+    at_newest = Q()
+    for tool, category, branch, when in times:
+        at_newest |= Q(tool=tool, category=category, branch=branch, order_at=when)
+    rows = (
+        done.filter(at_newest)
+        .values_list("tool", "category", "branch", "order_at")
+        .annotate(report=Max("report_id"))
+    )
+    return {(t, c, b): (when, report) for t, c, b, when, report in rows}
+
+
+def add_scan_words(cards: list[dict], project: Project) -> None:
+    """Each card's ``scan_words`` (see :func:`scan_words`); one query, none without cards."""
+    if not cards:
+        return
+    newest = scope_scanned_at(project)
+    for card in cards:
+        scope = (card["tool"], card["category"], card["branch"])
+        card["scan_words"] = scan_words(
+            card["status"],
+            card["scan_change"],
+            (card["last_seen_at"], card["last_seen_report_id"]),
+            newest.get(scope),
+        )

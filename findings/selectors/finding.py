@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Prefetch, Q
 
 from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
+from findings.selectors.cards import scan_words, scope_scanned_at
 from findings.services.document_matching import DOCUMENT_TOOL
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,15 @@ def finding_by_number(*, project: Project, number: int) -> Finding | None:
 
 
 def finding_timeline(*, finding: Finding) -> dict:
-    """Sightings (newest first) and events of one finding, for its detail page."""
+    """Sightings (newest first) and events of one finding, for its detail page, and what the
+    scans say of it in words (moved, still present (changed), fixed (code removed), not seen
+    since ...: :func:`~findings.selectors.cards.scan_words`)."""
     sightings = finding.sightings.select_related("report").order_by("-report__order_at")[:200]
     events = finding.events.select_related("actor", "report").order_by("-created_at", "-id")[:200]
-    return {"sightings": sightings, "events": events}
+    newest = scope_scanned_at(finding.project).get((finding.tool, finding.category, finding.branch))
+    last_seen = (finding.last_seen_at, finding.last_seen_report_id)
+    words = scan_words(finding.status, finding.scan_change, last_seen, newest)
+    return {"sightings": sightings, "events": events, "scan_words": words}
 
 
 _DETAIL_LABELS = {

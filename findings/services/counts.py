@@ -21,9 +21,12 @@ class ImportCounts:
 @dataclass
 class ScanCounts(ImportCounts):
     """A scan's counts; ``historic`` are the new findings already gone by the next report of
-    their scope (recorded as fixed there)."""
+    their scope (recorded as fixed there); ``moved`` and ``edited`` the known findings found
+    under another path or on an edited line (counted as still open, not as new)."""
 
     historic: int = 0
+    moved: int = 0
+    edited: int = 0
 
 
 @dataclass

@@ -28,8 +28,8 @@ _CARD = """
     </div>
     <p class="fcard-title" title="{title}">{title_short}</p>
     <p class="path">{path}</p>
-    <p class="fcard-meta"><span class="evidence evidence-{evidence}" title="evidence level">\
-{evidence}</span>
+    {scan_words}<p class="fcard-meta">\
+<span class="evidence evidence-{evidence}" title="evidence level">{evidence}</span>
       <span class="assignee">{assignee}</span></p>
     {moves}
   </li>
@@ -96,6 +96,11 @@ def _card(card: dict, moves: list[dict], csrf: str) -> str:
         title=_e(card["title"]),
         title_short=_e(card["title_short"]),
         path=_e(location),
+        scan_words=(
+            f'<p class="scan-words">{_e(card["scan_words"])}</p>\n    '
+            if card.get("scan_words")
+            else ""
+        ),
         evidence=_e(card["evidence"]),
         assignee=assignee,
         moves=form,

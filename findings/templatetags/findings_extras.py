@@ -24,6 +24,8 @@ _ACTIONS = {
     "report_failed": "import failed",
     "project_created": "project created",
     "scan_root": "scan root remembered",
+    "moved": "Moved",
+    "edited": "Flagged line changed, still reported",
 }
 
 

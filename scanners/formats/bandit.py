@@ -138,6 +138,7 @@ def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMet
     if "metrics" in report.top_keys:
         scanned = dict.fromkeys([*metric_files, *sorted(result_files)])
         meta.scanned_paths = [path for path in scanned if path not in failed_files]
+        meta.failed_paths = sorted(failed_files)
     yield meta
 
 

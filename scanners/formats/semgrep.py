@@ -176,6 +176,7 @@ def parse(stream: ByteStream, *, source: str) -> Iterator[RawFinding | ReportMet
     if scanned is not None:
         paths = dict.fromkeys([*scanned, *sorted(result_files)])
         meta.scanned_paths = [path for path in paths if path not in failed]
+        meta.failed_paths = sorted(failed)
     yield meta
 
 

@@ -13,6 +13,7 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``lines``     -- :func:`diff_hunks`, :func:`overlap`, :func:`line_history`,
   :func:`blame`, :func:`file_at`, :func:`path_at`;
 * ``code``      -- :func:`normalise_code`, :func:`code_presence`;
+* ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
 
@@ -66,6 +67,7 @@ from scanners.git.lines import (
     path_at,
 )
 from scanners.git.remotes import FetchResult, RefChange, clone, fetch, validate_remote
+from scanners.git.tree import paths_present, renamed_paths
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -111,7 +113,9 @@ __all__ = [
     "order_commits",
     "overlap",
     "path_at",
+    "paths_present",
     "require_commit",
+    "renamed_paths",
     "resolve",
     "run_git",
     "validate_remote",

@@ -41,6 +41,7 @@ def row(seq, *, title="Title", snippet="x = 1", start=3, end=4, suppressed=False
         suppressed=suppressed,
         suppression_reason="",
         extra=extra,
+        content_key=f"ck{seq % 2}",
     )
 
 
@@ -82,6 +83,7 @@ def test_new_findings_payload_escapes_as_field_by_field(rows, branch):
             "suppressed" if r.suppressed else "open",
             r.suppression_reason,
             r.extra,
+            r.content_key,
         ]
         expected += "\t".join(escaped(v) for v in [*own, *shared]) + "\n"
     body = made.payload(rows)

@@ -1,9 +1,10 @@
-"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME] [--json]
-[--owner USER]
+"""python manage.py ingest FILE [FILE...] --project KEY [--commit SHA] [--branch NAME]
+[--only PATH]... [--json] [--owner USER]
 
 A new key creates the project. Nobody is a member of a new project (site admins aside), so the
 command says so and prints the ``set_role`` command that gives someone access; ``--owner USER``
-makes USER the new project's manager at once.
+makes USER the new project's manager at once. ``--only PATH`` says the report scanned only
+those paths, so findings elsewhere stay open.
 """
 
 from __future__ import annotations
@@ -39,6 +40,14 @@ class Command(BaseCommand):
             "--root", default="", help="directory the scan ran in (made repo-relative)"
         )
         parser.add_argument("--format", default="", dest="report_format", help="force a format key")
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="the scan covered only this directory or file (repeat for several): "
+            "findings elsewhere are not scanned and stay open",
+        )
         parser.add_argument("--json", action="store_true", help="print results as JSON")
         parser.add_argument(
             "--owner",
@@ -55,6 +64,7 @@ class Command(BaseCommand):
             branch=opts["branch"],
             root=opts["root"],
             format=opts["report_format"],
+            only="\n".join(opts["only"]),
         )
         results: list[IngestResult] = []
         failures = 0

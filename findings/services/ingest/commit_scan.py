@@ -15,7 +15,7 @@ from django.conf import settings
 
 from findings.models import Project
 from findings.services.ingest.pipeline import ingest_file
-from findings.services.ingest.results import IngestResult, Options
+from findings.services.ingest.results import WHOLE_TREE, IngestResult, Options
 from scanners.files import IngestError
 from scanners.git.command import GitError, open_repo
 from scanners.git.history import ResolveOutcome, resolve
@@ -151,6 +151,7 @@ def scan_commit(
                     root=str(checkout.tree),
                     format=run.format,
                     remember_root=False,
+                    only=WHOLE_TREE,
                 ),
                 filename=f"{run.tool}@{sha[:12]}.json",
                 user=user,

@@ -34,6 +34,10 @@ class IngestResult:
         return asdict(self)
 
 
+WHOLE_TREE = "."
+"""``Options.only`` for a scan of the whole tree (a scan auditdash ran on a checkout)."""
+
+
 @dataclass
 class Options:
     """What a caller may say about a report beyond its bytes."""
@@ -42,6 +46,11 @@ class Options:
     branch: str = ""
     root: str = ""
     format: str = ""
+    # The paths (directories or files) the scan covered, one a line, when it covered only
+    # part of the tree (a path filter): findings elsewhere are not scanned, kept open.
+    # WHOLE_TREE says the scan covered everything; "" leaves it to the report (the directory
+    # all its scanned files sit under).
+    only: str = ""
     # A root given by a person is kept for later reports; a temporary checkout's is not.
     remember_root: bool = True
 

@@ -18,7 +18,8 @@ from findings import services
 from findings.models import Project, Report
 from findings.services.ingest.results import IngestResult, Options, Progress, ingest_result
 from findings.services.ingest.storage import report_path, store_scan
-from findings.services.ingest.timeline import Order, file_reader, order_key
+from findings.services.ingest.timeline import Order, file_reader, order_key, repository
+from findings.services.scan.moves import Whereabouts
 from scanners import reading
 from scanners.files import ReportWindow
 from scanners.normalise import storable_text
@@ -245,8 +246,27 @@ def _record(
     project = report.project
     report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
     report.tool_version = meta.tool_version[:100]
-    counts = merge.finish(scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules)
+    where = Whereabouts.of(
+        scanned=done.scanned,
+        failed=done.failed,
+        only=[line for line in options.only.splitlines() if line.strip()],
+        repo=repository(project),
+        commit=done.commit,
+    )
+    counts = merge.finish(
+        scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules, where=where
+    )
     notes = []
+    if counts.moved or counts.edited:
+        notes.append(
+            f"{counts.moved} findings moved to another file and {counts.edited} flagged lines "
+            "changed but still reported: kept as the same findings, not counted as new"
+        )
+    if where.partial:
+        notes.append(
+            "the scan covered only " + ", ".join(where.coverage) + ": findings elsewhere were "
+            "not scanned and stay as they are (not seen since their last scan)"
+        )
     if counts.historic:
         notes.append(
             f"{counts.historic} findings were already gone in a newer report of the same "

@@ -21,7 +21,7 @@ Order = tuple[datetime, str]
 """A report's place in time and where it came from: "commit", "report" or "arrival"."""
 
 
-def _repository(project: Project | None) -> git.Repository | None:
+def repository(project: Project | None) -> git.Repository | None:
     """The project's linked repository through the hardened git layer, or None."""
     if not (project and project.repo_path):
         return None
@@ -32,7 +32,7 @@ def _repository(project: Project | None) -> git.Repository | None:
 
 
 def commit_time(project: Project | None, commit: str) -> datetime | None:
-    repo = _repository(project) if commit else None
+    repo = repository(project) if commit else None
     if repo is None:
         return None
     try:
@@ -43,7 +43,7 @@ def commit_time(project: Project | None, commit: str) -> datetime | None:
 
 def file_reader(project: Project | None, commit: str) -> Callable[[str], str | None] | None:
     """Reads a repo-relative file at the report's commit, for reports without snippets."""
-    repo = _repository(project) if commit else None
+    repo = repository(project) if commit else None
     if repo is None:
         return None
 

@@ -77,6 +77,7 @@ def _fast(rows: Sequence[StagedRow], offset: int, yes: str, no: str, end: str) -
                 yes if r.suppressed else no,
                 r.suppression_reason,
                 r.extra,
+                r.content_key,
             )
         )
         + _END
@@ -108,7 +109,8 @@ class NewFindings:
 
     columns = (
         "number, fingerprint, tool, category, rule_id, title, message, severity, cwe, path, "
-        "start_line, end_line, snippet, status, status_reason, extra, project_id, branch, "
+        "start_line, end_line, snippet, status, status_reason, extra, content_key, project_id, "
+        "branch, "
         "status_changed_at, first_seen_report_id, last_seen_report_id, first_seen_commit, "
         "last_seen_commit, fixed_in_commit, first_seen_at, last_seen_at, created_at"
     )
@@ -125,7 +127,7 @@ class NewFindings:
         now: datetime,
     ) -> None:
         self.first_number = first_number
-        # What every new finding of the report shares: the columns after ``extra``.
+        # What every new finding of the report shares: the columns after ``content_key``.
         shared = (
             str(project_id),
             branch,
@@ -156,6 +158,8 @@ class NewFindings:
                 + _field(row.suppression_reason)
                 + "\t"
                 + _field(row.extra)
+                + "\t"
+                + _field(row.content_key)
                 + suffix
                 for row in rows
             ]

@@ -10,6 +10,7 @@ batched inserts on SQLite). The lifecycle pass that runs once every row is in is
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 
@@ -18,7 +19,7 @@ from django.db import connection
 from findings.lifecycle import Status
 from findings.models import Finding, Project
 from findings.services.counts import ScanCounts
-from findings.services.scan import passes
+from findings.services.scan import moves, passes
 from findings.services.scan.copy_text import NewFindings, stage_payload, stage_titles
 from findings.services.scan.sql import MergeSQL, ScanContext
 from findings.services.scan.tables import MERGE_TABLES, ROW_COLUMNS, ScanStage, copy_in, load
@@ -37,13 +38,13 @@ _KNOWN = """INSERT INTO ad_seen (finding_id, suppressed, newest, path, start_lin
                 s.path, s.start_line, s.end_line, s.snippet, s.title, s.message, s.severity"""
 _INSERT = """INSERT INTO findings_finding (
                 project_id, number, fingerprint, tool, category, branch, rule_id, title, message,
-                severity, cwe, path, start_line, end_line, snippet, extra, status,
+                severity, cwe, path, start_line, end_line, snippet, extra, content_key, status,
                 status_reason, status_changed_at, first_seen_report_id, last_seen_report_id,
                 first_seen_commit, last_seen_commit, fixed_in_commit, first_seen_at,
                 last_seen_at, created_at)
             SELECT %s, {number}, s.fingerprint, s.tool,
                 s.category, %s, s.rule_id, s.title, s.message, s.severity, s.cwe, s.path,
-                s.start_line, s.end_line, s.snippet, {extra},
+                s.start_line, s.end_line, s.snippet, {extra}, s.content_key,
                 CASE WHEN s.suppressed THEN 'suppressed' ELSE 'open' END, s.suppression_reason,
                 %s, %s, %s, %s, %s, '', %s, %s, %s"""
 _SIGHTING = """INSERT INTO findings_sighting
@@ -92,11 +93,13 @@ class ScanMerge:
             sql.run(f"DROP TABLE IF EXISTS {table}")
         sql.run(f"CREATE TEMPORARY TABLE ad_batch ({ROW_COLUMNS})")
         sql.run("CREATE TEMPORARY TABLE ad_titles (tool TEXT, rule_id TEXT, title TEXT)")
-        # The existing findings this report sees, with what it says about them now.
+        # The existing findings this report sees, with what it says about them now; a moved
+        # or edited one (moves.pairs_absorb) also with its new identity and how it changed.
         sql.run(
             """CREATE TEMPORARY TABLE ad_seen (finding_id BIGINT PRIMARY KEY, suppressed BOOLEAN,
             newest INTEGER, path TEXT, start_line INTEGER, end_line INTEGER, snippet TEXT,
-            title TEXT, message TEXT, severity SMALLINT)"""
+            title TEXT, message TEXT, severity SMALLINT, fingerprint TEXT, content_key TEXT,
+            scan_change TEXT)"""
         )
         self.first_number = self.next_number = self.project.next_number
         self.empty = (
@@ -183,10 +186,13 @@ class ScanMerge:
         scopes: passes.Scopes,
         scanned_paths: tuple[str, ...] | None,
         rules: Sequence[tuple[str, str, dict]] = (),
+        where: moves.Whereabouts | None = None,
     ) -> ScanCounts:
         """The lifecycle pass once every row is in (see :mod:`.passes`, in this order);
         returns the report's counts. ``rules`` are (tool, rule id, details) as the report
-        describes its rules: they replace what an earlier report said."""
+        describes its rules: they replace what an earlier report said. ``where`` is what is
+        known of the files at the report's commit (by default: the scanned paths alone)."""
+        where = where or moves.Whereabouts.of(scanned=scanned_paths)
         merged = passes.Merged(
             ctx=self.ctx,
             sql=self.sql,
@@ -196,6 +202,11 @@ class ScanMerge:
             new_count=self.next_number - self.first_number,
             empty=self.empty,
         )
+        moved = moves.moves_pass(merged, scopes, where)
+        if moved.absorbed:
+            self.next_number -= moved.absorbed
+            merged = dataclasses.replace(merged, new_count=merged.new_count - moved.absorbed)
+        self.counts.moved, self.counts.edited = moved.moved, moved.edited
         passes.rules_replace(merged, rules)
         # Statistics of the columns the lifecycle statements join and filter on; the texts
         # (snippets, messages) would cost most of the sampling and inform no plan.
@@ -209,7 +220,7 @@ class ScanMerge:
         passes.history_pass(merged, scopes)
         passes.seen_again_pass(merged)
         passes.where_now_pass(merged)
-        passes.gone_pass(merged, scopes, scanned_paths)
+        passes.gone_pass(merged, scopes, where)
         passes.counts_pass(merged, self.cells)
         passes.scopes_record(merged, scopes)
         return self.counts

@@ -2,13 +2,16 @@
 temporary table ``ad_seen`` (the existing findings the report saw) and the new findings (the
 project's numbers from ``first_number``), run by :meth:`ScanMerge.finish` in this order:
 
+0. :func:`moves.moves_pass`: moved, renamed and edited findings paired with their new
+   selves (into ``ad_seen``), before anything reads it (:mod:`.moves`);
 1. :func:`rules_replace`: what the report says of its rules;
 2. :func:`rule_titles_record`: the new findings' distinct rule titles (PostgreSQL);
 3. :func:`sightings_record`: where the report saw the findings it already knew;
 4. :func:`history_pass`: new findings a newer report of their scope no longer had;
 5. :func:`seen_again_pass`: regressions, suppressions and un-suppressions;
 6. :func:`where_now_pass`: the newest sighting's location and last-seen facts;
-7. :func:`gone_pass`: findings of the report's scopes that it no longer contains;
+7. :func:`gone_pass`: findings of the report's scopes that it no longer contains, each
+   marked with how its file left the report (:mod:`.moves`);
 8. :func:`counts_pass` and :func:`scopes_record`: the report's counts and scopes.
 
 Each is a few set-based statements whatever the report's size.
@@ -20,15 +23,16 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils import timezone
 
 from findings import lifecycle
 from findings.lifecycle import Event as LifecycleEvent
 from findings.lifecycle import Status
-from findings.models import Project, ReportScope, Rule, StatusCount
+from findings.models import Project, ReportScope, Rule, ScanChange, StatusCount
 from findings.services.counts import ScanCounts
 from findings.services.projects import status_counts_refresh
+from findings.services.scan import moves
+from findings.services.scan.moves import Whereabouts
 from findings.services.scan.sql import MergeSQL, ScanContext, in_list, next_scope_report
 
 Scopes = tuple[tuple[str, str], ...]
@@ -160,14 +164,18 @@ def seen_again_pass(m: Merged) -> None:
 
 
 def where_now_pass(m: Merged) -> None:
-    """The newest sighting moves the finding's location and last-seen facts; an older one
-    moves its first-seen facts back."""
+    """The newest sighting moves the finding's location and last-seen facts (and a moved or
+    edited finding's identity: :mod:`.moves`); an older one moves its first-seen facts
+    back."""
     ctx, sql = m.ctx, m.sql
     sql.run(
         """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
             last_seen_at = %s, path = a.path, start_line = a.start_line,
             end_line = a.end_line, snippet = a.snippet, title = a.title,
-            message = a.message, severity = a.severity
+            message = a.message, severity = a.severity,
+            fingerprint = COALESCE(a.fingerprint, findings_finding.fingerprint),
+            content_key = COALESCE(a.content_key, findings_finding.content_key),
+            scan_change = COALESCE(a.scan_change, findings_finding.scan_change)
         FROM ad_seen a
         WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
         [ctx.report.pk, ctx.commit, sql.at],
@@ -181,25 +189,23 @@ def where_now_pass(m: Merged) -> None:
     )
 
 
-def gone_pass(m: Merged, scopes: Scopes, scanned_paths: tuple[str, ...] | None) -> None:
-    """Findings of this report's scopes (within ``scanned_paths`` when it lists them) that
-    it no longer contains: fixed here, fixed sooner, or fixed here and come back later."""
-    if scanned_paths is not None:
-        m.sql.run("CREATE TEMPORARY TABLE ad_paths (path TEXT PRIMARY KEY)")
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                "INSERT INTO ad_paths (path) VALUES (%s) ON CONFLICT DO NOTHING",
-                [(p,) for p in scanned_paths],
-            )
-    in_paths = " AND path IN (SELECT path FROM ad_paths)" if scanned_paths is not None else ""
+def gone_pass(m: Merged, scopes: Scopes, where: Whereabouts) -> None:
+    """Findings of this report's scopes, in the files it speaks for (``where``: not outside
+    a partial scan's coverage, not a file the tool failed to read), that it no longer
+    contains: fixed here (how their files left the report: :func:`moves.gone_kinds`), fixed
+    sooner, or fixed here and come back later. A report that lists no scanned file at all
+    (pip-audit with nothing to audit) closes nothing."""
+    if where.scanned is not None and not where.scanned:
+        return
+    covered, params = where.scope_condition()
     # A project that had no findings has none to lose: skipped, as the planner, blind to
     # this transaction's rows, may read all the new ones through some project index.
     for tool, category in () if m.empty else scopes:
-        if _scope_unseen(m, tool, category, in_paths):
-            _scope_gone(m, tool)
+        if _scope_unseen(m, tool, category, (covered, params)):
+            _scope_gone(m, tool, moves.gone_kinds(m, where))
 
 
-def _scope_unseen(m: Merged, tool: str, category: str, in_paths: str) -> bool:
+def _scope_unseen(m: Merged, tool: str, category: str, covered: tuple[str, list]) -> bool:
     """The scope's findings from before this report that it did not see, into ``ad_scope``
     (ids only); whether there are any.
 
@@ -216,8 +222,8 @@ def _scope_unseen(m: Merged, tool: str, category: str, in_paths: str) -> bool:
         "CREATE TEMPORARY TABLE ad_scope AS SELECT id FROM findings_finding "
         "WHERE project_id = %s AND tool = %s AND category = %s AND branch = %s "
         "AND number < %s AND NOT EXISTS "
-        "(SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id)" + in_paths,
-        [m.project.pk, tool, category, m.ctx.branch, m.first_number],
+        "(SELECT 1 FROM ad_seen a WHERE a.finding_id = findings_finding.id) AND " + covered[0],
+        [m.project.pk, tool, category, m.ctx.branch, m.first_number, *covered[1]],
     )
     if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_scope LIMIT 1) one"):
         return False
@@ -225,22 +231,27 @@ def _scope_unseen(m: Merged, tool: str, category: str, in_paths: str) -> bool:
     return True
 
 
-def _scope_gone(m: Merged, tool: str) -> None:
-    """The three moves of a scope's unseen findings (``ad_scope``)."""
+def _scope_gone(m: Merged, tool: str, kinds: Sequence[str]) -> None:
+    """The three moves of a scope's unseen findings (``ad_scope``); ``kinds`` are how their
+    files left the report (``ad_gone``)."""
     ctx, sql = m.ctx, m.sql
     missing = lifecycle.changes(LifecycleEvent.MISSING)
     scope = "id IN (SELECT id FROM ad_scope)"
     # Only what no newer report has seen: arrival breaks a tie in time.
     gone = scope + " AND last_seen_at <= %s"
     gone_params = [sql.at]
-    sql.transition(
-        gone + f" AND status IN {in_list(missing)}",
-        gone_params,
-        LifecycleEvent.MISSING,
-        missing,
-        f"no longer reported by {tool}",
-        fix=True,
-    )
+    for kind in kinds:
+        how = moves.GONE_NOTES.get(ScanChange(kind)) if kind else None
+        sql.transition(
+            gone + f" AND status IN {in_list(missing)}"
+            " AND path IN (SELECT path FROM ad_gone WHERE kind = %s)",
+            [*gone_params, kind],
+            LifecycleEvent.MISSING,
+            missing,
+            f"no longer reported by {tool}" + (f": {how}" if how else ""),
+            fix=True,
+            scan_change=kind,
+        )
     # Already closed by a newer report, but this older one shows it was gone sooner.
     sql.run(
         f"""UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,

@@ -83,8 +83,10 @@ class MergeSQL:
         note: str,
         *,
         fix: bool = False,
+        scan_change: str | None = None,
     ) -> int:
-        """Move every finding matching ``condition`` as ``moves`` says, with one Event each."""
+        """Move every finding matching ``condition`` as ``moves`` says, with one Event each;
+        ``scan_change``, when given, is how the scan saw it go (``Finding.scan_change``)."""
         after = (
             "CASE status "
             + " ".join(f"WHEN '{before.value}' THEN '{to.value}'" for before, to in moves.items())
@@ -102,6 +104,9 @@ class MergeSQL:
         if fix:
             assignments += ", fixed_in_report_id = %s, fixed_in_commit = %s, fixed_at = %s"
             values += [self.ctx.report.pk, self.ctx.commit, self.at]
+        if scan_change is not None:
+            assignments += ", scan_change = %s"
+            values.append(scan_change)
         regressing = [before for before, to in moves.items() if to == Status.REGRESSED]
         if regressing:
             # A regressed finding is not fixed anywhere; the Events keep when it was.

@@ -16,11 +16,12 @@ from scanners.rows import StagedRow
 
 ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, rule_id TEXT,
     title TEXT, message TEXT, severity SMALLINT, cwe TEXT, path TEXT, start_line INTEGER,
-    end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT"""
+    end_line INTEGER, snippet TEXT, suppressed BOOLEAN, suppression_reason TEXT, extra TEXT,
+    content_key TEXT"""
 """A staged row's columns (:class:`scanners.rows.StagedRow`, in its order) as SQL."""
 
-_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_paths", "ad_titles", "ad_scope")
-MERGE_TABLES = ("ad_batch", "ad_seen", "ad_paths", "ad_titles", "ad_scope")
+_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
+MERGE_TABLES = ("ad_batch", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
 """The temporary tables one merge makes (``ad_stage`` is the stage's own)."""
 
 
