@@ -226,7 +226,8 @@ class HealthArea(models.Model):
 
 
 class HealthReading(models.Model):
-    """What one document declares about an area, dated by the document; one per document."""
+    """What one document declares about an area, dated by the document: one per document and
+    moment (before its fixes, now, projected)."""
 
     area = models.ForeignKey(HealthArea, on_delete=models.CASCADE, related_name="readings")
     status = models.CharField(max_length=20)
@@ -236,12 +237,19 @@ class HealthReading(models.Model):
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="health_readings")
     document_identity = models.CharField(max_length=300)
     line = models.PositiveIntegerField(default=0)
+    when = models.CharField(
+        max_length=10,
+        choices=[("before", "before"), ("current", "now"), ("projected", "projected")],
+        default="current",
+        db_default="current",
+        help_text="When the document says the state holds: before its fixes, now, or projected.",
+    )
 
     class Meta:
         ordering = ["area", "-date", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["area", "document_identity"], name="reading_once_per_document"
+                fields=["area", "document_identity", "when"], name="reading_once_per_moment"
             ),
         ]
 

@@ -79,6 +79,10 @@ class HealthPanel:
     implied: str
     open_by_severity: dict[str, int]
     trend: list[tuple[date | None, str]] = field(default_factory=list)
+    # What the newest document says the area was before its fixes, and what it projects:
+    # {"status": ..., "raw": ...}, or None when it does not say.
+    before: dict | None = None
+    projected: dict | None = None
 
     @property
     def disagrees(self) -> bool:
@@ -99,18 +103,24 @@ class HealthPanel:
 
 
 def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
-    """Per project id, one panel per health area: declared vs implied status and the trend.
+    """Per project id, one panel per health area: declared vs implied status, the trend of
+    what documents declared now, and the newest document's before and projected states.
 
     Three queries whatever the number of areas, readings and claims.
     """
     areas = list(HealthArea.objects.filter(project__in=projects).order_by("project_id", "name"))
     readings = defaultdict(list)
+    moments: dict[tuple[int, str, str], dict] = {}
     for reading in (
         HealthReading.objects.filter(area__in=areas)
         .order_by("date", "id")
-        .values("area_id", "status", "raw", "date")
+        .values("area_id", "status", "raw", "date", "when", "document_identity")
     ):
-        readings[reading["area_id"]].append(reading)
+        if reading["when"] == "current":
+            readings[reading["area_id"]].append(reading)
+        else:
+            key = (reading["area_id"], reading["document_identity"], reading["when"])
+            moments[key] = {"status": reading["status"], "raw": reading["raw"]}
     claims = _claim_rows(projects) if areas else []
     panels: dict[int, list[HealthPanel]] = defaultdict(list)
     for area in areas:
@@ -126,6 +136,7 @@ def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
             by_severity[Severity(severity).label] += 1
         history = readings[area.pk]
         latest = history[-1] if history else None
+        identity = latest["document_identity"] if latest else None
         panels[area.project_id].append(
             HealthPanel(
                 area=area,
@@ -135,6 +146,13 @@ def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
                 implied=rules.implied_status(seen.values()),
                 open_by_severity=by_severity,
                 trend=[(reading["date"], reading["status"]) for reading in history],
+                before=_moment(moments, area.pk, identity, "before"),
+                projected=_moment(moments, area.pk, identity, "projected"),
             )
         )
     return dict(panels)
+
+
+def _moment(moments: dict, area_id: int, identity: str | None, when: str) -> dict | None:
+    """The newest document's reading of the area at ``when`` (before, projected), or None."""
+    return moments.get((area_id, identity, when)) if identity else None

@@ -135,36 +135,55 @@ class DocumentPlanning:
                 item.delete()
 
     def health(self, readings: list[Mapping[str, Any]]) -> None:
+        """Each area's reading now, then what the document says it was before its fixes and
+        what it projects. A before or projected reading joins an area the document (or an
+        earlier one) reads now; alone it names no area of the system today."""
         r = self.r
         kept: set[int] = set()
-        for data in readings:
+        ordered = sorted(readings, key=lambda data: (data.get("when") or "current") != "current")
+        for data in ordered:
             name = (data.get("area") or "").strip()[:200]
-            if not name or (data.get("when") or "current") != "current":
-                continue  # a before or projected reading is not the area's state today
-            area, created = HealthArea.objects.get_or_create(
-                project=r.project, area_key=normalise_text(name)[:200], defaults={"name": name}
-            )
-            if created:
-                r.event("health_area_created", after=name)
-            reading = HealthReading.objects.filter(area=area, document_identity=r.identity).first()
-            before = reading.status if reading else ""
-            reading = reading or HealthReading(area=area, document_identity=r.identity)
-            reading.status = (data.get("status") or "unknown")[:20]
-            reading.raw = data.get("raw") or ""
-            reading.notes = list(data.get("notes") or [])
-            reading.date = parse_date(data.get("date")) or r.document.date
-            reading.report = r.report
-            reading.line = int(data.get("line") or 0)
-            reading.save()
-            kept.add(reading.pk)
-            r.counts.readings += 1
-            if before != reading.status:
-                r.event(
-                    "health_recorded",
-                    before=before,
-                    after=reading.status,
-                    note=f"{area.name}: {reading.raw[:300]} ({r.label})",
+            when = data.get("when") or "current"
+            if not name or when not in ("before", "current", "projected"):
+                continue
+            key = normalise_text(name)[:200]
+            if when == "current":
+                area, created = HealthArea.objects.get_or_create(
+                    project=r.project, area_key=key, defaults={"name": name}
                 )
+                if created:
+                    r.event("health_area_created", after=name)
+            else:
+                found = HealthArea.objects.filter(project=r.project, area_key=key).first()
+                if found is None:
+                    continue
+                area = found
+            kept.add(self._reading(area, when, data))
         HealthReading.objects.filter(area__project=r.project, document_identity=r.identity).exclude(
             pk__in=kept
         ).delete()
+
+    def _reading(self, area: HealthArea, when: str, data: Mapping[str, Any]) -> int:
+        """Store one reading of ``area`` at ``when``; a changed state today is an Event."""
+        r = self.r
+        reading = HealthReading.objects.filter(
+            area=area, document_identity=r.identity, when=when
+        ).first()
+        before = reading.status if reading else ""
+        reading = reading or HealthReading(area=area, document_identity=r.identity, when=when)
+        reading.status = (data.get("status") or "unknown")[:20]
+        reading.raw = data.get("raw") or ""
+        reading.notes = list(data.get("notes") or [])
+        reading.date = parse_date(data.get("date")) or r.document.date
+        reading.report = r.report
+        reading.line = int(data.get("line") or 0)
+        reading.save()
+        r.counts.readings += 1
+        if when == "current" and before != reading.status:
+            r.event(
+                "health_recorded",
+                before=before,
+                after=reading.status,
+                note=f"{area.name}: {reading.raw[:300]} ({r.label})",
+            )
+        return reading.pk

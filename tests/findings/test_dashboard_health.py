@@ -194,3 +194,39 @@ def test_the_overview_and_health_queries_do_not_grow_with_projects_or_areas(
         owner_client.get("/")
     with django_assert_max_num_queries(12):
         owner_client.get("/p/P1X/health/")
+
+
+@pytest.mark.django_db
+def test_a_panel_shows_the_documents_before_now_and_projected_in_its_words(
+    owner_client, acme, tmp_path
+):
+    from findings.services.ingest import ingest_file
+
+    doc = tmp_path / "impact.md"
+    text = (
+        "# Queue fixes\n\n**Date**: 2026-02-01\n\n## Impact\n\n"
+        "### Before Fixes\n- Billing: ~5% of queries not counted\n- Uploads: lost on restart\n\n"
+        "### After Fixes\n- Billing: 100% accurate query counting\n- Memory: ✅ Stable\n\n"
+        "### Expected After Rollout\n- Billing: audited monthly\n"
+    )
+    doc.write_text(text, encoding="utf-8")
+    ingest_file(doc, project_key="ACME")
+    ingest_file(doc, project_key="ACME")  # the same bytes again: nothing doubles
+    # "Uploads" is only said of the past: no area of the system today.
+    assert sorted(HealthArea.objects.filter(project=acme).values_list("name", flat=True)) == [
+        "Billing",
+        "Memory",
+    ]
+    billing = HealthReading.objects.filter(area__name="Billing")
+    assert sorted(billing.values_list("when", "raw")) == [
+        ("before", "~5% of queries not counted"),
+        ("current", "100% accurate query counting"),
+        ("projected", "audited monthly"),
+    ]
+    page = owner_client.get("/p/ACME/health/").content.decode()
+    panel = page[page.index(">Billing<") :].split("</article>", 1)[0]
+    order = [panel.index(w) for w in ("Before", "~5% of queries", "Declared", "100% accurate")]
+    assert order == sorted(order) and "Projected" in panel and "audited monthly" in panel
+    assert "stated" in panel  # words, not a level: not shown as "unknown"
+    memory = page[page.index(">Memory<") :].split("</article>", 1)[0]
+    assert "Before" not in memory and "health-stable" in memory

@@ -75,9 +75,15 @@ def test_each_seed_becomes_claims_findings_planning_and_health(number):
     assert [c.commits for c in claims] == [f["commits"] for f in want["findings"]]
     assert Phase.objects.count() == len(want["phases"])
     assert RoadmapItem.objects.count() == sum(len(p["items"]) for p in want["phases"])
-    # One stored reading per area: the document's current one (before/projected are history).
+    # One stored reading per area and moment: now, and before/projected for an area read now.
     current = {h["area"] for h in want["health"] if h.get("when", "current") == "current"}
-    assert HealthReading.objects.count() == len(current)
+    assert HealthReading.objects.filter(when="current").count() == len(current)
+    moments = {
+        (h["area"], h["when"])
+        for h in want["health"]
+        if h.get("when", "current") != "current" and h["area"] in current
+    }
+    assert HealthReading.objects.exclude(when="current").count() == len(moments)
     document = Document.objects.get(report=report)
     assert document.title == want["document"]["title"]
     assert len(document.unparsed) == len(want["unparsed"])
