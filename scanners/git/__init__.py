@@ -12,6 +12,8 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``citations`` -- :func:`cited_keys` ("Fixes LILY-42");
 * ``lines``     -- :func:`diff_hunks`, :func:`overlap`, :func:`line_history`,
   :func:`blame`, :func:`file_at`, :func:`path_at`;
+* ``paths``     -- :func:`resolve_name` (a document's file name as a repository path),
+  :func:`follow_path` (a file's later name, or the commit that deleted it);
 * ``code``      -- :func:`normalise_code`, :func:`code_presence`;
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
@@ -65,9 +67,23 @@ from scanners.git.lines import (
     overlap,
     path_at,
 )
+from scanners.git.paths import (
+    NameMatch,
+    PathFate,
+    ResolvedName,
+    follow_path,
+    resolve_name,
+    tracked_paths,
+)
 from scanners.git.remotes import FetchResult, RefChange, clone, fetch, validate_remote
 
 __all__ = [
+    "tracked_paths",
+    "resolve_name",
+    "follow_path",
+    "ResolvedName",
+    "PathFate",
+    "NameMatch",
     "DEFAULT_TIMEOUT",
     "BlameShare",
     "Check",
