@@ -124,7 +124,17 @@ def follow_path(repo: Repository, path: str, *, since: str, until: str) -> PathF
             return PathFate(None, tuple(renames), gone)
         renames.append((gone, current, new))
         current, base = new, gone
+        if _exists(repo, goal, current):
+            # As for a file that keeps its name: there at the end means it lived on.
+            return PathFate(current, tuple(renames))
     return PathFate(current, tuple(renames))
+
+
+def _exists(repo: Repository, sha: str, path: str) -> bool:
+    _, out = git_read(
+        repo, ["cat-file", "--batch-check"], stdin=f"{sha}:{path}\n".encode(), what="a lookup"
+    )
+    return out.split(b" ")[1:2] == [b"blob"]
 
 
 def _first_removal(repo: Repository, path: str, base: str, goal: str) -> str | None:
