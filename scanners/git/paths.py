@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from scanners.git.command import Repository, git_read
 from scanners.git.history import is_ancestor, require_commit
 
-_DOTTED = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*){2,}")
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 _MODULE_SUFFIXES = (".py", "/__init__.py")
 _SHOWN = 5
 
@@ -60,12 +60,14 @@ def resolve_name(
     changed = set(touched)
     paths = set(tracked_paths(repo, full)) | changed
     short = full[:12]
-    for form in _forms(name):
-        if form in paths:
-            how = "" if form == name else f" (read as {form})"
-            return ResolvedName(name, form, NameMatch.EXACT, (form,), f"{name} is {form}{how}")
+    written, *modules = _forms(name)
+    if written in paths:
+        return ResolvedName(name, written, NameMatch.EXACT, (written,), f"{name} is {written}")
     for suffix in _suffixes(name):
         found = tuple(sorted(p for p in paths if p == suffix or p.endswith("/" + suffix)))
+        if found == (suffix,) and suffix in modules:
+            reason = f"{name} is {suffix} (read as a module name)"
+            return ResolvedName(name, suffix, NameMatch.EXACT, found, reason)
         if len(found) == 1:
             reason = f"{name} is {found[0]}, the only file ending in {suffix} at {short}"
             return ResolvedName(name, found[0], NameMatch.SUFFIX, found, reason)

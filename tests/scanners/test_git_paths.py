@@ -43,7 +43,15 @@ def test_a_partial_path_is_matched_by_its_suffix(scratch: ScratchRepo) -> None:
 def test_a_dotted_module_name_is_its_python_file(scratch: ScratchRepo) -> None:
     repo = open_repo(scratch.path)
     assert resolve_name(repo, "bot.data.market", scratch.head()).path == "bot/data/market.py"
-    assert resolve_name(repo, "data.market", scratch.head()).match is NameMatch.MISSING
+    assert resolve_name(repo, "bot.data", scratch.head()).path == "bot/data/__init__.py"
+    assert resolve_name(repo, "bot.data.prices", scratch.head()).match is NameMatch.MISSING
+
+
+def test_a_file_name_with_dots_is_read_as_written_before_as_a_module(scratch: ScratchRepo) -> None:
+    scratch.commit("A module named like a file", {"server/js.py": "X = 1\n"})
+    found = resolve_name(open_repo(scratch.path), "server.js", scratch.head())
+    assert found.match is NameMatch.AMBIGUOUS
+    assert found.candidates == ("backend/server.js", "frontend/server.js")
 
 
 def test_a_deployment_prefix_is_dropped_by_the_longest_matching_suffix(
