@@ -207,8 +207,7 @@ def _file_rows(
     cited: bool,
 ) -> list[Row]:
     rows: list[Row] = []
-    for ref in files:
-        path = ref["path"]
+    for path in _paths(files):
         shas = candidates.get(path, [])
         if not shas:
             reason = (
@@ -325,7 +324,7 @@ def _no_file_reason(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> str:
     if not fix:
         return "no file named, so the code cannot be looked for"
     try:
-        changed = _commit_paths(ctx, fix)
+        changed = list(dict.fromkeys(_commit_paths(ctx, fix)))
     except git.GitError:
         return "no file named, so the code cannot be looked for"
     shown = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")

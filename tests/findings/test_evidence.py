@@ -214,6 +214,22 @@ def test_an_ambiguous_file_name_is_said_to_be_ambiguous_and_fails_nothing(
     assert evidence.level == "commit-linked"
 
 
+def test_a_claim_naming_no_file_says_so_and_lists_the_files_its_commit_changes(
+    scratch: ScratchRepo, project: Project
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER), "README": "x\n"})
+    repository_link(project=project, target=str(scratch.path))
+    claim = make_claim(project, commits=[fix[:7]], files=[])
+
+    evidence = claim_verify(claim=claim)
+
+    code = [c for c in evidence.checks if c.name == "after_present_at_commit"]
+    assert code and code[0].result == "cannot_check"
+    assert code[0].reason.startswith(
+        f"no file named; 2 candidate paths (the files commit {fix[:12]} changes: README, app.py)"
+    )
+
+
 def test_a_file_deleted_after_the_fix_is_removed_at_head_and_stays_code_checked(
     scratch: ScratchRepo, project: Project
 ) -> None:
