@@ -161,6 +161,20 @@ def test_a_file_moved_twice_after_the_fix_is_followed_and_named_at_the_head(
     assert "in worker/publish.py, renamed after the fix" in head.reason
 
 
+def test_a_file_moved_on_a_merged_branch_is_followed_through_the_merge(
+    scratch: ScratchRepo,
+) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    scratch.git("checkout", "-q", "-b", "move")
+    scratch.move(PATH, "worker/publish.py", "Move the task to the worker")
+    scratch.git("checkout", "-q", "main")
+    scratch.commit("Docs meanwhile", {"README.md": "Lily docs\n"})
+    scratch.merge("move", "Merge the worker move")
+    verdict = verify_claim(scratch.path, _claim(fix), branch="main")
+    assert verdict.outcome is PASS, [c.reason for c in verdict.checks]
+    assert "in worker/publish.py" in verdict.of(CheckKind.AFTER_PRESENT_AT_HEAD, PATH).reason
+
+
 def test_a_file_deleted_after_the_fix_is_removed_at_head_not_failed(
     scratch: ScratchRepo,
 ) -> None:
