@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         repo, changes = build_history(where, args.commits, files=args.files, vendor=args.vendor)
         built = time.perf_counter() - started
         how = f"reused {where}" if reused else f"built with git fast-import in {built:.1f} s"
-        print(f"{args.commits} commits over {args.files} files: {how}")
+        vendored = f" and {args.vendor} vendored" if args.vendor else ""
+        print(f"{args.commits} commits over {args.files} files{vendored}: {how}")
         if args.repo:  # linking reads repositories only from the allowed folders
             os.environ["AUDITDASH_REPO_ROOTS"] = f"{data_dir}:{where.resolve().parent}"
         _setup_django(data_dir)
