@@ -66,6 +66,13 @@ class ScratchRepo:
         self.clock = EPOCH
         self.git("init", "-q", f"--initial-branch={branch}", *(["--bare"] if bare else []))
 
+    @classmethod
+    def existing(cls, path: Path) -> ScratchRepo:
+        """A handle on a repository already built at ``path`` (nothing is initialised)."""
+        repo = cls.__new__(cls)
+        repo.path, repo.clock = Path(path), EPOCH
+        return repo
+
     def git(self, *args: str, env: Mapping[str, str] | None = None, input: str = "") -> str:
         """Run git in this repository; stdout without the trailing newline."""
         result = subprocess.run(
@@ -172,12 +179,15 @@ class GeneratedChange:
 
 
 def history_stream(
-    commits: int, *, files: int = 40, lines: int = 120, seed: int = 7
+    commits: int, *, files: int = 40, lines: int = 120, seed: int = 7, vendor: int = 0
 ) -> tuple[bytes, list[GeneratedChange]]:
     """A ``git fast-import`` stream of ``commits`` linear commits on ``main``.
 
     The first commit adds ``files`` Python files of ``lines`` lines; each later commit
     rewrites one line of one file (about one in 200 also renames a file), one minute apart.
+    With ``vendor``, the first commit also adds that many files of a vendored library, and
+    every 500th commit upgrades it: the old version's folder is deleted and the next one
+    added with every file slightly edited, as real projects do (git sees near-renames).
     Returns the stream and, per commit after the first, what it changed.
     """
     rng = random.Random(seed)
@@ -206,6 +216,14 @@ def history_stream(
             for path in contents:
                 out.append(f"M 100644 inline {path}\n".encode())
                 data(blob_of(path)[:-1])
+            out += _vendored(vendor, 1)
+            continue
+        if vendor and n % 500 == 0:
+            version = n // 500 + 1
+            data(f"Upgrade the vendored library to version {version}")
+            out.append(b"from :%d\n" % (n - 1))
+            out.append(f"D vendor/lib_v{version - 1}\n".encode())
+            out += _vendored(vendor, version)
             continue
         path = rng.choice(sorted(contents))
         line = rng.randrange(lines)
@@ -225,10 +243,30 @@ def history_stream(
     return b"".join(out), changes
 
 
-def build_history(path: Path, commits: int) -> tuple[ScratchRepo, list[GeneratedChange]]:
-    """A repository at ``path`` with ``commits`` generated commits (see :func:`history_stream`)."""
+def _vendored(count: int, version: int) -> list[bytes]:
+    """fast-import lines adding ``count`` files of version ``version`` of a vendored library."""
+    out: list[bytes] = []
+    for n in range(count):
+        body = "".join(
+            f"def helper_{n}_{i}(x):  # library v{version if i % 10 == 0 else 1}\n"
+            f"    return x * {i}\n"
+            for i in range(60)
+        ).encode()
+        out.append(f"M 100644 inline vendor/lib_v{version}/part_{n:04d}.py\n".encode())
+        out.append(b"data %d\n" % len(body) + body + b"\n")
+    return out
+
+
+def build_history(
+    path: Path, commits: int, *, files: int = 40, vendor: int = 0
+) -> tuple[ScratchRepo, list[GeneratedChange]]:
+    """A repository at ``path`` with ``commits`` generated commits over ``files`` files and a
+    vendored library of ``vendor`` files (see :func:`history_stream`). A repository already at
+    ``path`` (built by an earlier run with the same figures) is reused as it is."""
+    stream, changes = history_stream(commits, files=files, vendor=vendor)
+    if (path / ".git").is_dir():
+        return ScratchRepo.existing(path), changes
     repo = ScratchRepo(path)
-    stream, changes = history_stream(commits)
     result = subprocess.run(
         ["git", "fast-import", "--quiet", "--done"],
         cwd=path,

@@ -1,12 +1,17 @@
 """Linking and verifying claimed fixes at scale: 1,000 claims against 10,000 commits.
 
     .venv/bin/python bench/verify_bench.py [--commits 10000] [--claims 1000] [--dump FILE]
-        [--no-memo]
+        [--no-memo] [--files 40] [--vendor 0] [--repo DIR]
+
+The issue-14 figure (10 claims; a vendored library of 300 files upgraded every 500 commits,
+as in real projects; the repository kept for the next run):
+``--claims 10 --vendor 300 --repo /tmp/bench-10k-vendor``.
 
 Builds a repository of ``--commits`` generated commits (``git_repo_gen.build_history``: each
 commit rewrites one line and says "Fixes BENCH-<n>"), a fresh SQLite database in a temporary
 data folder, a project with ``--claims`` document claims (each citing the short hash of a
-generated commit, the line it changed and the code it wrote), then times
+generated commit, the line it changed and the code it wrote; half on files renamed after that
+commit, so the checks at the head follow them), then times
 
 1. ``repository_link``: open the repository, read every commit into the database, link the
    commit messages' citations to the findings;
@@ -46,8 +51,10 @@ def _setup_django(data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _claims(project, changes, marks: list[str], count: int) -> int:
-    """``count`` claims, one per sampled generated change, each with its own finding."""
+def _claims(project, changes, marks: list[str], count: int, moved: list) -> int:
+    """``count`` claims, one per sampled generated change, each with its own finding; half of
+    them (as many as there are) on ``moved``, changes to files renamed after the change, so
+    the head checks must follow the file."""
     import random
 
     from django.utils import timezone
@@ -66,7 +73,10 @@ def _claims(project, changes, marks: list[str], count: int) -> int:
         state=Report.State.DONE,
     )
     Document.objects.create(report=report, project=project, identity="title:bench", text="")
-    sample = random.Random(11).sample(changes, min(count, len(changes)))
+    rng = random.Random(11)
+    sample = rng.sample(moved, min(count // 2, len(moved)))
+    rest = [c for c in changes if c not in set(sample)]
+    sample += rng.sample(rest, min(count - len(sample), len(rest)))
     findings = Finding.objects.bulk_create(
         Finding(
             project=project,
@@ -122,6 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--claims", type=int, default=1_000)
+    parser.add_argument("--files", type=int, default=40, help="files in the generated tree")
+    parser.add_argument(
+        "--vendor", type=int, default=0, help="files of a vendored library upgraded now and then"
+    )
+    parser.add_argument(
+        "--repo", type=Path, help="build the repository here, or reuse the one built here"
+    )
     parser.add_argument(
         "--no-memo",
         action="store_true",
@@ -137,9 +154,15 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(tmp) / "data"
         data_dir.mkdir()
         started = time.perf_counter()
-        repo, changes = build_history(data_dir / "bench-repo", args.commits)
+        where = args.repo or data_dir / "bench-repo"
+        reused = (where / ".git").is_dir()
+        repo, changes = build_history(where, args.commits, files=args.files, vendor=args.vendor)
         built = time.perf_counter() - started
-        print(f"built {args.commits} commits with git fast-import in {built:.1f} s")
+        how = f"reused {where}" if reused else f"built with git fast-import in {built:.1f} s"
+        vendored = f" and {args.vendor} vendored" if args.vendor else ""
+        print(f"{args.commits} commits over {args.files} files{vendored}: {how}")
+        if args.repo:  # linking reads repositories only from the allowed folders
+            os.environ["AUDITDASH_REPO_ROOTS"] = f"{data_dir}:{where.resolve().parent}"
         _setup_django(data_dir)
 
         from findings.models import Check, CommitLink, Project
@@ -147,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
 
         project = Project.objects.create(key="BENCH", name="bench")
         marks = repo.git("log", "--reverse", "--format=%H", "main").split()
-        claims = _claims(project, changes, marks, args.claims)
+        at_head = set(repo.git("ls-tree", "-r", "--name-only", "main").split())
+        moved = [c for c in changes if c.path not in at_head]
+        claims = _claims(project, changes, marks, args.claims, moved)
+        print(f"{claims} claims, {min(args.claims // 2, len(moved))} on files renamed later")
 
         started = time.perf_counter()
         repository = repository_link(project=project, target=str(repo.path))
@@ -165,12 +191,20 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_memo:
             evidence_checks.MEMO_BYTES = 0
 
-        calls = Counter()
+        calls: Counter = Counter()
+        spent: Counter = Counter()
         run_git = command.run_git
 
         def counted(*a, **kw):
             calls["git"] += 1
-            return run_git(*a, **kw)
+            began = time.perf_counter()
+            try:
+                return run_git(*a, **kw)
+            finally:
+                args = [str(x) for x in (a[0] if a else kw.get("args", []))]
+                spent[" ".join(x for x in args[:1] if not x.startswith("-"))] += (
+                    time.perf_counter() - began
+                )
 
         command.run_git = counted
         started = time.perf_counter()
@@ -181,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         verified = time.perf_counter() - started
         per_claim = calls["git"] / max(claims, 1)
         print(f"verify started {calls['git']} git processes ({per_claim:.1f} per claim)")
+        slowest = ", ".join(f"git {name} {secs:.1f} s" for name, secs in spent.most_common(4))
+        print(f"time in git by command: {slowest}")
         if args.dump:
             _dump(args.dump, results)
         levels = Counter(str(e.level) for e in results)

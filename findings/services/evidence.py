@@ -23,7 +23,8 @@ Evidence levels (``EvidenceLevel``), each implying the one before:
 * ``commit-linked``: a commit is tied to it and is in the branch's history;
 * ``code-checked``: the claim names at least one file and every check passed: the commit
   touches each file, its diff meets the claimed lines, BEFORE code is gone and AFTER code
-  present at the commit and at the branch head. A check that could not run blocks it;
+  present at the commit and at the branch head. A check that could not run blocks it,
+  except a head check of a file deleted after the fix ("removed at head");
 * ``scan-confirmed``: code-checked, and every scanner finding the claim speaks for (its
   own finding or confirmed links) is reported fixed by a scan of a commit at or after the
   fix (``Finding.fixed_in_commit``).
@@ -154,7 +155,9 @@ def _level(rows: list[Row], scan_rows: list[Row], fixes: list[str]) -> str:
     ):
         return EvidenceLevel.UNVERIFIED
     files = [r for r in rows if r.name == K.TOUCHES_FILE]
-    if not files or any(r.result != Check.Result.PASS for r in rows):
+    # A file deleted after the fix is a fact about the head, not a doubt about the fix.
+    blocking = [r for r in rows if not r.detail.get("removed_at_head")]
+    if not files or any(r.result != Check.Result.PASS for r in blocking):
         return EvidenceLevel.COMMIT_LINKED
     if scan_rows and all(r.result == Check.Result.PASS for r in scan_rows):
         return EvidenceLevel.SCAN_CONFIRMED

@@ -122,15 +122,14 @@ def claim_checks(claim: Claim, ctx: VerifyContext) -> tuple[list[Row], list[str]
         return [Row("commit_exists", Check.Result.CANNOT_CHECK, reason)], []
     rows: list[Row] = []
     cited = [sha.strip() for sha in claim.commits if str(sha).strip()]
-    if cited:
-        fixes, known = _commit_rows(claim, cited, ctx, rows)
-        candidates = {path: known for path in _paths(claim)}
-    elif closing := _closing_commits(claim):
+    closing = [] if cited else _closing_commits(claim)
+    if cited or closing:
         for sha, line in closing:
             rows.append(Row("commit_cites_finding", Check.Result.PASS, line, commit=sha))
-        shas = [sha for sha, _ in closing]
-        fixes, known = _commit_rows(claim, shas, ctx, rows, exists=False)
-        candidates = {path: known for path in _paths(claim)}
+        shas = cited or [sha for sha, _ in closing]
+        files = _named_files(claim, ctx, _anchor(ctx, shas), rows)
+        fixes, known = _commit_rows(claim, files, shas, ctx, rows, exists=bool(cited))
+        candidates = {path: known for path in _paths(files)}
     else:
         added = _document_commit(claim, ctx)
         if added is None:
@@ -157,24 +156,31 @@ def claim_checks(claim: Claim, ctx: VerifyContext) -> tuple[list[Row], list[str]
             )
         )
         fixes = [sha]
-        candidates = {path: _touching(ctx, sha, path) for path in _paths(claim)}
-    rows += _file_rows(claim, ctx, candidates, cited=bool(cited))
-    rows += _code_rows(claim, ctx, candidates)
+        files = _named_files(claim, ctx, sha, rows)
+        candidates = {path: _touching(ctx, sha, path) for path in _paths(files)}
+    rows += _file_rows(files, claim, ctx, candidates, cited=bool(cited))
+    rows += _code_rows(files, claim, ctx, candidates, rows)
     chosen = {row.commit for row in rows if row.name == K.TOUCHES_FILE and row.result == "pass"}
     return rows, sorted(chosen) or fixes
 
 
 def _commit_rows(
-    claim: Claim, shas: list[str], ctx: VerifyContext, rows: list[Row], *, exists: bool = True
+    claim: Claim,
+    named: list[dict],
+    shas: list[str],
+    ctx: VerifyContext,
+    rows: list[Row],
+    *,
+    exists: bool = True,
 ) -> tuple[list[str], list[str]]:
     """commit_exists / on_branch rows for each commit; (on the branch, resolved) hashes."""
     on_branch: list[str] = []
     resolved: list[str] = []
     # The first claimed file rides along, and its verdict is cached under the full hash too,
     # so the file checks that follow do not resolve the commit and the branch again.
-    files = [path for path in _paths(claim) if not _is_pattern(path)]
+    files = [path for path in _paths(named) if not _is_pattern(path)]
     pairs = _pairs(claim)
-    first = (_claimed(claim, files[0], pairs[0] if pairs else ("", "")),) if files else ()
+    first = (_claimed(named, files[0], pairs[0] if pairs else ("", "")),) if files else ()
     for ref in shas:
         verdict = ctx.verdict(ref, first)
         if verdict.sha:
@@ -193,13 +199,15 @@ def _commit_rows(
 
 
 def _file_rows(
-    claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]], *, cited: bool
+    files: list[dict],
+    claim: Claim,
+    ctx: VerifyContext,
+    candidates: dict[str, list[str]],
+    *,
+    cited: bool,
 ) -> list[Row]:
     rows: list[Row] = []
-    for ref in claim.files:
-        path = (ref.get("path") or "").strip()
-        if not path:
-            continue
+    for path in _paths(files):
         shas = candidates.get(path, [])
         if not shas:
             reason = (
@@ -215,12 +223,18 @@ def _file_rows(
             continue
         # With the first code block attached, the code checks of that block reuse this
         # verdict (VerifyContext caches by commit and claimed file): fewer git calls.
-        claimed = (_claimed(claim, path, _pairs(claim)[0] if _pairs(claim) else ("", "")),)
+        claimed = (_claimed(files, path, _pairs(claim)[0] if _pairs(claim) else ("", "")),)
         rows += _best(ctx, shas, lambda sha, c=claimed: c, kinds=(K.TOUCHES_FILE, K.DIFF_OVERLAPS))
     return rows
 
 
-def _code_rows(claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]]) -> list[Row]:
+def _code_rows(
+    named: list[dict],
+    claim: Claim,
+    ctx: VerifyContext,
+    candidates: dict[str, list[str]],
+    earlier: list[Row],
+) -> list[Row]:
     pairs = _pairs(claim)
     files = [path for path in candidates if not _is_pattern(path)]
     rows: list[Row] = []
@@ -228,7 +242,7 @@ def _code_rows(claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]
         kinds = [k for k, code in zip(CODE_KINDS, (before, after) * 2, strict=True) if code.strip()]
         if not files or not any(candidates[p] for p in files):
             reason = (
-                "the claim names no file, so its code cannot be looked for"
+                _no_file_reason(claim, ctx, earlier)
                 if not files
                 else "no commit could be tied to the claimed files"
             )
@@ -239,7 +253,7 @@ def _code_rows(claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]
         options = [(path, sha) for path in files for sha in candidates[path]]
         best: list[Row] | None = None
         for path, sha in options:
-            claimed = (_claimed(claim, path, (before, after)),)
+            claimed = (_claimed(named, path, (before, after)),)
             found = [
                 _row(check, (ctx.head_sha or "") if check.kind in _AT_HEAD else sha, block=number)
                 for check in ctx.verdict(sha, claimed).checks
@@ -251,6 +265,73 @@ def _code_rows(claim: Claim, ctx: VerifyContext, candidates: dict[str, list[str]
                 break
         rows += best or []
     return rows
+
+
+def _anchor(ctx: VerifyContext, refs: list[str]) -> str | None:
+    """The first of ``refs`` that is a commit of the repository (the fix the claim's file
+    names are read at), else None."""
+    for ref in refs:
+        try:
+            found = git.resolve(ctx.repo, ref)
+        except git.GitError:
+            continue
+        if found.outcome is git.ResolveOutcome.FOUND and found.sha:
+            return found.sha
+    return None
+
+
+def _named_files(claim: Claim, ctx: VerifyContext, at: str | None, rows: list[Row]) -> list[dict]:
+    """The claim's files as repository paths at the fix ``at`` (see
+    :func:`scanners.git.resolve_name`): each a dict of ``path``, ``lines`` and ``named`` (as
+    the document wrote it). A name read as another path adds a ``file_resolved`` row; an
+    ambiguous one adds a row that cannot check and is left out; an unknown one is kept as
+    written, so the checks say the commit does not change it."""
+    files: list[dict] = []
+    for ref in claim.files:
+        name = (ref.get("path") or "").strip()
+        if not name:
+            continue
+        entry = {"path": name, "lines": ref.get("lines") or [], "named": name}
+        if at is None or _is_pattern(name):
+            files.append(entry)
+            continue
+        try:
+            found = git.resolve_name(ctx.repo, name, at, touched=_commit_paths(ctx, at))
+        except git.GitError as error:
+            rows.append(Row("file_resolved", Check.Result.CANNOT_CHECK, error.plain, name, at))
+            continue
+        if found.match is git.NameMatch.MISSING:
+            files.append(entry)
+        elif found.path is None:
+            detail = {"candidates": list(found.candidates)}
+            rows.append(
+                Row("file_resolved", Check.Result.CANNOT_CHECK, found.reason, name, at, "", detail)
+            )
+        else:
+            if found.path != name:
+                rows.append(Row("file_resolved", Check.Result.PASS, found.reason, found.path, at))
+            files.append({**entry, "path": found.path})
+    return files
+
+
+def _no_file_reason(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> str:
+    """Why the claim's code cannot be looked for: which names could not be told apart, or
+    that no file is named, with the files the fix commit changes."""
+    unsure = [r for r in rows if r.name == "file_resolved" and r.result != Check.Result.PASS]
+    if unsure:
+        return "; ".join(r.reason for r in unsure) + ", so the code cannot be looked for"
+    fix = next((r.commit for r in rows if r.name == K.COMMIT_EXISTS and r.commit), "")
+    if not fix:
+        return "no file named, so the code cannot be looked for"
+    try:
+        changed = list(dict.fromkeys(_commit_paths(ctx, fix)))
+    except git.GitError:
+        return "no file named, so the code cannot be looked for"
+    shown = ", ".join(changed[:3]) + (" ..." if len(changed) > 3 else "")
+    return (
+        f"no file named; {len(changed)} candidate paths (the files commit {fix[:12]} changes: "
+        f"{shown}), so the code cannot be looked for"
+    )
 
 
 def _best(ctx: VerifyContext, shas: list[str], claimed_for, *, kinds) -> list[Row]:
@@ -364,17 +445,17 @@ def _pairs(claim: Claim) -> list[tuple[str, str]]:
     return [(b, a) for b, a in claim.code_pairs if b.strip() or a.strip()]
 
 
-def _claimed(claim: Claim, path: str, pair: tuple[str, str]) -> git.ClaimedFile:
+def _claimed(files: list[dict], path: str, pair: tuple[str, str]) -> git.ClaimedFile:
     """What the claim says about ``path``: its line ranges, with one code block."""
     ranges: list[tuple[int, int]] = []
-    for ref in claim.files:
-        if (ref.get("path") or "").strip() == path:
+    for ref in files:
+        if ref["path"] == path:
             ranges += [(int(a), int(b)) for a, b in ref.get("lines") or []]
     return git.ClaimedFile(path, tuple(ranges), pair[0], pair[1])
 
 
-def _paths(claim: Claim) -> list[str]:
-    return [p for p in ((ref.get("path") or "").strip() for ref in claim.files) if p]
+def _paths(files: list[dict]) -> list[str]:
+    return list(dict.fromkeys(ref["path"] for ref in files))
 
 
 def _is_pattern(path: str) -> bool:

@@ -12,6 +12,8 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``citations`` -- :func:`cited_keys` ("Fixes LILY-42");
 * ``lines``     -- :func:`diff_hunks`, :func:`overlap`, :func:`line_history`,
   :func:`blame`, :func:`file_at`, :func:`path_at`;
+* ``paths``     -- :func:`resolve_name` (a document's file name as a repository path),
+  :func:`follow_path` (a file's later name, or the commit that deleted it);
 * ``code``      -- :func:`normalise_code`, :func:`code_presence`;
 * ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
@@ -66,10 +68,24 @@ from scanners.git.lines import (
     overlap,
     path_at,
 )
+from scanners.git.paths import (
+    NameMatch,
+    PathFate,
+    ResolvedName,
+    follow_path,
+    resolve_name,
+    tracked_paths,
+)
 from scanners.git.remotes import FetchResult, RefChange, clone, fetch, validate_remote
 from scanners.git.tree import paths_present, renamed_paths
 
 __all__ = [
+    "tracked_paths",
+    "resolve_name",
+    "follow_path",
+    "ResolvedName",
+    "PathFate",
+    "NameMatch",
     "DEFAULT_TIMEOUT",
     "BlameShare",
     "Check",

@@ -27,6 +27,7 @@ from scanners.git.code import code_presence
 from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo
 from scanners.git.history import ResolveOutcome, is_ancestor, resolve
 from scanners.git.lines import FileDiff, diff_hunks, file_at, overlap, parse_ranges
+from scanners.git.paths import follow_path
 
 
 class CheckOutcome(enum.StrEnum):
@@ -240,18 +241,43 @@ def _file_checks(
             checks += [Check(k, CheckOutcome.CANNOT_CHECK, reason, path) for k, _ in wanted]
             continue
         try:
-            text = file_at(repo, at, at_commit_path, follow_from=sha)
+            text, missing, facts = _text_at(repo, at, at_commit_path, sha, at_label)
         except GitError as exc:
             checks += [Check(k, CheckOutcome.CANNOT_CHECK, exc.plain, path) for k, _ in wanted]
             continue
         if text is None:
-            reason = f"{at_commit_path} does not exist at {at_label} (deleted or never there)"
-            checks += [Check(k, CheckOutcome.CANNOT_CHECK, reason, path) for k, _ in wanted]
+            checks += [Check(k, CheckOutcome.CANNOT_CHECK, missing, path, facts) for k, _ in wanted]
             continue
+        if facts.get("head_path"):
+            at_label += f" (in {facts['head_path']}, renamed after the fix)"
         for kind, snippet in wanted:
             presence = partial(_presence_check, kind, text, snippet, at_label)
             checks.append(_guard(kind, path, presence))
     return checks
+
+
+def _text_at(
+    repo: Repository, at: str, path: str, sha: str, label: str
+) -> tuple[str | None, str, dict]:
+    """The file's text at ``at``, found under its later name when it was renamed or moved
+    after the fix ``sha`` (only that path's history is read); when there is no text, why,
+    in words, and the facts (``removed_by`` names the commit that deleted the file)."""
+    text = file_at(repo, at, path)
+    if text is not None or at == sha:
+        return text, f"{path} does not exist at {label}", {}
+    fate = follow_path(repo, path, since=sha, until=at)
+    if fate is None:
+        found = file_at(repo, at, path, follow_from=sha)
+        return found, f"{path} does not exist at {label}, nor under another name", {}
+    moves = {"renames": [list(r) for r in fate.renames]} if fate.renames else {}
+    if fate.path is not None:
+        found = file_at(repo, at, fate.path)
+        where = f"{path} is now {fate.path}"
+        return found, f"{where}, which cannot be read at {label}", {"head_path": fate.path, **moves}
+    gone = fate.removed_by or ""
+    named = fate.renames[-1][2] if fate.renames else path
+    facts = {"removed_at_head": True, "removed_by": gone, **moves}
+    return None, f"removed at head: {named} was deleted by commit {gone[:12]} after the fix", facts
 
 
 def _on_branch(

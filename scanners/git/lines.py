@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from scanners.git.command import GitError, Repository, git_read
 from scanners.git.history import require_commit
+from scanners.git.paths import follow_path
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _DIFF_FLAGS = ("--no-ext-diff", "--no-textconv", "--no-color", "-M")
@@ -336,6 +337,10 @@ def path_at(repo: Repository, path: str, *, known_at: str, target: str) -> str |
     known, goal = require_commit(repo, known_at), require_commit(repo, target)
     if _blob_exists(repo, goal, path) and _blob_exists(repo, known, path):
         return path
+    # The usual case, a later commit: follow this one path forwards (cheap, path-limited).
+    fate = follow_path(repo, path, since=known, until=goal)
+    if fate is not None:
+        return fate.path if fate.path and _blob_exists(repo, goal, fate.path) else None
     _, out = git_read(repo, ["merge-base", known, goal], ok_statuses=(0, 1), what="finding a base")
     base = out.decode("ascii").strip()
     if not base:

@@ -173,6 +173,81 @@ def test_a_fix_in_a_file_renamed_later_is_followed_to_its_new_name_at_the_head(
     assert evidence.level == "code-checked"
 
 
+def test_a_bare_file_name_is_checked_as_the_repository_path_it_means(
+    roots: Path, project: Project
+) -> None:
+    repo = ScratchRepo(roots / "tracker")
+    repo.commit("Add the loader", {"functions/lib/loader.py": app_source(BEFORE)})
+    fix = repo.commit("Catch only OSError", {"functions/lib/loader.py": app_source(AFTER)})
+    repository_link(project=project, target=str(repo.path))
+    claim = make_claim(project, commits=[fix[:7]], files=[{"path": "loader.py", "lines": []}])
+
+    evidence = claim_verify(claim=claim)
+
+    checks = checks_of(evidence)
+    named = checks[("file_resolved", "functions/lib/loader.py")]
+    assert named.result == "pass" and named.reason.startswith(
+        "loader.py is functions/lib/loader.py"
+    )
+    assert checks[("touches_file", "functions/lib/loader.py")].result == "pass"
+    assert checks[("after_present_at_commit", "functions/lib/loader.py")].result == "pass"
+    assert evidence.level == "code-checked"
+
+
+def test_an_ambiguous_file_name_is_said_to_be_ambiguous_and_fails_nothing(
+    roots: Path, project: Project
+) -> None:
+    repo = ScratchRepo(roots / "twins")
+    repo.commit("Two loaders", {"a/app.py": app_source(BEFORE), "b/app.py": app_source(BEFORE)})
+    fix = repo.commit("Docs", {"README": "twins\n"})
+    repository_link(project=project, target=str(repo.path))
+    claim = make_claim(project, commits=[fix[:7]], files=[{"path": "app.py", "lines": []}])
+
+    evidence = claim_verify(claim=claim)
+
+    named = checks_of(evidence)[("file_resolved", "app.py")]
+    assert named.result == "cannot_check"
+    assert named.reason.startswith("app.py is ambiguous (2 candidates: a/app.py, b/app.py)")
+    assert "fail" not in {c.result for c in evidence.checks}
+    code = [c for c in evidence.checks if c.name == "after_present_at_commit"]
+    assert code and all("app.py is ambiguous (2 candidates" in c.reason for c in code)
+    assert evidence.level == "commit-linked"
+
+
+def test_a_claim_naming_no_file_says_so_and_lists_the_files_its_commit_changes(
+    scratch: ScratchRepo, project: Project
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER), "README": "x\n"})
+    repository_link(project=project, target=str(scratch.path))
+    claim = make_claim(project, commits=[fix[:7]], files=[])
+
+    evidence = claim_verify(claim=claim)
+
+    code = [c for c in evidence.checks if c.name == "after_present_at_commit"]
+    assert code and code[0].result == "cannot_check"
+    assert code[0].reason.startswith(
+        f"no file named; 2 candidate paths (the files commit {fix[:12]} changes: README, app.py)"
+    )
+
+
+def test_a_file_deleted_after_the_fix_is_removed_at_head_and_stays_code_checked(
+    scratch: ScratchRepo, project: Project
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    scratch.move("app.py", "lily/loader.py", "Move the loader into the package")
+    drop = scratch.commit("Drop the loader", {"lily/loader.py": None})
+    repository_link(project=project, target=str(scratch.path))
+    claim = make_claim(project, commits=[fix[:10]])
+
+    evidence = claim_verify(claim=claim)
+
+    head = checks_of(evidence)[("after_present_at_head", "app.py")]
+    assert head.result == "cannot_check" and head.reason.startswith(
+        f"removed at head: lily/loader.py was deleted by commit {drop[:12]}"
+    )
+    assert evidence.level == "code-checked"
+
+
 def test_a_fix_dropped_by_a_force_push_is_not_on_the_branch_and_proves_nothing(
     scratch: ScratchRepo, project: Project
 ) -> None:

@@ -147,14 +147,50 @@ def test_a_file_renamed_after_the_fix_is_followed_to_the_head(scratch: ScratchRe
     assert verdict.outcome is PASS, [c.reason for c in verdict.checks]
 
 
-def test_a_file_deleted_at_the_head_cannot_be_checked_there(scratch: ScratchRepo) -> None:
+def test_a_file_moved_twice_after_the_fix_is_followed_and_named_at_the_head(
+    scratch: ScratchRepo,
+) -> None:
     fix = scratch.commit("Fix", {PATH: FIXED})
-    scratch.commit("Drop the task", {PATH: None})
+    scratch.commit("Unrelated work", {"README.md": "Lily AI\n", "docs/a.md": "A\n"})
+    scratch.move(PATH, "backend/jobs/publish.py", "Move tasks to jobs")
+    scratch.commit("More work", {"docs/a.md": "B\n"})
+    scratch.move("backend/jobs/publish.py", "worker/publish.py", "Split the worker out")
     verdict = verify_claim(scratch.path, _claim(fix), branch="main")
+    assert verdict.outcome is PASS, [c.reason for c in verdict.checks]
     head = verdict.of(CheckKind.AFTER_PRESENT_AT_HEAD, PATH)
-    assert head.outcome is CANNOT and "does not exist at the head of main" in head.reason
+    assert "in worker/publish.py, renamed after the fix" in head.reason
+
+
+def test_a_file_moved_on_a_merged_branch_is_followed_through_the_merge(
+    scratch: ScratchRepo,
+) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    scratch.git("checkout", "-q", "-b", "move")
+    scratch.move(PATH, "worker/publish.py", "Move the task to the worker")
+    scratch.git("checkout", "-q", "main")
+    scratch.commit("Docs meanwhile", {"README.md": "Lily docs\n"})
+    scratch.merge("move", "Merge the worker move")
+    verdict = verify_claim(scratch.path, _claim(fix), branch="main")
+    assert verdict.outcome is PASS, [c.reason for c in verdict.checks]
+    assert "in worker/publish.py" in verdict.of(CheckKind.AFTER_PRESENT_AT_HEAD, PATH).reason
+
+
+def test_a_file_deleted_after_the_fix_is_removed_at_head_not_failed(
+    scratch: ScratchRepo,
+) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    scratch.move(PATH, "backend/jobs/publish.py", "Move tasks to jobs")
+    drop = scratch.commit("Drop the task", {"backend/jobs/publish.py": None})
+    verdict = verify_claim(scratch.path, _claim(fix), branch="main")
+    for kind in (CheckKind.AFTER_PRESENT_AT_HEAD, CheckKind.BEFORE_ABSENT_AT_HEAD):
+        head = verdict.of(kind, PATH)
+        assert head.outcome is CANNOT and head.reason == (
+            f"removed at head: backend/jobs/publish.py was deleted by commit {drop[:12]} "
+            "after the fix"
+        )
+        assert head.detail["removed_by"] == drop
     assert verdict.of(CheckKind.AFTER_PRESENT_AT_COMMIT, PATH).outcome is PASS
-    assert verdict.outcome is CANNOT
+    assert FAIL not in {c.outcome for c in verdict.checks}
 
 
 def test_a_missing_commit_fails_and_nothing_else_is_guessed(scratch: ScratchRepo) -> None:
