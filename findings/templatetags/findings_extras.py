@@ -71,3 +71,24 @@ def with_document_link(note: str, url: str) -> SafeString:
         return html
     link = format_html('<a href="{}">the document page</a>', url)
     return mark_safe(html.replace("the document page", link))  # noqa: S308 - both escaped
+
+
+CHECK_WORDS = {
+    "commit_exists": "the commit exists",
+    "on_branch": "the commit is on the branch",
+    "commit_cites_finding": "the commit names the finding",
+    "file_resolved": "the named file is found in the repository",
+    "touches_file": "the commit changes the file",
+    "diff_overlaps": "the commit changes the claimed lines",
+    "before_absent_at_commit": "the BEFORE code is gone after the fix",
+    "after_present_at_commit": "the AFTER code is there after the fix",
+    "before_absent_at_head": "the BEFORE code is still gone today",
+    "after_present_at_head": "the AFTER code is still there today",
+}
+
+
+@register.filter
+def check_words(name: str) -> str:
+    """A claim check's name as the question it answers ("touches_file" -> "the commit
+    changes the file"); an unknown name as words."""
+    return CHECK_WORDS.get(name, (name or "").replace("_", " "))

@@ -54,9 +54,10 @@ def test_the_demo_findings_show_a_scan_confirmed_a_code_checked_and_a_failing_fi
         expect(page.locator("#line-history")).not_to_contain_text("cannot read history")
         screenshot(page, f"demo-finding-{level}")
     # The last page is the pickle claim's: its commit left the code the document says is gone.
-    expect(page.locator("tr.check-fail").filter(has_text="before_absent_at_commit")).to_have_count(
-        1
-    )
+    # Each check reads as the question it answers, not as its internal name.
+    failed = page.locator("tr.check-fail").filter(has_text="the BEFORE code is gone after the fix")
+    expect(failed).to_have_count(1)
+    expect(page.locator("body")).not_to_contain_text("before_absent_at_commit")
 
 
 def test_no_page_of_the_demo_shows_a_server_path_or_git_output(page, live_server, demo):
