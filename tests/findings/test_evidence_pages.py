@@ -33,7 +33,7 @@ def test_the_finding_page_shows_the_evidence_level_and_every_check_with_its_reas
     page = owner_client.get(f"/p/LILY/findings/{claim.finding.number}/").content.decode()
 
     assert "commit-linked" in page
-    assert "diff_overlaps" in page and "does not touch lines 3" in page
+    assert "the commit changes the claimed lines" in page and "does not touch lines 3" in page
     assert "<strong>fail</strong>" in page and "<strong>pass</strong>" in page
     assert f"<code>{fix[:12]}</code>" in page
     assert "branch <code>main</code>" in page and "read in place" in page
@@ -74,4 +74,4 @@ def test_the_checks_of_many_claims_cost_the_page_no_query_each(
         page = owner_client.get(url).content.decode()
     # Every claim's table of checks is there, each with its own rows.
     assert page.count('class="grid checks"') == 4
-    assert page.count("diff_overlaps") >= 4
+    assert page.count("the commit changes the claimed lines") >= 4
