@@ -272,7 +272,27 @@ def _findings(
         if not finding.commits and finding.status in (S.FIXED, S.PARTIAL):
             finding.commits = _inherited_commits(pending.context, loose, doc_level, title, spans)
         out.append(finding)
+    _add_cited_files(out, reader.file_refs)
     return out
+
+
+def _add_cited_files(findings: list[Finding], file_refs: list[tuple[str, list[str]]]) -> None:
+    """Give each finding the files a file-keyed table cites it under ("C1: Return fix")."""
+    by_ref: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.ref:
+            by_ref.setdefault(finding.ref.upper(), []).append(finding)
+    for path, refs in file_refs:
+        for ref in dict.fromkeys(r.upper() for r in refs):
+            for finding in by_ref.get(ref, []):
+                if not any(_same_file(f.path, path) for f in finding.files):
+                    finding.files.append(FileRef(path))
+
+
+def _same_file(a: str | None, b: str) -> bool:
+    a = (a or "").lower()
+    b = b.lower()
+    return a == b or a.endswith("/" + b) or b.endswith("/" + a)
 
 
 def _inherited_commits(

@@ -69,6 +69,8 @@ class Reader:
     facts: list[Fact] = field(default_factory=list)
     files: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     when: dict[int, str] = field(default_factory=dict)  # reading index -> when it holds
+    # "| src/codegen/mod.rs | C1: Return fix. C2: … |": a file and the finding IDs it names.
+    file_refs: list[tuple[str, list[str]]] = field(default_factory=list)
 
     # --- bookkeeping --------------------------------------------------------------------
 

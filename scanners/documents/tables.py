@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Protocol
 
+from scanners.documents import fields as F
 from scanners.documents import planning as P
 from scanners.documents import signals as S
 from scanners.documents import vocabulary as V
@@ -30,6 +31,7 @@ class Reader(Protocol):
     """What a table needs from the reader walking the document (``reader.Reader``)."""
 
     readings: list[tuple[str, str, str, list[str], int]]
+    file_refs: list[tuple[str, list[str]]]
 
     def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None: ...
 
@@ -56,6 +58,8 @@ def read_table(
     header = [W.strip_decoration(h).lower() for h in block.rows[0][1]]
     kinds = [column_kind(h) for h in header]
     body = block.rows[1:]
+    if _file_impact(reader, block, kinds):
+        return
     if phase is not None:
         # A plan's own ledger (a task or issue column and a status column) also names
         # findings: each row is a phase item and a finding, linked later by title.
@@ -375,3 +379,25 @@ def _row_done(cells: list[str], state_col: int | None) -> bool | None:
             True if status == S.FIXED else False if status in (S.PARTIAL, S.IDENTIFIED) else None
         )
     return state
+
+
+_CITED_ID_RE = re.compile(r"(?<![\w-])[A-Z]{1,6}-?\d{1,4}(?![\w-])")
+
+
+def _file_impact(reader: Reader, block: Block, kinds: list[str | None]) -> bool:
+    """A table keyed by file whose other cells cite finding IDs ("| `src/app.rs` | C1: Return
+    fix. C3+C5: … |"): each cited finding gets the file. Only IDs the document's findings
+    carry are used (in ``extract``); the table names no finding of its own."""
+    if not kinds or kinds[0] != "files" or {"status", "severity", "title", "ref"} & set(kinds):
+        return False
+    rows = []
+    for _, cells in block.rows[1:]:
+        paths = F.field_paths(cells[0]) if cells else []
+        refs = [ref for cell in cells[1:] for ref in _CITED_ID_RE.findall(cell)]
+        if paths and refs:
+            rows.append((paths[0], refs))
+    if not rows:
+        return False
+    reader.file_refs.extend(rows)
+    reader.account([block])
+    return True
