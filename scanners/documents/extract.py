@@ -287,6 +287,14 @@ def _add_cited_files(findings: list[Finding], file_refs: list[tuple[str, list[st
             for finding in by_ref.get(ref, []):
                 if not any(_same_file(f.path, path) for f in finding.files):
                     finding.files.append(FileRef(path))
+    for group in by_ref.values():
+        for finding in group:
+            # Lines the finding gave without a file ("~L475") belong to its one file.
+            loose = [f for f in finding.files if f.path is None]
+            named = [f for f in finding.files if f.path is not None]
+            if len(loose) == 1 and len(named) == 1:
+                named[0].lines.extend(r for r in loose[0].lines if r not in named[0].lines)
+                finding.files = named
 
 
 def _same_file(a: str | None, b: str) -> bool:

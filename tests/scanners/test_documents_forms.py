@@ -289,13 +289,17 @@ def test_a_tally_of_the_work_is_not_the_health_of_an_area() -> None:
 
 def test_a_file_keyed_table_gives_each_finding_it_cites_that_file() -> None:
     text = (
-        "# Tracker\n\n## Bugs\n\n| ID | Bug | Status |\n|---|---|---|\n"
-        "| C1 | Return emits a dead value | DONE |\n| C3 | Hash dispatch mismatch | DONE |\n\n"
+        "# Tracker\n\n## Bugs\n\n| ID | Bug | Status | Notes |\n|---|---|---|---|\n"
+        "| C1 | Return emits a dead value | DONE | ~L475 |\n"
+        "| C3 | Hash dispatch mismatch | DONE | |\n\n"
         "## File Impact Summary\n\n| File | Changes |\n|---|---|\n"
         "| [src/codegen/mod.rs](src/codegen/mod.rs) | C1: Return fix. C3+C9: hash path gone. |\n"
         "| `src/lexer.rs` | P1: new keywords |\n"
     )
     result = extract(text.encode(), source="tracker.md")
-    got = {f.ref: [p.path for p in f.files] for f in result.findings}
-    # C9 and P1 are no finding's ID: nothing is made of them.
-    assert got == {"C1": ["src/codegen/mod.rs"], "C3": ["src/codegen/mod.rs"]}
+    got = {f.ref: [(p.path, p.lines) for p in f.files] for f in result.findings}
+    # C9 and P1 are no finding's ID: nothing is made of them. C1's line joins its one file.
+    assert got == {
+        "C1": [("src/codegen/mod.rs", [[475, 475]])],
+        "C3": [("src/codegen/mod.rs", [])],
+    }
