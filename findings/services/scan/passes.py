@@ -123,9 +123,10 @@ def history_pass(m: Merged, scopes: Scopes) -> None:
         sql.run(
             """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
                 fixed_at = %s
-            WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
+            WHERE project_id = %s AND id IN (SELECT finding_id FROM ad_seen)
+              AND tool = %s AND category = %s
               AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [*fixed_by, tool, category, sql.at],
+            [*fixed_by, m.project.pk, tool, category, sql.at],
         )
 
 
@@ -138,6 +139,8 @@ def seen_again_pass(m: Merged) -> None:
         (LifecycleEvent.SEEN, False),
         (LifecycleEvent.SEEN_SUPPRESSED, True),
     ):
+        if not _any_seen(m, suppressed):
+            continue
         moves = lifecycle.changes(event)
         regressing = [before for before, after in moves.items() if after == Status.REGRESSED]
         others = [before for before, after in moves.items() if after != Status.REGRESSED]
@@ -150,13 +153,27 @@ def seen_again_pass(m: Merged) -> None:
                 f"(status IN {in_list(regressing)} AND (fixed_at IS NULL OR fixed_at <= %s))"
             )
         condition = (
+            "project_id = %s AND "
             "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) AND ("
             + " OR ".join(guard)
             + ")"
         )
-        params = [suppressed] + ([sql.at] if regressing else [])
+        params = [m.project.pk, suppressed] + ([sql.at] if regressing else [])
         note = "reported again as suppressed" if suppressed else "reported again by a scan"
         sql.transition(condition, params, event, moves, note)
+
+
+def _any_seen(m: Merged, suppressed: bool) -> bool:
+    """Whether the report's newest sightings include any with ``suppressed``. A report with
+    no suppressed results skips their pass: PostgreSQL, whose statistics count the project's
+    findings as of its last ANALYZE, would otherwise read every open one to find none."""
+    return bool(
+        m.sql.scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM ad_seen WHERE newest = 1 AND suppressed = %s "
+            "LIMIT 1) one",
+            [suppressed],
+        )
+    )
 
 
 def where_now_pass(m: Merged) -> None:
@@ -169,15 +186,16 @@ def where_now_pass(m: Merged) -> None:
             end_line = a.end_line, snippet = a.snippet, title = a.title,
             message = a.message, severity = a.severity
         FROM ad_seen a
-        WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
-        [ctx.report.pk, ctx.commit, sql.at],
+        WHERE findings_finding.id = a.finding_id AND a.newest = 1
+          AND findings_finding.project_id = %s""",
+        [ctx.report.pk, ctx.commit, sql.at, m.project.pk],
     )
     sql.run(
         """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
             first_seen_at = %s
-        WHERE id IN (SELECT finding_id FROM ad_seen WHERE newest = 0)
+        WHERE project_id = %s AND id IN (SELECT finding_id FROM ad_seen WHERE newest = 0)
           AND first_seen_at > %s""",
-        [ctx.report.pk, ctx.commit, sql.at, sql.at],
+        [ctx.report.pk, ctx.commit, sql.at, m.project.pk, sql.at],
     )
 
 
@@ -229,10 +247,10 @@ def _scope_gone(m: Merged, tool: str) -> None:
     """The three moves of a scope's unseen findings (``ad_scope``)."""
     ctx, sql = m.ctx, m.sql
     missing = lifecycle.changes(LifecycleEvent.MISSING)
-    scope = "id IN (SELECT id FROM ad_scope)"
+    scope = "project_id = %s AND " + _in_scope()
     # Only what no newer report has seen: arrival breaks a tie in time.
     gone = scope + " AND last_seen_at <= %s"
-    gone_params = [sql.at]
+    gone_params = [m.project.pk, sql.at]
     sql.transition(
         gone + f" AND status IN {in_list(missing)}",
         gone_params,
@@ -252,11 +270,21 @@ def _scope_gone(m: Merged, tool: str) -> None:
     # and came back later.
     sql.transition(
         scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
-        [sql.at, sql.at, Status.OPEN],
+        [m.project.pk, sql.at, sql.at, Status.OPEN],
         LifecycleEvent.SEEN,
         {Status.OPEN: Status.REGRESSED},
         "absent from an older report that arrived late: it was fixed and came back",
     )
+
+
+def _in_scope() -> str:
+    """A condition on findings_finding: in ``ad_scope``. On PostgreSQL an array of the ids,
+    whose length the planner cannot see (it prices a few), so each is one probe of the primary
+    key; as a join, with statistics that may predate the project's findings, it read all of
+    the project's open findings to pick out those in scope."""
+    if connection.vendor == "postgresql":
+        return "id = ANY(ARRAY(SELECT id FROM ad_scope))"
+    return "id IN (SELECT id FROM ad_scope)"
 
 
 def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
@@ -272,8 +300,10 @@ def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
         [ctx.report.pk, Status.REGRESSED],
     )
     counts.still_open = sql.scalar(
-        "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
-        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}"
+        "SELECT COUNT(*) FROM findings_finding WHERE project_id = %s "
+        "AND id IN (SELECT finding_id FROM ad_seen) "
+        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}",
+        [project.pk],
     )
     # A first report copied in whole, none of it history: every row is a new finding,
     # open unless suppressed, and the rows themselves give the status summary.
