@@ -176,20 +176,29 @@ def _any_seen(m: Merged, suppressed: bool) -> bool:
     )
 
 
-def where_now_pass(m: Merged) -> None:
+def where_now_pass(m: Merged) -> int | None:
     """The newest sighting moves the finding's location and last-seen facts; an older one
-    moves its first-seen facts back."""
+    moves its first-seen facts back. Returns how many of the findings seen newest are
+    open-like (PostgreSQL: counted from the rows the update returns, as no later pass moves
+    a seen finding's status; None elsewhere)."""
     ctx, sql = m.ctx, m.sql
-    sql.run(
-        """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
+    update = """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
             last_seen_at = %s, path = a.path, start_line = a.start_line,
             end_line = a.end_line, snippet = a.snippet, title = a.title,
             message = a.message, severity = a.severity
         FROM ad_seen a
         WHERE findings_finding.id = a.finding_id AND a.newest = 1
-          AND findings_finding.project_id = %s""",
-        [ctx.report.pk, ctx.commit, sql.at, m.project.pk],
-    )
+          AND findings_finding.project_id = %s"""
+    params = [ctx.report.pk, ctx.commit, sql.at, m.project.pk]
+    newest_open = None
+    if connection.vendor == "postgresql":
+        newest_open = sql.scalar(
+            f"WITH moved AS ({update} RETURNING findings_finding.status) "
+            f"SELECT COUNT(*) FROM moved WHERE status IN {in_list(lifecycle.OPEN_LIKE)}",
+            params,
+        )
+    else:
+        sql.run(update, params)
     sql.run(
         """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
             first_seen_at = %s
@@ -197,6 +206,7 @@ def where_now_pass(m: Merged) -> None:
           AND first_seen_at > %s""",
         [ctx.report.pk, ctx.commit, sql.at, m.project.pk, sql.at],
     )
+    return newest_open
 
 
 def gone_pass(m: Merged, scopes: Scopes, scanned_paths: tuple[str, ...] | None) -> None:
@@ -287,9 +297,10 @@ def _in_scope() -> str:
     return "id IN (SELECT id FROM ad_scope)"
 
 
-def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
+def counts_pass(m: Merged, cells: Counter[tuple[int, str]], newest_open: int | None = None) -> None:
     """The report's counts, and the project's status summary. ``cells`` are the (severity,
-    status) counts of the rows a first report copied in."""
+    status) counts of the rows a first report copied in; ``newest_open`` what
+    :func:`where_now_pass` counted, if it did."""
     ctx, sql, project, counts = m.ctx, m.sql, m.project, m.counts
     counts.fixed = sql.scalar(
         "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND action = %s",
@@ -299,12 +310,7 @@ def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
         "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
         [ctx.report.pk, Status.REGRESSED],
     )
-    counts.still_open = sql.scalar(
-        "SELECT COUNT(*) FROM findings_finding WHERE project_id = %s "
-        "AND id IN (SELECT finding_id FROM ad_seen) "
-        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}",
-        [project.pk],
-    )
+    counts.still_open = _seen_open(m, newest_open)
     # A first report copied in whole, none of it history: every row is a new finding,
     # open unless suppressed, and the rows themselves give the status summary.
     new_count = m.new_count
@@ -327,6 +333,22 @@ def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
         else 0
     )
     status_counts_refresh(project_id=project.pk)
+
+
+def _seen_open(m: Merged, newest_open: int | None) -> int:
+    """How many findings the report saw are open-like: those it saw newest as counted
+    already (when they were), plus the others."""
+    seen = "" if newest_open is None else " WHERE newest = 0"
+    if newest_open is not None and not m.sql.scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ad_seen WHERE newest = 0 LIMIT 1) one"
+    ):
+        return newest_open
+    return (newest_open or 0) + m.sql.scalar(
+        "SELECT COUNT(*) FROM findings_finding WHERE project_id = %s "
+        f"AND id IN (SELECT finding_id FROM ad_seen{seen}) "
+        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}",
+        [m.project.pk],
+    )
 
 
 def scopes_record(m: Merged, scopes: Scopes) -> None:
