@@ -249,6 +249,9 @@ def _scope_unseen(m: Merged, tool: str, category: str, in_paths: str) -> bool:
     )
     if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_scope LIMIT 1) one"):
         return False
+    # Keyed, so that however the planner joins it (its statistics may count none of the
+    # project's findings) each finding costs one probe, never a pass over the table.
+    sql.run("CREATE UNIQUE INDEX ad_scope_id ON ad_scope (id)")
     sql.analyze("ad_scope")
     return True
 
@@ -257,7 +260,7 @@ def _scope_gone(m: Merged, tool: str) -> None:
     """The three moves of a scope's unseen findings (``ad_scope``)."""
     ctx, sql = m.ctx, m.sql
     missing = lifecycle.changes(LifecycleEvent.MISSING)
-    scope = "project_id = %s AND " + _in_scope()
+    scope = "project_id = %s AND id IN (SELECT id FROM ad_scope)"
     # Only what no newer report has seen: arrival breaks a tie in time.
     gone = scope + " AND last_seen_at <= %s"
     gone_params = [m.project.pk, sql.at]
@@ -285,16 +288,6 @@ def _scope_gone(m: Merged, tool: str) -> None:
         {Status.OPEN: Status.REGRESSED},
         "absent from an older report that arrived late: it was fixed and came back",
     )
-
-
-def _in_scope() -> str:
-    """A condition on findings_finding: in ``ad_scope``. On PostgreSQL an array of the ids,
-    whose length the planner cannot see (it prices a few), so each is one probe of the primary
-    key; as a join, with statistics that may predate the project's findings, it read all of
-    the project's open findings to pick out those in scope."""
-    if connection.vendor == "postgresql":
-        return "id = ANY(ARRAY(SELECT id FROM ad_scope))"
-    return "id IN (SELECT id FROM ad_scope)"
 
 
 def counts_pass(m: Merged, cells: Counter[tuple[int, str]], newest_open: int | None = None) -> None:
