@@ -83,3 +83,28 @@ def test_a_refused_report_keeps_no_copy(tmp_path, data_dir):
         ingest_file(path, project_key="KEEP", options=Options(format="bandit"))
 
     assert not (data_dir / "reports").exists() or not _files(data_dir / "reports")
+
+
+def test_an_import_that_fails_in_the_lifecycle_pass_keeps_no_copy_and_can_run_again(
+    data_dir, monkeypatch
+):
+    # The report is compressed on a thread of its own once it is read, while the merge ends:
+    # a failure there must still wait for that thread and remove what it wrote.
+    ingest_file(BANDIT, project_key="KEEP")
+    rescan = data_dir.parent / "rescan.json"
+    rescan.write_bytes(BANDIT.read_bytes() + b"\n")
+    before = _files(data_dir)
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("injected in the lifecycle pass")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("findings.services.scan.passes.gone_pass", explode)
+        with pytest.raises(RuntimeError, match="injected"):
+            ingest_file(rescan, project_key="KEEP")
+    assert _files(data_dir) == before
+
+    result = ingest_file(rescan, project_key="KEEP")
+
+    assert result.still_open > 0
+    assert read_kept(Path(Report.objects.get(pk=result.report).stored_path)) == rescan.read_bytes()

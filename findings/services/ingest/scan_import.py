@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from django.db import connection, transaction
 from findings import services
 from findings.models import Project, Report
 from findings.services.ingest.results import IngestResult, Options, Progress, ingest_result
-from findings.services.ingest.storage import report_path, store_scan
+from findings.services.ingest.storage import ScanKeeper
 from findings.services.ingest.timeline import Order, file_reader, order_key, repository
 from findings.services.scan.moves import Whereabouts
 from scanners import reading
@@ -90,8 +91,10 @@ def _import_streamed(
     upload: Upload, window: ReportWindow, *, project: Project | None, on_progress
 ) -> IngestResult:
     payloads = _Payloads()
-    events = reading.with_payload(reading.read_report(window, _setting(upload, project)), payloads)
-    with reading.in_background(events) as parsed:
+    keeper = ScanKeeper(upload.stored_from, upload.sha, upload.fmt)
+    read = _keep_once_read(reading.read_report(window, _setting(upload, project)), keeper)
+    events = reading.with_payload(read, payloads)
+    with keeper, reading.in_background(events) as parsed:
         try:
             first = next(parsed)
             if isinstance(first, reading.Batch):
@@ -101,6 +104,7 @@ def _import_streamed(
             tick = _Ticker(on_progress, window, upload.size)
             with transaction.atomic():
                 report = _open_report(upload, first.commit, first.branch, order)
+                keeper.opened()
                 with services.ScanMerge(_context(report, order)) as merge:
                     payloads.bind(merge)
                     done = first if isinstance(first, reading.Done) else None
@@ -114,9 +118,18 @@ def _import_streamed(
                         raise RuntimeError("read_report ended without its Done event")
                     if facts is not None and not _same_place(project, facts, done, order):
                         raise _FactsMoved
-                    return _finish(upload, done, report, merge)
+                    return _record(upload, done, report, merge, keeper)
         finally:
             payloads.release()
+
+
+def _keep_once_read(events: Iterator[reading.Event], keeper: ScanKeeper) -> Iterator[reading.Event]:
+    """``events``, telling ``keeper`` on the parse thread as soon as the report is read: it
+    is compressed while the transaction merges the last batch and runs the passes."""
+    for event in events:
+        if isinstance(event, reading.Done):
+            keeper.read()
+        yield event
 
 
 class _Payloads:
@@ -144,19 +157,22 @@ def _import_staged(
     upload: Upload, window: ReportWindow, *, project: Project | None, on_progress
 ) -> IngestResult:
     tick = _Ticker(on_progress, window, upload.size)
-    with services.ScanStage() as stage:
+    keeper = ScanKeeper(upload.stored_from, upload.sha, upload.fmt)
+    with keeper, services.ScanStage() as stage:
         for event in reading.read_report(window, _setting(upload, project)):
             if isinstance(event, reading.Batch):
                 stage.add(event.rows)
                 tick()
             elif isinstance(event, reading.Done):
                 done = event
+        keeper.read()
         order = order_key(project, done.commit, done.meta)
         with transaction.atomic():
             report = _open_report(upload, done.commit, done.branch, order)
+            keeper.opened()
             with services.ScanMerge(_context(report, order)) as merge:
                 merge.add_stage(stage)
-                return _finish(upload, done, report, merge)
+                return _record(upload, done, report, merge, keeper)
 
 
 class _Ticker:
@@ -223,25 +239,16 @@ def _context(report: Report, order: Order) -> services.ScanContext:
     )
 
 
-def _finish(
-    upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
-) -> IngestResult:
-    """Keep the report, then record it: the end of the transaction. Should recording fail,
-    a copy this import kept is removed (the transaction rolls back the rows)."""
-    kept_before = report_path(upload.sha).is_file()
-    report.stored_path = store_scan(upload.stored_from, upload.sha, upload.fmt)
-    try:
-        return _record(upload, done, report, merge)
-    except BaseException:
-        if not kept_before:
-            Path(report.stored_path).unlink(missing_ok=True)
-        raise
-
-
 def _record(
-    upload: Upload, done: reading.Done, report: Report, merge: services.ScanMerge
+    upload: Upload,
+    done: reading.Done,
+    report: Report,
+    merge: services.ScanMerge,
+    keeper: ScanKeeper,
 ) -> IngestResult:
-    """The lifecycle pass, the report's own facts, counts and note."""
+    """The lifecycle pass, the report's own facts, counts and note, and the kept report's
+    path: the end of the transaction. Should recording fail, ``keeper`` removes a copy this
+    import kept (the transaction rolls back the rows)."""
     meta, options = done.meta, upload.options
     project = report.project
     report.tool = (meta.tool or (done.scopes[0][0] if done.scopes else upload.fmt))[:200]
@@ -256,6 +263,7 @@ def _record(
     counts = merge.finish(
         scopes=done.scopes, scanned_paths=done.scanned, rules=done.rules, where=where
     )
+    report.stored_path = keeper.path()
     notes = []
     if counts.moved or counts.edited:
         notes.append(

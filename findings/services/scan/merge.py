@@ -219,9 +219,9 @@ class ScanMerge:
         passes.sightings_record(merged)
         passes.history_pass(merged, scopes)
         passes.seen_again_pass(merged)
-        passes.where_now_pass(merged)
+        newest_open = passes.where_now_pass(merged)
         passes.gone_pass(merged, scopes, where)
-        passes.counts_pass(merged, self.cells)
+        passes.counts_pass(merged, self.cells, newest_open)
         passes.scopes_record(merged, scopes)
         return self.counts
 

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from findings import lifecycle
@@ -127,9 +128,10 @@ def history_pass(m: Merged, scopes: Scopes) -> None:
         sql.run(
             """UPDATE findings_finding SET fixed_in_report_id = %s, fixed_in_commit = %s,
                 fixed_at = %s
-            WHERE id IN (SELECT finding_id FROM ad_seen) AND tool = %s AND category = %s
+            WHERE project_id = %s AND id IN (SELECT finding_id FROM ad_seen)
+              AND tool = %s AND category = %s
               AND fixed_in_report_id IS NOT NULL AND fixed_at > %s""",
-            [*fixed_by, tool, category, sql.at],
+            [*fixed_by, m.project.pk, tool, category, sql.at],
         )
 
 
@@ -142,6 +144,8 @@ def seen_again_pass(m: Merged) -> None:
         (LifecycleEvent.SEEN, False),
         (LifecycleEvent.SEEN_SUPPRESSED, True),
     ):
+        if not _any_seen(m, suppressed):
+            continue
         moves = lifecycle.changes(event)
         regressing = [before for before, after in moves.items() if after == Status.REGRESSED]
         others = [before for before, after in moves.items() if after != Status.REGRESSED]
@@ -154,22 +158,37 @@ def seen_again_pass(m: Merged) -> None:
                 f"(status IN {in_list(regressing)} AND (fixed_at IS NULL OR fixed_at <= %s))"
             )
         condition = (
+            "project_id = %s AND "
             "id IN (SELECT finding_id FROM ad_seen WHERE newest = 1 AND suppressed = %s) AND ("
             + " OR ".join(guard)
             + ")"
         )
-        params = [suppressed] + ([sql.at] if regressing else [])
+        params = [m.project.pk, suppressed] + ([sql.at] if regressing else [])
         note = "reported again as suppressed" if suppressed else "reported again by a scan"
         sql.transition(condition, params, event, moves, note)
 
 
-def where_now_pass(m: Merged) -> None:
+def _any_seen(m: Merged, suppressed: bool) -> bool:
+    """Whether the report's newest sightings include any with ``suppressed``. A report with
+    no suppressed results skips their pass: PostgreSQL, whose statistics count the project's
+    findings as of its last ANALYZE, would otherwise read every open one to find none."""
+    return bool(
+        m.sql.scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM ad_seen WHERE newest = 1 AND suppressed = %s "
+            "LIMIT 1) one",
+            [suppressed],
+        )
+    )
+
+
+def where_now_pass(m: Merged) -> int | None:
     """The newest sighting moves the finding's location and last-seen facts (and a moved or
     edited finding's identity: :mod:`.moves`); an older one moves its first-seen facts
-    back."""
+    back. Returns how many of the findings seen newest are open-like (PostgreSQL: counted
+    from the rows the update returns, as no later pass moves a seen finding's status; None
+    elsewhere)."""
     ctx, sql = m.ctx, m.sql
-    sql.run(
-        """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
+    update = """UPDATE findings_finding SET last_seen_report_id = %s, last_seen_commit = %s,
             last_seen_at = %s, path = a.path, start_line = a.start_line,
             end_line = a.end_line, snippet = a.snippet, title = a.title,
             message = a.message, severity = a.severity,
@@ -177,16 +196,26 @@ def where_now_pass(m: Merged) -> None:
             content_key = COALESCE(a.content_key, findings_finding.content_key),
             scan_change = COALESCE(a.scan_change, findings_finding.scan_change)
         FROM ad_seen a
-        WHERE findings_finding.id = a.finding_id AND a.newest = 1""",
-        [ctx.report.pk, ctx.commit, sql.at],
-    )
+        WHERE findings_finding.id = a.finding_id AND a.newest = 1
+          AND findings_finding.project_id = %s"""
+    params = [ctx.report.pk, ctx.commit, sql.at, m.project.pk]
+    newest_open = None
+    if connection.vendor == "postgresql":
+        newest_open = sql.scalar(
+            f"WITH moved AS ({update} RETURNING findings_finding.status) "
+            f"SELECT COUNT(*) FROM moved WHERE status IN {in_list(lifecycle.OPEN_LIKE)}",
+            params,
+        )
+    else:
+        sql.run(update, params)
     sql.run(
         """UPDATE findings_finding SET first_seen_report_id = %s, first_seen_commit = %s,
             first_seen_at = %s
-        WHERE id IN (SELECT finding_id FROM ad_seen WHERE newest = 0)
+        WHERE project_id = %s AND id IN (SELECT finding_id FROM ad_seen WHERE newest = 0)
           AND first_seen_at > %s""",
-        [ctx.report.pk, ctx.commit, sql.at, sql.at],
+        [ctx.report.pk, ctx.commit, sql.at, m.project.pk, sql.at],
     )
+    return newest_open
 
 
 def gone_pass(m: Merged, scopes: Scopes, where: Whereabouts) -> None:
@@ -227,6 +256,9 @@ def _scope_unseen(m: Merged, tool: str, category: str, covered: tuple[str, list]
     )
     if not sql.scalar("SELECT COUNT(*) FROM (SELECT 1 FROM ad_scope LIMIT 1) one"):
         return False
+    # Keyed, so that however the planner joins it (its statistics may count none of the
+    # project's findings) each finding costs one probe, never a pass over the table.
+    sql.run("CREATE UNIQUE INDEX ad_scope_id ON ad_scope (id)")
     sql.analyze("ad_scope")
     return True
 
@@ -236,10 +268,10 @@ def _scope_gone(m: Merged, tool: str, kinds: Sequence[str]) -> None:
     files left the report (``ad_gone``)."""
     ctx, sql = m.ctx, m.sql
     missing = lifecycle.changes(LifecycleEvent.MISSING)
-    scope = "id IN (SELECT id FROM ad_scope)"
+    scope = "project_id = %s AND id IN (SELECT id FROM ad_scope)"
     # Only what no newer report has seen: arrival breaks a tie in time.
     gone = scope + " AND last_seen_at <= %s"
-    gone_params = [sql.at]
+    gone_params = [m.project.pk, sql.at]
     for kind in kinds:
         how = moves.GONE_NOTES.get(ScanChange(kind)) if kind else None
         sql.transition(
@@ -263,16 +295,17 @@ def _scope_gone(m: Merged, tool: str, kinds: Sequence[str]) -> None:
     # and came back later.
     sql.transition(
         scope + " AND first_seen_at < %s AND last_seen_at > %s AND status = %s",
-        [sql.at, sql.at, Status.OPEN],
+        [m.project.pk, sql.at, sql.at, Status.OPEN],
         LifecycleEvent.SEEN,
         {Status.OPEN: Status.REGRESSED},
         "absent from an older report that arrived late: it was fixed and came back",
     )
 
 
-def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
+def counts_pass(m: Merged, cells: Counter[tuple[int, str]], newest_open: int | None = None) -> None:
     """The report's counts, and the project's status summary. ``cells`` are the (severity,
-    status) counts of the rows a first report copied in."""
+    status) counts of the rows a first report copied in; ``newest_open`` what
+    :func:`where_now_pass` counted, if it did."""
     ctx, sql, project, counts = m.ctx, m.sql, m.project, m.counts
     counts.fixed = sql.scalar(
         "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND action = %s",
@@ -282,10 +315,7 @@ def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
         "SELECT COUNT(*) FROM findings_event WHERE report_id = %s AND after = %s",
         [ctx.report.pk, Status.REGRESSED],
     )
-    counts.still_open = sql.scalar(
-        "SELECT COUNT(*) FROM findings_finding WHERE id IN (SELECT finding_id FROM ad_seen) "
-        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}"
-    )
+    counts.still_open = _seen_open(m, newest_open)
     # A first report copied in whole, none of it history: every row is a new finding,
     # open unless suppressed, and the rows themselves give the status summary.
     new_count = m.new_count
@@ -308,6 +338,22 @@ def counts_pass(m: Merged, cells: Counter[tuple[int, str]]) -> None:
         else 0
     )
     status_counts_refresh(project_id=project.pk)
+
+
+def _seen_open(m: Merged, newest_open: int | None) -> int:
+    """How many findings the report saw are open-like: those it saw newest as counted
+    already (when they were), plus the others."""
+    seen = "" if newest_open is None else " WHERE newest = 0"
+    if newest_open is not None and not m.sql.scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ad_seen WHERE newest = 0 LIMIT 1) one"
+    ):
+        return newest_open
+    return (newest_open or 0) + m.sql.scalar(
+        "SELECT COUNT(*) FROM findings_finding WHERE project_id = %s "
+        f"AND id IN (SELECT finding_id FROM ad_seen{seen}) "
+        f"AND status IN {in_list(lifecycle.OPEN_LIKE)}",
+        [m.project.pk],
+    )
 
 
 def scopes_record(m: Merged, scopes: Scopes) -> None:
