@@ -128,7 +128,7 @@ def _dump(path: Path, results) -> None:
     print(f"wrote {len(rows)} claims' checks to {path}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", type=int, default=10_000)
     parser.add_argument("--claims", type=int, default=1_000)
@@ -147,7 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dump", type=Path, help="write every claim's checks here as JSON, for comparing runs"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     from git_repo_gen import build_history
 
     with tempfile.TemporaryDirectory(prefix="auditdash-verify-bench-") as tmp:
@@ -166,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         _setup_django(data_dir)
 
         from findings.models import Check, CommitLink, Project
-        from findings.services import project_verify, repository_link
+        from findings.services import repository_link
 
         project = Project.objects.create(key="BENCH", name="bench")
         marks = repo.git("log", "--reverse", "--format=%H", "main").split()
@@ -186,33 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         from findings.services import evidence_checks
-        from scanners.git import command
 
         if args.no_memo:
             evidence_checks.MEMO_BYTES = 0
 
-        calls: Counter = Counter()
-        spent: Counter = Counter()
-        run_git = command.run_git
-
-        def counted(*a, **kw):
-            calls["git"] += 1
-            began = time.perf_counter()
-            try:
-                return run_git(*a, **kw)
-            finally:
-                args = [str(x) for x in (a[0] if a else kw.get("args", []))]
-                spent[" ".join(x for x in args[:1] if not x.startswith("-"))] += (
-                    time.perf_counter() - began
-                )
-
-        command.run_git = counted
-        started = time.perf_counter()
-        try:
-            results = project_verify(project=project)
-        finally:
-            command.run_git = run_git
-        verified = time.perf_counter() - started
+        results, verified, calls, spent = _timed_verify(project)
         per_claim = calls["git"] / max(claims, 1)
         print(f"verify started {calls['git']} git processes ({per_claim:.1f} per claim)")
         slowest = ", ".join(f"git {name} {secs:.1f} s" for name, secs in spent.most_common(4))
@@ -226,6 +208,35 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"total (link + verify): {linked + verified:.1f} s")
     return 0
+
+
+def _timed_verify(project) -> tuple[list, float, Counter, Counter]:
+    """``project_verify`` timed, with the git processes it starts counted by command."""
+    from findings.services import project_verify
+    from scanners.git import command
+
+    calls: Counter = Counter()
+    spent: Counter = Counter()
+    run_git = command.run_git
+
+    def counted(*a, **kw):
+        calls["git"] += 1
+        began = time.perf_counter()
+        try:
+            return run_git(*a, **kw)
+        finally:
+            args = [str(x) for x in (a[0] if a else kw.get("args", []))]
+            spent[" ".join(x for x in args[:1] if not x.startswith("-"))] += (
+                time.perf_counter() - began
+            )
+
+    command.run_git = counted
+    started = time.perf_counter()
+    try:
+        results = project_verify(project=project)
+    finally:
+        command.run_git = run_git
+    return results, time.perf_counter() - started, calls, spent
 
 
 if __name__ == "__main__":

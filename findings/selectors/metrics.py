@@ -142,15 +142,7 @@ def _compute(project: Project, now: datetime) -> dict:
         (label, sum(values[i] for name, values in fix_weeks if name in fixed_words))
         for i, label in enumerate(labels)
     ]
-    duration = ExpressionWrapper(F("fixed_at") - F("first_seen_at"), output_field=DurationField())
-    mttf = {
-        Severity(row["severity"]).label: row["avg"].total_seconds() / 86400
-        for row in findings.filter(fixed_at__isnull=False)
-        .values("severity")
-        .annotate(avg=Avg(duration))
-        .order_by()
-        if row["avg"] is not None
-    }
+    mttf = _mean_days_to_fix(findings)
     return {
         "labels": labels,
         "open_series": open_series,
@@ -164,6 +156,19 @@ def _compute(project: Project, now: datetime) -> dict:
         "aging": _aging(findings, now),
         "evidence": _evidence(project, summary["now"]),
         "fixes": summary,
+    }
+
+
+def _mean_days_to_fix(findings) -> dict[str, float]:
+    """Mean days from first seen to fixed, per severity label (severities never fixed absent)."""
+    duration = ExpressionWrapper(F("fixed_at") - F("first_seen_at"), output_field=DurationField())
+    return {
+        Severity(row["severity"]).label: row["avg"].total_seconds() / 86400
+        for row in findings.filter(fixed_at__isnull=False)
+        .values("severity")
+        .annotate(avg=Avg(duration))
+        .order_by()
+        if row["avg"] is not None
     }
 
 

@@ -27,6 +27,7 @@ from scanners.documents.findings import (
     heading_status,
     parse_heading,
 )
+from scanners.documents.items import holds_own_items, severity_lead, sub_findings
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
@@ -40,10 +41,6 @@ from scanners.documents.tables import is_ledger, read_table
 
 # "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
 _ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
-# "BUG-N03-004: Hardcoded fee calculation": an ID with a letter prefix and a number.
-_SUB_ID_RE = re.compile(
-    r"^(?P<ref>[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,8})*-\d{1,5})\s*[:—–]\s+(?P<title>\S.{3,})$"
-)
 _ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
@@ -138,10 +135,11 @@ class Reader:
         if S.STATUS_LABEL_RE.search(plain):
             self.status_section(sec)
             return
-        if head and not head.status and not sec.children and _holds_own_items(sec):
+        held = holds_own_items(sec) if head and not head.status and not sec.children else None
+        if held:
             # "## 2. Remaining Risks" over "- Critical: …" items: a numbered section that
             # lists items with their own checkbox or severity is their container.
-            self.container(sec, collection=_holds_own_items(sec) == "severity")
+            self.container(sec, collection=held == "severity")
             return
         if head:
             self.finding(sec, head)
@@ -519,7 +517,7 @@ class Reader:
             or F.commits_in(full)
         ):
             return
-        lead = _severity_lead(text)
+        lead = severity_lead(text)
         title, rest = split_title(text[lead.end() :] if lead else text)
         labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
         if labelled and not item.number:
@@ -554,26 +552,8 @@ class Reader:
         self.pending.append(Pending(draft, self.context(sec)))
 
     def plan_item(self, item: Item, sec: Section) -> PhaseItem:
-        """A plan item; its sub-items led by an issue ID ("BUG-12: Hardcoded fee") are the
-        findings it tracks, open unless they say otherwise, with the item's severity."""
-        severity = S.severity_in(item.first.text)
-        for ln in item.rest:
-            m = _SUB_ID_RE.match(W.strip_decoration(strip_marker(ln.text)))
-            if not m or ln.number in self.accounted:
-                continue
-            draft = Draft(
-                ref=m.group("ref"),
-                title=clean_title(m.group("title")),
-                line=ln.number,
-                section=self.path(sec),
-                heading_status=heading_status(m.group("title")) or S.IDENTIFIED,
-                backticks_anywhere=True,
-            )
-            draft.origin = "item"
-            if severity:
-                draft.field_severity = severity
-            draft.scan(m.group("title"))
-            draft.used.add(ln.number)
+        """A plan item; its sub-items led by an issue ID are findings (:func:`sub_findings`)."""
+        for draft in sub_findings(item, self.path(sec), self.accounted):
             self.add_draft(draft, sec)
         return P.make_item(item)
 
@@ -606,29 +586,3 @@ class Reader:
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
-
-
-_SEVERITY_LEAD_RE = re.compile(r"^\W*(?:\*\*)?(?P<word>[\w-]{2,12})(?:\*\*)?\s*[:—–]\s*(?=\S)")
-
-
-def _severity_lead(text: str) -> re.Match[str] | None:
-    """``"Critical: Past commits …"``: the item's leading severity word and its colon."""
-    lead = _SEVERITY_LEAD_RE.match(text)
-    return lead if lead and S.severity_in(lead.group("word")) else None
-
-
-def _holds_own_items(sec: Section) -> str | None:
-    """What the section's only list holds when its items each carry a checkbox
-    (``"checkbox"``) or lead with a severity (``"severity"``, "Critical: …"): several
-    items of their own, not one finding's details. None otherwise."""
-    lists = [b for b in sec.blocks if b.kind == "list"]
-    if len(lists) != 1 or len(lists[0].items) < 2:
-        return None
-    items = lists[0].items
-    for kind, has in (
-        ("checkbox", lambda item: item.checked is not None),
-        ("severity", lambda item: _severity_lead(item.first.text) is not None),
-    ):
-        if sum(map(has, items)) * 3 >= len(items) * 2:
-            return kind
-    return None

@@ -173,6 +173,25 @@ def verify_claim(
     return ClaimVerdict(sha, head_sha, tuple(checks))
 
 
+def _touches_check(diff: FileDiff | None, path: str, short: str) -> Check:
+    """Whether the fix commit changes the claimed file (under its old or new name)."""
+    if diff is None:
+        return Check(
+            CheckKind.TOUCHES_FILE,
+            CheckOutcome.FAIL,
+            f"commit {short} does not change {path}",
+            path,
+        )
+    renamed = f" (renamed from {diff.old_path})" if diff.old_path != diff.path else ""
+    return Check(
+        CheckKind.TOUCHES_FILE,
+        CheckOutcome.PASS,
+        f"commit {short} changes {diff.path}{renamed}",
+        path,
+        {"change": diff.change, "path": diff.path, "old_path": diff.old_path},
+    )
+
+
 def _file_checks(
     repo: Repository,
     sha: str,
@@ -189,26 +208,7 @@ def _file_checks(
     except GitError as exc:
         reason = f"the diff could not be read: {exc.plain}"
         return list(_all_cannot(_planned_file(claimed), reason).checks)
-    if diff is None:
-        checks.append(
-            Check(
-                CheckKind.TOUCHES_FILE,
-                CheckOutcome.FAIL,
-                f"commit {short} does not change {path}",
-                path,
-            )
-        )
-    else:
-        renamed = f" (renamed from {diff.old_path})" if diff.old_path != diff.path else ""
-        checks.append(
-            Check(
-                CheckKind.TOUCHES_FILE,
-                CheckOutcome.PASS,
-                f"commit {short} changes {diff.path}{renamed}",
-                path,
-                {"change": diff.change, "path": diff.path, "old_path": diff.old_path},
-            )
-        )
+    checks.append(_touches_check(diff, path, short))
     if claimed.ranges:
         check = _guard(CheckKind.DIFF_OVERLAPS, path, partial(_overlap_check, diff, claimed, short))
         checks.append(check)
