@@ -91,6 +91,7 @@ def clean_title(text: str) -> str:
         r"\s*\[(?:fixed|done|open|resolved|wip|partial)\]\s*$", "", plain, flags=re.IGNORECASE
     )
     plain = _FILE_ASIDE_RE.sub("", plain)
+    plain = _SEVERITY_ASIDE_RE.sub("", plain)
     return plain.strip(" -–—:|")
 
 
@@ -98,6 +99,21 @@ def clean_title(text: str) -> str:
 _FILE_ASIDE_RE = re.compile(
     r"(?<=\S)\s*\((?:`?[\w./-]+\.[A-Za-z]{1,5}`?(?:\s*[,&/]\s*|\s+and\s+)?)+\)\s*$"
 )
+
+
+# "Blake Threshold Test Bounds (P3 - LOW)": a trailing aside that only grades the finding
+# (its severity is read from the heading itself) is not part of its name.
+_SEVERITY_WORD = "(?:" + V.alternation([w for words in V.SEVERITY.values() for w in words]) + ")"
+_SEVERITY_ASIDE_RE = re.compile(
+    rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|{_SEVERITY_WORD})\s*\)\s*$",
+    re.I,
+)
+
+
+def severity_aside(text: str) -> tuple[str, str] | None:
+    """The severity a title's trailing grade gives ("… (P3 - LOW)" -> low), or None."""
+    m = _SEVERITY_ASIDE_RE.search(W.strip_decoration(text))
+    return S.severity_in(m.group(0).strip(" ()")) if m else None
 
 
 def file_aside(text: str) -> str | None:

@@ -26,6 +26,7 @@ from scanners.documents.findings import (
     file_aside,
     heading_status,
     parse_heading,
+    severity_aside,
 )
 from scanners.documents.items import holds_own_items, severity_lead, sub_findings
 from scanners.documents.model import Fact, Phase, PhaseItem
@@ -108,7 +109,12 @@ class Reader:
         title = sec.title
         plain = W.strip_decoration(title)
         head = parse_heading(title)
-        if head and head.labelled:
+        if head and (
+            head.labelled
+            # "### 1. ✅ Blake Threshold Test Bounds": numbered and marked, it is one finding
+            # whatever words it holds ("Test" does not make it a checklist).
+            or (head.ref and head.status and P.planning_kind(plain) not in ("phase", "sprint"))
+        ):
             self.finding(sec, head)
             return
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
@@ -177,6 +183,9 @@ class Reader:
             draft.commits.append(sha)
         for path in F.field_paths(file_aside(sec.title) or ""):
             draft.add_file(path, [])
+        graded = severity_aside(sec.title)
+        if graded:
+            draft.field_severity = graded
         for block in sec.all_blocks()[1:]:
             draft.add_block(block)
         self.accounted.update(draft.used)

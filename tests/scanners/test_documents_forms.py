@@ -303,3 +303,18 @@ def test_a_file_keyed_table_gives_each_finding_it_cites_that_file() -> None:
         "C1": [("src/codegen/mod.rs", [[475, 475]])],
         "C3": [("src/codegen/mod.rs", [])],
     }
+
+
+def test_a_titles_trailing_grade_is_its_severity_not_its_name() -> None:
+    text = (
+        "# Fixes\n\n## Fixes Applied\n\n### 1. ✅ Blake Threshold Test Bounds (P3 - LOW)\n\n"
+        "Bounds widened in `tests/test_blake.py`.\n\n### 2. ✅ Missing log_audit_event()\n\n"
+        "Added in `audit.py`.\n\n### 3. ✅ Queue Drain (High)\n\nDrains in `queue.py`.\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    got = [(f.title, f.severity) for f in result.findings]
+    assert got == [
+        ("Blake Threshold Test Bounds", "low"),
+        ("Missing log_audit_event()", None),
+        ("Queue Drain", "high"),
+    ]
