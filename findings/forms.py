@@ -109,34 +109,30 @@ class BoardFilterForm(forms.Form):
     triaged = forms.BooleanField(required=False, label="Show triaged")
 
 
-class SprintForm(forms.Form):
+class _SprintDates(forms.Form):
+    """A sprint's window: a start and an end on or after it."""
+
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "A sprint ends on or after its start.")
+        return data
+
+
+class SprintForm(_SprintDates):
     """A new sprint of a project: a name, its dates and how many findings it can take."""
 
     name = forms.CharField(max_length=200)
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     capacity = forms.IntegerField(min_value=0, max_value=100_000, initial=10)
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "A sprint ends on or after its start.")
-        return data
+    field_order = ["name", "start", "end", "capacity"]
 
 
-class AdoptForm(forms.Form):
+class AdoptForm(_SprintDates):
     """The dates of a sprint adopted from a document's section (suggested on the page)."""
-
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        data = self.cleaned_data
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "A sprint ends on or after its start.")
-        return data
 
 
 class PlanForm(forms.Form):

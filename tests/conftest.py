@@ -180,6 +180,17 @@ def acme(db):
     return project
 
 
+@pytest.fixture
+def second_reviewer(django_user_model, acme):
+    """Another reviewer of ACME, for the rules that need two people."""
+    from findings.models import Role
+    from findings.services import membership_set
+
+    user = django_user_model.objects.create_user("rafa", email="rafa@example.com")
+    membership_set(project=acme, user=user, role=Role.REVIEWER)
+    return user
+
+
 def _member(django_user_model, username: str, project, role_name: str | None):
     from findings.models import Role
     from findings.services import membership_set

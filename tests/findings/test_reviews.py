@@ -8,24 +8,16 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from findings.models import Claim, ClaimEvidence, Commit, Event, Finding, Report, Review, Role
+from findings.models import Claim, ClaimEvidence, Commit, Event, Finding, Report, Review
 from findings.services import (
     ReviewError,
     SeparationOfDutiesError,
     finding_transition,
-    membership_set,
     review_record,
 )
 from tests.conftest import make_document, make_finding
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def second_reviewer(django_user_model, acme):
-    user = django_user_model.objects.create_user("rafa")
-    membership_set(project=acme, user=user, role=Role.REVIEWER)
-    return user
 
 
 @pytest.fixture
