@@ -251,15 +251,18 @@ _SARIF_RESPONSE = {
     openapi_extra=_SARIF_RESPONSE,
     url_name="sarif",
 )
-def sarif(request: HttpRequest, key: str, with_fixed: bool = False):
+def sarif(request: HttpRequest, key: str, with_fixed: bool = False, with_triaged: bool = False):
     """Every open finding (open, regressed, claimed; with ``with_fixed``, verified and signed
-    off too, as ``absent``), one run per tool, category and branch, with its lifecycle and
-    evidence in ``properties.auditdash`` and its ``baselineState``. Streamed: the size of
-    the project does not matter. The same log as ``manage.py export --format sarif``.
+    off too, as ``absent``; with ``with_triaged``, accepted risks, false positives, won't-fix
+    and suppressed findings too, each with a SARIF ``suppression``), one run per tool,
+    category and branch, with its lifecycle and evidence in ``properties.auditdash`` and its
+    ``baselineState``. Streamed: the size of the project does not matter. The same log as
+    ``manage.py export --format sarif``.
     """
     project = project_for(request, key)
     response = StreamingHttpResponse(
-        sarif_log(project=project, with_fixed=with_fixed), content_type="application/sarif+json"
+        sarif_log(project=project, with_fixed=with_fixed, with_triaged=with_triaged),
+        content_type="application/sarif+json",
     )
     response["Content-Disposition"] = f'attachment; filename="{project.key}.sarif"'
     return response

@@ -163,7 +163,8 @@ def location_object(row: dict) -> dict | None:
 def result_object(row: dict, rule_index: dict[str, int], *, with_baseline: bool) -> dict:
     """One finding as a ``result``. ``row`` is what ``findings.selectors.sarif`` reads:
     the finding's own fields, ``baseline`` (the facts of :func:`baseline_state`) and
-    ``auditdash`` (its lifecycle and evidence, carried whole in the property bag)."""
+    ``auditdash`` (its lifecycle and evidence, carried whole in the property bag), and
+    ``suppression`` for a triaged finding."""
     severity = row["severity"]
     result: dict = {}
     if row["rule_id"]:
@@ -178,6 +179,8 @@ def result_object(row: dict, rule_index: dict[str, int], *, with_baseline: bool)
     result["partialFingerprints"] = {FINGERPRINT_KEY: row["fingerprint"]}
     if with_baseline:
         result["baselineState"] = baseline_state(**row["baseline"])
+    if row.get("suppression"):
+        result["suppressions"] = [row["suppression"]]
     properties: dict = {"security-severity": SECURITY_SEVERITY[severity]}
     if row["cwe"]:
         properties["cwe"] = row["cwe"]

@@ -18,7 +18,7 @@ from itertools import islice
 
 from django.db.models import Count, Min
 
-from findings.lifecycle import OPEN_LIKE, Status
+from findings.lifecycle import OPEN_LIKE, TRIAGED, Status
 from findings.models import (
     Check,
     Claim,
@@ -81,15 +81,20 @@ class ExportRun:
     """False when the project has no claim and no review: nothing to look up per chunk."""
 
 
-def export_statuses(*, with_fixed: bool) -> list[str]:
-    """The statuses an export holds: the open-like ones, and the fixed ones when asked."""
-    return sorted(OPEN_LIKE | FIXED) if with_fixed else sorted(OPEN_LIKE)
+def export_statuses(*, with_fixed: bool, with_triaged: bool = False) -> list[str]:
+    """The statuses an export holds: the open-like ones, and the fixed and triaged ones when
+    asked."""
+    return sorted(
+        OPEN_LIKE | (FIXED if with_fixed else frozenset()) | (TRIAGED if with_triaged else set())
+    )
 
 
-def sarif_log(*, project: Project, with_fixed: bool = False) -> Iterator[bytes]:
-    """The project's open findings (and fixed ones, ``with_fixed``) as a SARIF 2.1.0 log,
-    in pieces of UTF-8."""
-    statuses = export_statuses(with_fixed=with_fixed)
+def sarif_log(
+    *, project: Project, with_fixed: bool = False, with_triaged: bool = False
+) -> Iterator[bytes]:
+    """The project's open findings (and fixed ones, ``with_fixed``; triaged ones as
+    suppressed results, ``with_triaged``) as a SARIF 2.1.0 log, in pieces of UTF-8."""
+    statuses = export_statuses(with_fixed=with_fixed, with_triaged=with_triaged)
     runs = sarif_runs(project=project, statuses=statuses)
     return write_log((run.facts, _rows(project, run, statuses)) for run in runs)
 
@@ -214,7 +219,28 @@ def _with_facts(project: Project, run: ExportRun, chunk: list[dict]) -> Iterator
                 ),
             },
             "auditdash": _lifecycle(project, row, evidence.get(row["pk"])),
+            "suppression": _suppression(row),
         }
+
+
+def _suppression(row: dict) -> dict | None:
+    """How a triaged finding was set aside, as SARIF's ``suppression`` (§3.35) wants it: a
+    person's triage (accepted risk, false positive, won't fix) lives in auditdash, outside the
+    code (``external``); a scanner's own suppression came from the code (``# nosec``,
+    ``nosemgrep``) unless the scanner said it was external."""
+    if row["status"] not in TRIAGED:
+        return None
+    reason = row["status_reason"] or ""
+    if row["status"] == Status.SUPPRESSED:
+        kind = "external" if reason.lower().startswith("external") else "inSource"
+    else:
+        kind = "external"
+    label = Status(row["status"]).label.lower()
+    return {
+        "kind": kind,
+        "status": "accepted",
+        "justification": f"{label}: {reason}" if reason else label,
+    }
 
 
 def _lifecycle(project: Project, row: dict, evidence: dict | None) -> dict:

@@ -299,6 +299,40 @@ def test_the_command_refuses_an_unknown_project_and_writes_a_file_whole(history,
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
 
+def test_triaged_findings_are_exported_as_suppressed_results_when_asked(history, manager, tmp_path):
+    finding_transition(
+        finding=history["src/app.py10"],
+        event="mark_false_positive",
+        actor=manager,
+        reason="the input is a constant",
+    )
+    assert "src/app.py10" not in results_by_path(export())
+
+    log = export(with_triaged=True)
+
+    assert not list(Draft4Validator(SCHEMA).iter_errors(log))
+    triaged = results_by_path(log)["src/app.py10"]
+    assert triaged["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "false positive: the input is a constant",
+        }
+    ]
+    assert triaged["properties"]["auditdash"]["status"] == "false_positive"
+    assert all(
+        "suppressions" not in r for p, r in results_by_path(log).items() if p != "src/app.py10"
+    )
+    # Read back, the suppression keeps the copy out of the open findings.
+    copy = tmp_path / "triaged.sarif"
+    copy.write_text(json.dumps(log))
+    ingest(copy, key="COPY", branch="main")
+    copied = Finding.objects.get(project__key="COPY", path="src/app.py", start_line=10)
+    assert copied.status == "suppressed"
+    with pytest.raises(CommandError, match="--with-triaged is for --format sarif"):
+        call_command("export", project="ACME", fmt="json", with_triaged=True)
+
+
 # --- the API ---------------------------------------------------------------------------------
 
 
@@ -319,6 +353,10 @@ def test_the_api_streams_the_same_log_to_a_caller_of_the_project(history, manage
         "/api/v1/projects/ACME/sarif?with_fixed=true", HTTP_AUTHORIZATION=f"Bearer {secret}"
     )
     assert json.loads(b"".join(fixed.streaming_content)) == export(with_fixed=True)
+    triaged = client.get(
+        "/api/v1/projects/ACME/sarif?with_triaged=true", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
+    assert json.loads(b"".join(triaged.streaming_content)) == export(with_triaged=True)
 
 
 def test_the_api_export_needs_a_caller_who_may_see_the_project(

@@ -1,4 +1,5 @@
-"""python manage.py export --project KEY --format json|csv|sarif [--with-fixed] [--output FILE]"""
+"""python manage.py export --project KEY --format json|csv|sarif [--with-fixed] [--with-triaged]
+[--output FILE]"""
 
 from __future__ import annotations
 
@@ -33,26 +34,41 @@ class Command(BaseCommand):
             action="store_true",
             help="sarif: also the verified and signed-off findings, as baselineState 'absent'",
         )
+        parser.add_argument(
+            "--with-triaged",
+            action="store_true",
+            help="sarif: also the triaged findings (accepted risk, false positive, won't fix, "
+            "suppressed), as suppressed results",
+        )
         parser.add_argument("--output", default="-", help="file to write, '-' for stdout")
 
     def handle(self, *args, **opts) -> None:
         project = Project.objects.filter(key=opts["project"]).first()
         if project is None:
             raise CommandError(f"no project with the key {opts['project']!r}")
-        if opts["with_fixed"] and opts["fmt"] != "sarif":
-            raise CommandError(
-                "--with-fixed is for --format sarif; json and csv list every finding"
-            )
+        for flag in ("with_fixed", "with_triaged"):
+            if opts[flag] and opts["fmt"] != "sarif":
+                option = "--" + flag.replace("_", "-")
+                raise CommandError(
+                    f"{option} is for --format sarif; json and csv list every finding"
+                )
         if opts["fmt"] == "sarif":
-            self._sarif(project, opts["output"], with_fixed=opts["with_fixed"])
+            self._sarif(
+                project,
+                opts["output"],
+                with_fixed=opts["with_fixed"],
+                with_triaged=opts["with_triaged"],
+            )
         elif opts["output"] == "-":
             _write(project, opts["fmt"], _Raw(self.stdout))
         else:
             with open(opts["output"], "w", newline="") as out:
                 _write(project, opts["fmt"], out)
 
-    def _sarif(self, project: Project, output: str, *, with_fixed: bool) -> None:
-        pieces = sarif_log(project=project, with_fixed=with_fixed)
+    def _sarif(
+        self, project: Project, output: str, *, with_fixed: bool, with_triaged: bool
+    ) -> None:
+        pieces = sarif_log(project=project, with_fixed=with_fixed, with_triaged=with_triaged)
         if output != "-":
             # Written beside the target and moved into place whole: a failure leaves no half log.
             part = Path(f"{output}.part")
