@@ -18,7 +18,12 @@ from findings.models import Finding, Project
 
 DOCUMENT_TOOL = "document"
 LINK_THRESHOLD = 60
-"""A candidate scoring at least this becomes a suggested link instead of a new finding."""
+"""A candidate scoring at least this becomes a suggested link."""
+SPEAK_THRESHOLD = 75
+"""The best candidate, when it scores at least this and no other candidate scores as much, is
+the finding the claim speaks for; otherwise the claim gets a finding of its own."""
+WIDE_RANGE = 10
+"""A claimed range longer than this many lines meets unrelated findings by chance."""
 MAX_LINKS = 20
 
 # What a document calls a problem, and the scanner rules that report the same kind of thing.
@@ -155,42 +160,64 @@ def _fmt(a: int, b: int) -> str:
 def score(data: Mapping[str, Any], finding: Finding) -> Candidate | None:
     """How strongly a document finding and an existing finding are the same problem.
 
-    Same file and overlapping lines 85, plus the same kind 100; same file and the same kind
-    75; the same title 80 (90 in the same file, 95 with overlapping lines). None below that.
+    Same file and overlapping lines 85 (65 when the claimed range is wider than
+    ``WIDE_RANGE``), plus the same kind 100; same file and the same kind 75; the same title
+    80 (90 in the same file, 95 with overlapping lines). None below that, and none for a
+    scanner finding whose rule reports another kind of problem than the claim names: lines
+    alone do not make a timeout fix the fix of a bare except.
     """
     files = list(data.get("files") or [])
     in_file = next((ref for ref in files if _same_file(ref.get("path") or "", finding.path)), None)
     reasons: list[str] = []
-    points = 0
-    overlap = False
-    if in_file is not None and finding.start_line:
-        start, end = finding.start_line, finding.end_line or finding.start_line
-        for a, b in _ranges(files, finding.path):
-            if a <= end and start <= b:
-                overlap = True
-                reasons.append(
-                    f"same file, lines {_fmt(a, b)} overlap {_fmt(start, end)} ({finding.path})"
-                )
-                break
+    overlap = _overlap(files, finding) if in_file is not None else None
+    if overlap is not None:
+        reasons.append(overlap[0])
     kind = None
     if in_file is not None and finding.tool != DOCUMENT_TOOL:
         token = _rule_token(finding.rule_id)
-        kind = next((k for k in claim_kinds(data) if token in KINDS[k][1]), None)
+        named = claim_kinds(data)
+        kind = next((k for k in named if token in KINDS[k][1]), None)
         if kind:
             reasons.append(f"{kind} ↔ {finding.tool} {token} in the same file")
+        elif named and any(token in rules for _, rules in KINDS.values()):
+            return None
     titled = finding.tool == DOCUMENT_TOOL and normalise_text(finding.title) == normalise_text(
         data.get("title") or ""
     )
+    points = 0
     if titled:
         reasons.insert(0, f"same title as {finding.key}, from another document")
         points = 95 if overlap else 90 if in_file is not None else 80
     elif overlap:
-        points = 100 if kind else 85
+        points = 100 if kind else 85 if not overlap[1] else 65
     elif kind:
         points = 75
     if points < LINK_THRESHOLD:
         return None
     return Candidate(finding=finding, score=points, reason="; ".join(reasons)[:500])
+
+
+def _overlap(files: list[Mapping[str, Any]], finding: Finding) -> tuple[str, bool] | None:
+    """The first claimed range of the finding's file that meets its lines: the reason, and
+    whether the range is wide (longer than ``WIDE_RANGE`` lines). None when none meets."""
+    if not finding.start_line:
+        return None
+    start, end = finding.start_line, finding.end_line or finding.start_line
+    for a, b in _ranges(files, finding.path):
+        if a <= end and start <= b:
+            wide = b - a + 1 > WIDE_RANGE
+            reason = f"same file, lines {_fmt(a, b)} overlap {_fmt(start, end)} ({finding.path})"
+            return (reason + (", a wide range" if wide else ""), wide)
+    return None
+
+
+def speaks_for(candidates: list[Candidate]) -> Candidate | None:
+    """The candidate a new claim speaks for: the best, when it scores at least
+    ``SPEAK_THRESHOLD`` (ties: the older finding). A weaker candidate is only suggested, and
+    the claim gets a finding of its own."""
+    if not candidates or candidates[0].score < SPEAK_THRESHOLD:
+        return None
+    return candidates[0]
 
 
 def candidates_for(

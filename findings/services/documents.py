@@ -32,9 +32,11 @@ from findings.services.counts import DocumentCounts
 from findings.services.document_matching import (
     DOCUMENT_TOOL,
     LINK_THRESHOLD,
+    SPEAK_THRESHOLD,
     candidates_for,
     clean_path,
     document_identity,
+    speaks_for,
     unique_keys,
 )
 from findings.services.document_planning import DocumentPlanning, parse_date
@@ -160,9 +162,17 @@ def _own_finding(
 
 
 def _speaks_for(finding: Finding):
-    """Claims that speak for a finding: it is theirs, or they link to it and nobody undid it."""
+    """Claims that speak for a finding: it is theirs, or they link to it and nobody undid it.
+    A weak suggestion (below ``SPEAK_THRESHOLD``: lines of a wide range that meet it by chance)
+    speaks only once a person confirms it."""
     return Claim.objects.filter(
-        Q(finding=finding) | Q(links__finding=finding, links__state__in=_LIVE_LINKS),
+        Q(finding=finding)
+        | Q(links__finding=finding, links__state=FindingLink.State.CONFIRMED)
+        | Q(
+            links__finding=finding,
+            links__state=FindingLink.State.SUGGESTED,
+            links__score__gte=SPEAK_THRESHOLD,
+        ),
         dropped=False,
     ).distinct()
 
@@ -393,8 +403,9 @@ class Recorder:
             **values,
         )
         created = False
-        if candidates:
-            claim.finding = candidates[0].finding
+        best = speaks_for(candidates)
+        if best is not None:
+            claim.finding = best.finding
         else:
             claim.finding, created = _own_finding(
                 claim=claim, document=self.document, report=self.report, actor=self.user

@@ -58,9 +58,13 @@ except (OSError, ValueError):
 @pytest.fixture
 def scanned(tmp_path) -> Path:
     """LOOM with ruff's real findings for service/loader.py, imported with --root."""
+    return scan_loader(tmp_path, LOADER)
+
+
+def scan_loader(tmp_path: Path, text: str) -> Path:
     source = tmp_path / "checkout"
     (source / "service").mkdir(parents=True)
-    (source / "service" / "loader.py").write_text(LOADER)
+    (source / "service" / "loader.py").write_text(text)
     report = tmp_path / "ruff.json"
     report.write_text(
         run_tool(
@@ -112,6 +116,43 @@ def test_the_same_kind_in_the_same_file_links_even_without_line_numbers(scanned)
     link = FindingLink.objects.get()
     assert link.finding.rule_id == "E722" and link.score == 75
     assert link.reason == "bare except ↔ ruff E722 in the same file"
+
+
+@pytest.mark.django_db
+def test_lines_that_meet_a_finding_of_another_kind_do_not_link_it(scanned):
+    # The claim's lines collide with the bare except, but it speaks of a timeout: the lines
+    # were written against another version of the file, and the kind decides.
+    timeout = FIX_DOCUMENT.replace("Bare Except Clause in the Loader", "Missing timeout on fetch")
+    timeout = timeout.replace("A bare `except:` hid every error", "requests.get had no timeout")
+    timeout = timeout.replace("except:\n    return None\n\n# AFTER", "return None\n\n# AFTER")
+    claim_the_fix(scanned, timeout)
+
+    claim = Claim.objects.get()
+    assert claim.finding.rule_id == "S113"
+    assert not FindingLink.objects.filter(finding__rule_id="E722").exists()
+    assert Finding.objects.get(project__key="LOOM", rule_id="E722").status == "open"
+
+
+@pytest.mark.django_db
+def test_a_wide_claimed_range_suggests_links_but_takes_no_finding(scanned):
+    wide = FIX_DOCUMENT.replace("Bare Except Clause in the Loader", "Loader cleanup")
+    wide = wide.replace("A bare `except:` hid every error, including KeyboardInterrupt.", "Tidy.")
+    wide = wide.replace("except:\n    return None\n\n# AFTER", "return None\n\n# AFTER")
+    wide = wide.replace("**Lines Fixed:** 8-9", "**Lines Fixed:** 1-16")
+    result = claim_the_fix(scanned, wide)
+
+    assert result.new == 1
+    claim = Claim.objects.get()
+    assert claim.finding.tool == "document"
+    links = FindingLink.objects.filter(claim=claim).order_by("finding__start_line")
+    assert [(link.finding.rule_id, link.score, link.state) for link in links] == [
+        ("E722", 65, "suggested"),
+        ("S113", 65, "suggested"),
+    ]
+    assert "a wide range" in links[0].reason
+    assert set(Finding.objects.exclude(tool="document").values_list("status", flat=True)) == {
+        "open"
+    }
 
 
 @pytest.mark.django_db
