@@ -233,6 +233,9 @@ class HealthReading(models.Model):
     status = models.CharField(max_length=20)
     raw = models.TextField(blank=True)
     notes = models.JSONField(default=list, blank=True)
+    score = models.CharField(
+        max_length=40, blank=True, help_text='The score the reading gives, as written ("35/100").'
+    )
     date = models.DateField(null=True, blank=True)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="health_readings")
     document_identity = models.CharField(max_length=300)

@@ -10,6 +10,12 @@ holds one of the area's words. An area's words are the words of its own name (le
 ones like "performance"), plus those :data:`VOCABULARY` lists for each word of the name, so
 "Server Performance" also matches "query", "endpoint" or "n+1". A finding no claim mentions
 belongs to no area: a scanner rule alone says nothing about which part of the system suffers.
+Only the claims of documents that read the area count (the selectors apply this): a security
+audit's claims about webhooks say nothing of another document's "Integration Stability".
+
+**Parts.** An area named "Security / API Keys" is a part of "Security" and is shown inside its
+panel when that area exists; a reading's notes ("Timeouts: Partially addressed") are shown in
+the document's words.
 
 **What the open findings imply** (:func:`implied_status`): any open-like finding (open,
 regressed or claimed — a claim is not proof) of severity critical in the area means

@@ -15,11 +15,13 @@ from findings.rules import health as rules
 
 
 def _claim_rows(projects) -> list[dict]:
-    """Live claims with the text that ties them to areas and the findings they speak for."""
+    """Live claims with the text that ties them to areas, the document they come from, and
+    the findings they speak for."""
     claims = list(
         Claim.objects.filter(project__in=projects, dropped=False).values(
             "id",
             "project_id",
+            "document_identity",
             "title",
             "problem",
             "impact",
@@ -49,25 +51,51 @@ def _claim_rows(projects) -> list[dict]:
             for link in linked[claim["id"]]
         ]
         rows.append(
-            {"project_id": claim["project_id"], "words": rules.words(text), "findings": findings}
+            {
+                "project_id": claim["project_id"],
+                "document": claim["document_identity"],
+                "words": rules.words(text),
+                "findings": findings,
+            }
         )
     return rows
 
 
+def _in_area(row: dict, area: HealthArea, documents: set[str], vocabulary: frozenset) -> bool:
+    """A claim speaks for an area when it comes from a document that reads the area and its
+    words are the area's: another document's claims say nothing of this document's areas."""
+    return (
+        row["project_id"] == area.project_id
+        and row["document"] in documents
+        and rules.belongs(row["words"], vocabulary)
+    )
+
+
 def area_finding_ids(*, project: Project, area_id: int) -> list[int]:
-    """Ids of the findings that belong to one health area (see :mod:`findings.rules.health`)."""
+    """Ids of the findings that belong to one health area (see :mod:`findings.rules.health`):
+    the findings of claims, in the documents that read the area, that name it."""
     area = HealthArea.objects.filter(project=project, pk=area_id).first()
     if area is None:
         return []
     vocabulary = rules.area_words(area.name)
+    documents = set(area.readings.values_list("document_identity", flat=True))
     return sorted(
         {
             finding_id
             for row in _claim_rows([project.pk])
-            if rules.belongs(row["words"], vocabulary)
+            if _in_area(row, area, documents, vocabulary)
             for finding_id, _, _ in row["findings"]
         }
     )
+
+
+def note_parts(note: str) -> dict:
+    """A reading's note as the panel shows it: "Timeouts: Partially addressed" is a sub-area
+    and its words; any other note is words alone."""
+    name, colon, text = note.partition(":")
+    if colon and text.strip() and 0 < len(name.strip()) <= 40 and "http" not in name:
+        return {"name": name.strip(" *`"), "text": text.strip()}
+    return {"name": "", "text": note.strip()}
 
 
 @dataclass
@@ -80,9 +108,19 @@ class HealthPanel:
     open_by_severity: dict[str, int]
     trend: list[tuple[date | None, str]] = field(default_factory=list)
     # What the newest document says the area was before its fixes, and what it projects:
-    # {"status": ..., "raw": ...}, or None when it does not say.
+    # {"status": ..., "raw": ..., "score": ...}, or None when it does not say.
     before: dict | None = None
     projected: dict | None = None
+    score: str = ""
+    notes: list[dict] = field(default_factory=list)
+    documents: int = 0
+    """How many documents read the area: its findings come from their claims only."""
+    subareas: list[HealthPanel] = field(default_factory=list)
+    """Areas named "<this area> / <part>", shown inside this panel."""
+
+    @property
+    def open_count(self) -> int:
+        return sum(self.open_by_severity.values())
 
     @property
     def disagrees(self) -> bool:
@@ -104,53 +142,79 @@ class HealthPanel:
 
 def health_panels(*, projects) -> dict[int, list[HealthPanel]]:
     """Per project id, one panel per health area: declared vs implied status, the trend of
-    what documents declared now, and the newest document's before and projected states.
+    what documents declared now, the newest document's before and projected states, and the
+    areas named "<area> / <part>" as its sub-areas.
 
     Three queries whatever the number of areas, readings and claims.
     """
     areas = list(HealthArea.objects.filter(project__in=projects).order_by("project_id", "name"))
-    readings = defaultdict(list)
+    readings: dict[int, list[dict]] = defaultdict(list)
+    documents: dict[int, set[str]] = defaultdict(set)
     moments: dict[tuple[int, str, str], dict] = {}
     for reading in (
         HealthReading.objects.filter(area__in=areas)
         .order_by("date", "id")
-        .values("area_id", "status", "raw", "date", "when", "document_identity")
+        .values("area_id", "status", "raw", "score", "notes", "date", "when", "document_identity")
     ):
+        documents[reading["area_id"]].add(reading["document_identity"])
         if reading["when"] == "current":
-            readings[reading["area_id"]].append(reading)
+            readings[reading["area_id"]].append(dict(reading))
         else:
             key = (reading["area_id"], reading["document_identity"], reading["when"])
-            moments[key] = {"status": reading["status"], "raw": reading["raw"]}
+            moments[key] = {k: reading[k] for k in ("status", "raw", "score")}
     claims = _claim_rows(projects) if areas else []
     panels: dict[int, list[HealthPanel]] = defaultdict(list)
     for area in areas:
-        vocabulary = rules.area_words(area.name)
-        seen: dict[int, int] = {}
-        for row in claims:
-            if row["project_id"] == area.project_id and rules.belongs(row["words"], vocabulary):
-                for finding_id, status, severity in row["findings"]:
-                    if status in OPEN_LIKE:
-                        seen[finding_id] = severity
-        by_severity = {sev.label: 0 for sev in Severity}
-        for severity in seen.values():
-            by_severity[Severity(severity).label] += 1
-        history = readings[area.pk]
-        latest = history[-1] if history else None
-        identity = latest["document_identity"] if latest else None
-        panels[area.project_id].append(
-            HealthPanel(
-                area=area,
-                declared=latest["status"] if latest else None,
-                declared_raw=latest["raw"] if latest else "",
-                declared_on=latest["date"] if latest else None,
-                implied=rules.implied_status(seen.values()),
-                open_by_severity=by_severity,
-                trend=[(reading["date"], reading["status"]) for reading in history],
-                before=_moment(moments, area.pk, identity, "before"),
-                projected=_moment(moments, area.pk, identity, "projected"),
-            )
-        )
-    return dict(panels)
+        panel = _panel(area, readings[area.pk], documents[area.pk], moments, claims)
+        panels[area.project_id].append(panel)
+    return {project_id: _nest(found) for project_id, found in panels.items()}
+
+
+def _panel(
+    area: HealthArea, history: list[dict], documents: set[str], moments: dict, claims: list[dict]
+) -> HealthPanel:
+    vocabulary = rules.area_words(area.name)
+    seen: dict[int, int] = {}
+    for row in claims:
+        if _in_area(row, area, documents, vocabulary):
+            for finding_id, status, severity in row["findings"]:
+                if status in OPEN_LIKE:
+                    seen[finding_id] = severity
+    by_severity = {sev.label: 0 for sev in Severity}
+    for severity in seen.values():
+        by_severity[Severity(severity).label] += 1
+    latest = history[-1] if history else None
+    identity = latest["document_identity"] if latest else None
+    return HealthPanel(
+        area=area,
+        declared=latest["status"] if latest else None,
+        declared_raw=latest["raw"] if latest else "",
+        declared_on=latest["date"] if latest else None,
+        implied=rules.implied_status(seen.values()),
+        open_by_severity=by_severity,
+        trend=[(reading["date"], reading["status"]) for reading in history],
+        before=_moment(moments, area.pk, identity, "before"),
+        projected=_moment(moments, area.pk, identity, "projected"),
+        score=latest["score"] if latest else "",
+        notes=[note_parts(str(note)) for note in (latest["notes"] if latest else [])][:12],
+        documents=len(documents),
+    )
+
+
+def _nest(panels: list[HealthPanel]) -> list[HealthPanel]:
+    """Panels in name order, each "<area> / <part>" inside the panel of <area> when there is
+    one (a document that reads "Security" and "Security / API Keys" reads one area and its
+    parts)."""
+    by_name = {panel.area.name.casefold(): panel for panel in panels}
+    top = []
+    for panel in panels:
+        parent, slash, _ = panel.area.name.rpartition(" / ")
+        holder = by_name.get(parent.casefold()) if slash else None
+        if holder is not None and holder is not panel:
+            holder.subareas.append(panel)
+        else:
+            top.append(panel)
+    return top
 
 
 def _moment(moments: dict, area_id: int, identity: str | None, when: str) -> dict | None:

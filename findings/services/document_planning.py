@@ -174,6 +174,7 @@ class DocumentPlanning:
         reading.status = (data.get("status") or "unknown")[:20]
         reading.raw = data.get("raw") or ""
         reading.notes = list(data.get("notes") or [])
+        reading.score = str(data.get("score") or "")[:40]
         reading.date = parse_date(data.get("date")) or r.document.date
         reading.report = r.report
         reading.line = int(data.get("line") or 0)

@@ -33,6 +33,13 @@ def level_word(level: int) -> str:
 
 
 @register.filter
+def part_name(name: str, parent: str) -> str:
+    """A sub-area's own name: "Security / API Keys" inside "Security" is "API Keys"."""
+    prefix = f"{parent} / "
+    return name[len(prefix) :] if name.casefold().startswith(prefix.casefold()) else name
+
+
+@register.filter
 def percent(part: int, whole: int) -> int:
     """``part`` of ``whole`` as a whole percentage, 0 when ``whole`` is 0."""
     return round(100 * part / whole) if whole else 0

@@ -79,16 +79,18 @@ def declare(project, area_name: str, *statuses: str) -> HealthArea:
     return area
 
 
-def claim(project, finding, title: str) -> Claim:
+def claim(project, finding, title: str, document: str = "fixes") -> Claim:
+    """A claim about ``finding`` in the document whose identity is ``document`` (``declare``
+    names its documents doc-0, doc-1, ...)."""
     report = Report.objects.create(
-        project=project, sha256=f"c{finding.pk}", kind="document", filename="fixes.md"
+        project=project, sha256=f"c{finding.pk}{document}", kind="document", filename="fixes.md"
     )
     return Claim.objects.create(
         project=project,
         report=report,
         first_report=report,
         finding=finding,
-        document_identity="fixes",
+        document_identity=document,
         claim_key=title.lower(),
         key="F1",
         title=title,
@@ -101,7 +103,7 @@ def test_a_health_panel_warns_when_the_document_and_the_findings_disagree(owner_
     declare(acme, "Server Performance", "at_risk", "healthy")
     declare(acme, "Frontend Performance", "degraded")
     (critical,) = make_findings(acme, 1, severity=Severity.CRITICAL)
-    claim(acme, critical, "N+1 query on the orders endpoint")
+    claim(acme, critical, "N+1 query on the orders endpoint", document="doc-1")
     page = owner_client.get("/p/ACME/health/").content.decode()
     server = page[page.index("Server Performance") :].split("</article>", 1)[0]
     assert "health-healthy" in server and "health-at_risk" in server
@@ -117,9 +119,49 @@ def test_a_health_panel_warns_when_the_document_and_the_findings_disagree(owner_
 def test_the_board_filters_by_health_area_through_the_claims(owner_client, acme):
     area = declare(acme, "Task Performance", "degraded")
     slow, other = make_findings(acme, 2)
-    claim(acme, slow, "Celery task retries forever")
+    claim(acme, slow, "Celery task retries forever", document="doc-0")
+    claim(acme, other, "Celery worker leaks memory", document="another-document")
     page = owner_client.get(f"/p/ACME/?area={area.pk}").content.decode()
     assert 'id="card-1"' in page and 'id="card-2"' not in page
+
+
+@pytest.mark.django_db
+def test_only_claims_of_the_documents_reading_an_area_speak_for_it(owner_client, acme):
+    area = declare(acme, "Integration Stability", "improved")
+    ours, theirs = make_findings(acme, 2, severity=Severity.CRITICAL)
+    claim(acme, ours, "Webhook retries lost", document="doc-0")
+    # Another document speaks of webhooks too, but reads no health area: it says nothing of
+    # this document's Integration Stability.
+    claim(acme, theirs, "Webhook signature unchecked", document="security-audit")
+
+    page = owner_client.get("/p/ACME/health/").content.decode()
+
+    panel = page[page.index(">Integration Stability<") :].split("</article>", 1)[0]
+    assert "1 critical open" in panel and "2 critical open" not in panel
+    assert f'href="/p/ACME/?area={area.pk}"' in panel
+    assert "the 1 document reading this area" in panel
+
+
+@pytest.mark.django_db
+def test_a_panel_shows_the_readings_notes_score_and_parts(owner_client, acme, tmp_path):
+    security = declare(acme, "Security", "improved")
+    HealthReading.objects.filter(area=security).update(
+        score="8/10", notes=["Timeouts: Partially addressed (fixes)", "Reviewed by the team"]
+    )
+    declare(acme, "Security / API Keys", "healthy")
+    declare(acme, "Security / File Permissions", "at_risk")
+
+    page = owner_client.get("/p/ACME/health/").content.decode()
+
+    panel = page[page.index(">Security<") :].split("</article>", 1)[0]
+    assert '<span class="health-score">8/10</span>' in panel
+    assert "<strong>Timeouts</strong>: Partially addressed (fixes)" in panel
+    assert "<li>Reviewed by the team</li>" in panel
+    parts = panel[panel.index("Parts of Security") :]
+    assert parts.index("API Keys") < parts.index("File Permissions")
+    assert "health-at_risk" in parts and "Security / API Keys" not in parts
+    # The parts live inside their area's panel, not beside it.
+    assert page.count('class="card health-panel') == 1
 
 
 @pytest.mark.django_db
@@ -230,3 +272,13 @@ def test_a_panel_shows_the_documents_before_now_and_projected_in_its_words(
     assert "stated" in panel  # words, not a level: not shown as "unknown"
     memory = page[page.index(">Memory<") :].split("</article>", 1)[0]
     assert "Before" not in memory and "health-stable" in memory
+
+
+@pytest.mark.django_db
+def test_a_readings_score_is_kept_as_written(acme, tmp_path):
+    from findings.services.ingest import ingest_file
+
+    doc = tmp_path / "score.md"
+    doc.write_text("# Status\n\n**Date**: 2026-02-01\n\n## System Health\n\n- **Security**: 8/10\n")
+    ingest_file(doc, project_key="ACME")
+    assert HealthReading.objects.get(area__name="Security").score == "8/10"
