@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from findings.lifecycle import OPEN_LIKE
-from findings.models import Claim, FindingLink, HealthArea, HealthReading, Project, Severity
+from findings.models import (
+    Claim,
+    Document,
+    FindingLink,
+    HealthArea,
+    HealthReading,
+    Project,
+    Severity,
+)
 from findings.rules import health as rules
 
 
@@ -115,6 +123,8 @@ class HealthPanel:
     notes: list[dict] = field(default_factory=list)
     documents: int = 0
     """How many documents read the area: its findings come from their claims only."""
+    document: str = ""
+    """The identity of the document whose reading is the newest."""
     subareas: list[HealthPanel] = field(default_factory=list)
     """Areas named "<this area> / <part>", shown inside this panel."""
 
@@ -198,6 +208,7 @@ def _panel(
         score=latest["score"] if latest else "",
         notes=[note_parts(str(note)) for note in (latest["notes"] if latest else [])][:12],
         documents=len(documents),
+        document=identity or "",
     )
 
 
@@ -215,6 +226,44 @@ def _nest(panels: list[HealthPanel]) -> list[HealthPanel]:
         else:
             top.append(panel)
     return top
+
+
+@dataclass
+class HealthGroup:
+    """The areas whose newest reading comes from one document, as that document has them."""
+
+    title: str
+    date: date | None
+    report_id: int | None
+    panels: list[HealthPanel]
+
+
+def health_groups(panels: list[HealthPanel], *, project: Project) -> list[HealthGroup]:
+    """A project's panels grouped by the document that read them last, newest document first:
+    a manager reads one document's verdicts together, as the document wrote them. One query."""
+    by_document: dict[str, list[HealthPanel]] = defaultdict(list)
+    for panel in panels:
+        by_document[panel.document].append(panel)
+    newest: dict[str, dict] = {}
+    for row in (
+        Document.objects.filter(project=project, identity__in=list(by_document))
+        .order_by("identity", "-created_at", "-id")
+        .values("identity", "title", "date", "report_id", "report__filename")
+    ):
+        newest.setdefault(row["identity"], dict(row))
+    groups = [
+        HealthGroup(
+            title=(newest.get(identity) or {}).get("title")
+            or (newest.get(identity) or {}).get("report__filename")
+            or "areas with no reading yet",
+            date=(newest.get(identity) or {}).get("date"),
+            report_id=(newest.get(identity) or {}).get("report_id"),
+            panels=found,
+        )
+        for identity, found in by_document.items()
+    ]
+    groups.sort(key=lambda group: (group.date is None, -(group.date or date.min).toordinal()))
+    return groups
 
 
 def _moment(moments: dict, area_id: int, identity: str | None, when: str) -> dict | None:

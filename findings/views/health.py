@@ -8,13 +8,16 @@ from django.shortcuts import render
 
 from findings import access
 from findings.access import Role
-from findings.selectors.health import health_panels
+from findings.selectors.health import health_groups, health_panels
 from findings.views.helpers import HtmxHttpRequest
 
 
 @login_required
 def health(request: HtmxHttpRequest, key: str) -> HttpResponse:
-    """A project's system health panels: declared vs implied, with the trend."""
+    """A project's system health panels: declared vs implied, with the trend, grouped by the
+    document that read each area last."""
     project = access.require(request, key, Role.VIEWER)
     panels = health_panels(projects=[project.pk]).get(project.pk, [])
-    return render(request, "findings/health.html", {"project": project, "panels": panels})
+    groups = health_groups(panels, project=project)
+    context = {"project": project, "panels": panels, "groups": groups}
+    return render(request, "findings/health.html", context)

@@ -165,6 +165,28 @@ def test_a_panel_shows_the_readings_notes_score_and_parts(owner_client, acme, tm
 
 
 @pytest.mark.django_db
+def test_areas_are_grouped_by_the_document_that_read_them_last(owner_client, acme, tmp_path):
+    from findings.services.ingest import ingest_file
+
+    older, newer = tmp_path / "older.md", tmp_path / "newer.md"
+    older.write_text(
+        "# Spring audit\n\n**Date**: 2026-03-01\n\n## System Health\n\n"
+        "- **Billing**: ✅ Stable\n- **Search**: ⚠️ AT RISK\n"
+    )
+    newer.write_text(
+        "# Summer handoff\n\n**Date**: 2026-06-01\n\n## System Health\n\n- **Search**: ✅ Stable\n"
+    )
+    ingest_file(older, project_key="ACME")
+    ingest_file(newer, project_key="ACME")
+
+    page = owner_client.get("/p/ACME/health/").content.decode()
+
+    summer, spring = page.index("Summer handoff"), page.index("Spring audit")
+    assert summer < page.index(">Search<") < spring < page.index(">Billing<")
+    assert "2026-06-01 · 1 area" in page and "2026-03-01 · 1 area" in page
+
+
+@pytest.mark.django_db
 def test_a_project_without_areas_says_where_they_come_from(owner_client, acme):
     page = owner_client.get("/p/ACME/health/").content.decode()
     assert "No health areas yet." in page and "Import a document" in page
