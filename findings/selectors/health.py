@@ -228,6 +228,42 @@ def _nest(panels: list[HealthPanel]) -> list[HealthPanel]:
     return top
 
 
+GLANCE_ROWS = 8
+"""Areas the overview lists by name; the rest are counted, one click from the health page."""
+
+
+@dataclass
+class Glance:
+    """A project's health in a few lines: how many areas, which need attention first."""
+
+    total: int
+    attention: list[HealthPanel]
+    more: int
+    disagreements: int
+    quiet: int
+    """Areas that both the document and the findings call healthy."""
+
+
+def health_glance(panels: list[HealthPanel]) -> Glance:
+    """The areas that need attention, worst first: a document or the open findings say at
+    risk or degraded, or the two disagree. Sub-areas count as areas."""
+    every = [p for panel in panels for p in (panel, *panel.subareas)]
+
+    def worst(panel: HealthPanel) -> int:
+        declared = rules.declared_level(panel.declared or "") or 0
+        return max(declared, rules.LEVELS[panel.implied])
+
+    attention = [p for p in every if worst(p) > 0 or p.disagrees]
+    attention.sort(key=lambda p: (-worst(p), not p.disagrees, p.area.name))
+    return Glance(
+        total=len(every),
+        attention=attention[:GLANCE_ROWS],
+        more=max(0, len(attention) - GLANCE_ROWS),
+        disagreements=sum(1 for p in every if p.disagrees),
+        quiet=len(every) - len(attention),
+    )
+
+
 @dataclass
 class HealthGroup:
     """The areas whose newest reading comes from one document, as that document has them."""

@@ -13,7 +13,7 @@ from findings.models import Severity
 from findings.rules import charts
 from findings.selectors import fixes
 from findings.selectors import metrics as selectors
-from findings.selectors.health import health_panels
+from findings.selectors.health import health_glance, health_panels
 from findings.views.helpers import HtmxHttpRequest
 
 
@@ -35,7 +35,7 @@ def overview(request: HtmxHttpRequest) -> HttpResponse:
         row["fixes_recent"] = [(w.key, row["changes"].get(w.key, 0)) for w in lifecycle.FIX_WORDS]
         row["breaches"] = breaches.get(pk, {})
         row["breach_total"] = sum(row["breaches"].values())
-        row["panels"] = panels.get(pk, [])
+        row["glance"] = health_glance(panels[pk]) if panels.get(pk) else None
     return render(
         request,
         "findings/overview.html",

@@ -234,6 +234,29 @@ def test_the_overview_shows_the_weeks_changes_sla_breaches_and_health(owner_clie
 
 
 @pytest.mark.django_db
+def test_the_overview_lists_the_areas_that_need_attention_worst_first(owner_client, acme):
+    cache.clear()
+    declare(acme, "Billing", "healthy")
+    declare(acme, "Search", "degraded")
+    declare(acme, "Payments", "at_risk")
+    declare(acme, "Uploads", "healthy")
+    (critical,) = make_findings(acme, 1, severity=Severity.CRITICAL)
+    claim(acme, critical, "Uploads lost on restart", document="doc-0")
+
+    page = owner_client.get("/").content.decode()
+
+    glance = page[page.index("System health at a glance") :]
+    assert "4 areas: 1 healthy by both the documents and the findings, 3 where they disagree" in (
+        glance
+    )
+    table = glance.split("</table>", 1)[0]
+    assert table.index(">Payments<") < table.index(">Uploads<") < table.index(">Search<")
+    assert ">Billing<" not in table
+    assert '<strong class="warn-word">disagree</strong>' in table
+    assert f"?area={HealthArea.objects.get(name='Uploads').pk}" in table
+
+
+@pytest.mark.django_db
 def test_the_overview_hides_projects_the_user_is_not_a_member_of(client_for, acme, outsider):
     make_findings(acme, 1)
     page = client_for(outsider).get("/").content.decode()
