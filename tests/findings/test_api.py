@@ -377,6 +377,31 @@ def test_findings_filter_by_status_severity_and_text(client, acme, viewer_token,
     assert len(keys("severity=high")) == 2
 
 
+def test_the_finding_list_is_exactly_what_its_schema_declares(
+    client, acme, viewer_token, developer
+):
+    # The list is rendered without pydantic's second pass (the rows are built field by
+    # field): what it sends must still be the FindingPage the OpenAPI document promises.
+    from ninja.renderers import JSONRenderer
+
+    from findings.api.schemas import FindingPage
+
+    finding = make_finding(acme, title="Use of eval")
+    finding_transition(finding=finding, event="claim", actor=developer)
+    make_finding(acme, title="Unsafe pickle load")
+    response = client.get("/api/v1/projects/ACME/findings?limit=1", **bearer(viewer_token))
+
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    sent = response.json()
+    assert set(sent["results"][0]) == set(
+        FindingPage.model_fields["results"].annotation.__args__[0].model_fields
+    )
+    # What ninja sends for a validated FindingPage, byte for byte.
+    validated = FindingPage.model_validate(sent).model_dump()
+    assert JSONRenderer().render(None, validated, response_status=200) == response.content.decode()
+    assert sent["next"].startswith("/api/v1/projects/ACME/findings?")
+
+
 @pytest.mark.parametrize(
     ("query", "words"),
     [
