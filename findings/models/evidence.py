@@ -163,13 +163,17 @@ class EvidenceLevel(models.TextChoices):
 
     @classmethod
     def rank(cls, level: str) -> int:
-        return list(cls.values).index(level)
+        # Asked for every card of every board: a dict, not a search of the enum's values.
+        return _EVIDENCE_RANKS[level]
 
     @classmethod
     def proves_fix(cls, level: str) -> bool:
         """Whether ``level`` is evidence enough to call a fix *verified*: a code check that
         passed, or a re-scan that no longer reports the finding."""
         return cls.rank(level) >= cls.rank(cls.CODE_CHECKED)
+
+
+_EVIDENCE_RANKS = {level: rank for rank, level in enumerate(EvidenceLevel.values)}
 
 
 class ClaimEvidence(models.Model):
