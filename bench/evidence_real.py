@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import orjson
@@ -218,7 +218,7 @@ def _report(runs: list[Run], expectations: dict, as_json: bool) -> None:
         payload = {
             "documents": out_docs,
             "totals": {
-                **{k: v for k, v in vars(result).items() if k != "outcomes"},
+                **asdict(result),
                 "outcomes": dict(result.outcomes),
                 "false_alarm_rate": round(result.false_alarm_rate, 4),
                 "verify_seconds": verify_seconds,
