@@ -90,6 +90,23 @@ def test_a_missing_blob_is_said_to_be_missing_from_this_copy(
     assert missing in facts["read_note"]
 
 
+def test_a_missing_tree_costs_only_the_file_list_of_the_commits_that_need_it(
+    renamed: tuple[ScratchRepo, str, str],
+) -> None:
+    repo, moved, _ = renamed
+    tree = repo.git("rev-parse", f"{moved}^{{tree}}")
+    (repo.path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+
+    facts, _ = link(repo.path)
+
+    assert facts["commits"] == 3 and facts["read_note"].startswith("2 commits read in part")
+    assert Commit.objects.get(project__key="LILY", sha=moved).files == []
+    assert f"commit {moved[:12]}: git could not read object {tree[:12]}" in facts["read_note"]
+    assert "the files it changed are not listed" in facts["read_note"]
+    head = Commit.objects.get(project__key="LILY", sha=repo.head())
+    assert head.files == []  # its diff against the moved commit needs that tree too
+
+
 def test_a_history_git_cannot_list_is_not_linked_and_names_the_object(
     renamed: tuple[ScratchRepo, str, str],
 ) -> None:
