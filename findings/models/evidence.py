@@ -36,6 +36,11 @@ class Repository(models.Model):
     fetched_at = models.DateTimeField(null=True, blank=True)
     fetch_ok = models.BooleanField(null=True, blank=True)
     fetch_message = models.TextField(blank=True)
+    read_note = models.TextField(
+        blank=True,
+        help_text="What the last read of commits could not read (objects git could not read, "
+        "and the commits read only in part), in words for a page.",
+    )
     linked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )

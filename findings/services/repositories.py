@@ -34,6 +34,8 @@ from scanners import git
 from scanners.git.command import git_read
 
 _COMMIT_BATCH = 1000
+_NOTE_COMMITS = 5
+"""How many commits read in part a read note names one by one."""
 
 
 class RepositoryError(ValueError):
@@ -50,12 +52,14 @@ class RepositoryError(ValueError):
 
 @dataclass
 class SyncSummary:
-    """What a commit sync read: commits stored, findings newly linked and claimed."""
+    """What a commit sync read: commits stored, findings newly linked and claimed, and
+    (``read_note``) the commits git could read only in part."""
 
     commits: int = 0
     links: int = 0
     claimed: int = 0
     notes: list[str] = field(default_factory=list)
+    read_note: str = ""
 
 
 def allowed_roots() -> list[Path]:
@@ -82,7 +86,9 @@ def repository_link(*, project: Project, target: str, branch: str = "", actor=No
     ``file://`` under an allowed root) are cloned bare into :func:`clone_folder`, or fetched
     when that clone already has the same origin. ``branch`` defaults to the repository's
     own HEAD branch. Raises :class:`RepositoryError` for a refused URL or path, a failed
-    clone, or a branch the repository does not have; nothing is stored then.
+    clone, a branch the repository does not have, or a history git cannot list; nothing is
+    stored then (a previous link stays). A commit whose changed files need an object git
+    cannot read is stored as far as it can be read, and ``Repository.read_note`` names it.
     """
     target = target.strip()
     roots = allowed_roots()
@@ -111,6 +117,8 @@ def repository_link(*, project: Project, target: str, branch: str = "", actor=No
             f" (branches: {', '.join(_branches(handle)) or 'none'})"
         )
     now = timezone.now()
+    # One transaction for the link and the read: a link whose commits cannot be read is
+    # not stored, and a previous link stays as it was.
     with transaction.atomic():
         previous = Repository.objects.filter(project=project).first()
         same = previous is not None and (previous.url, previous.path) == (url, str(path))
@@ -133,16 +141,17 @@ def repository_link(*, project: Project, target: str, branch: str = "", actor=No
         )
         Project.objects.filter(pk=project.pk).update(repo_path=str(path), default_branch=branch)
         project.repo_path, project.default_branch = str(path), branch
+        summary = repository_sync_commits(project=project, handle=handle)
+        read = f"; {summary.read_note}" if summary.read_note else ""
         Event.objects.create(
             project=project,
             actor=actor,
             action="repository_linked",
             before=(previous.url or previous.path)[:200] if previous else "",
             after=(url or str(path))[:200],
-            note=f"branch {branch}, head {head.sha[:12]}",
+            note=f"branch {branch}, head {head.sha[:12]}{read}"[:2000],
             created_at=now,
         )
-    repository_sync_commits(project=project, handle=handle)
     repository.refresh_from_db()
     return repository
 
@@ -179,22 +188,50 @@ def repository_sync_commits(
         raise RepositoryError(f"project {project.key} has no linked repository")
     handle = handle or repository_open(project)
     summary = SyncSummary()
+    unreadable: list[git.Unreadable] = []
     try:
         tip = git.require_commit(handle, repository.branch)
         since = repository.commits_read_to or None
         if since and git.resolve(handle, since).outcome is not git.ResolveOutcome.FOUND:
             since = None
         batch: list[git.CommitInfo] = []
-        for info in git.iter_commits(handle, branch=tip, since_sha=since):
+        commits = git.iter_commits(handle, branch=tip, since_sha=since, unreadable=unreadable)
+        for info in commits:
             batch.append(info)
             if len(batch) >= _COMMIT_BATCH:
                 _store_commits(project, batch, summary)
                 batch = []
         _store_commits(project, batch, summary)
     except git.GitError as error:
-        raise RepositoryError(str(error)) from None
-    Repository.objects.filter(pk=repository.pk).update(commits_read_to=tip, head_sha=tip)
+        raise RepositoryError(str(error), plain=_unreadable_plain(error)) from None
+    summary.read_note = _read_note(unreadable)
+    # A read of new commits only keeps what an earlier read could not read.
+    kept = {} if since and not summary.read_note else {"read_note": summary.read_note}
+    Repository.objects.filter(pk=repository.pk).update(commits_read_to=tip, head_sha=tip, **kept)
     return summary
+
+
+def _read_note(unreadable: list[git.Unreadable]) -> str:
+    """The commits read only in part, in words; "" when every commit was read whole."""
+    if not unreadable:
+        return ""
+    shown = "; ".join(u.plain for u in unreadable[:_NOTE_COMMITS])
+    more = len(unreadable) - _NOTE_COMMITS
+    tail = f"; and {more} more" if more > 0 else ""
+    count = len(unreadable)
+    return f"{count} commit{'s' if count != 1 else ''} read in part: {shown}{tail}"
+
+
+def _unreadable_plain(error: git.GitError) -> str:
+    """Words for a page about a read that failed: which object git could not read when
+    that is why, else the error's own plain words."""
+    damage = git.unreadable_object(error)
+    if damage is None:
+        return error.plain
+    obj, problem = damage
+    what = f"object {obj[:12]}" if obj else "an object"
+    why = "is missing from this copy" if problem == "missing" else "is damaged"
+    return f"the history cannot be read: git could not read {what}, which {why}"
 
 
 def commits_touching(handle: git.Repository, *, until: str, path: str, limit: int) -> list[str]:

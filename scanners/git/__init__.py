@@ -45,12 +45,14 @@ from scanners.git.history import (
     Ordered,
     Resolved,
     ResolveOutcome,
+    Unreadable,
     commit_info,
     is_ancestor,
     iter_commits,
     order_commits,
     require_commit,
     resolve,
+    unreadable_object,
 )
 from scanners.git.lines import (
     BlameShare,
@@ -112,6 +114,7 @@ __all__ = [
     "ResolveOutcome",
     "Resolved",
     "Side",
+    "Unreadable",
     "blame",
     "cited_keys",
     "clone",
@@ -134,6 +137,7 @@ __all__ = [
     "renamed_paths",
     "resolve",
     "run_git",
+    "unreadable_object",
     "validate_remote",
     "verify_claim",
 ]

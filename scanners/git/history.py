@@ -25,6 +25,14 @@ _STATUS = re.compile(rb"^[ACDMRTUXB][0-9]*$")
 # message last so it may contain anything but NUL.
 _LOG_FORMAT = "%x1e%H%x1f%h%x1f%an%x1f%ae%x1f%aI%x1f%cI%x1f%P%x1f%B"
 _BATCH = 500
+# How git says it could not read an object: missing (a partial clone, a pruned store) or
+# damaged (a loose object that does not inflate, a pack entry whose hash does not match).
+_OBJECT_TROUBLE = re.compile(
+    r"unable to read|could not read|missing (blob|tree|commit|object)|bad object|is corrupt|"
+    r"unable to unpack|inflate|hash mismatch|packed object .* is corrupt|not a valid object"
+)
+_DAMAGED = re.compile(r"corrupt|unable to unpack|inflate|hash mismatch")
+_OBJECT = re.compile(r"\b(?:[0-9a-f]{64}|[0-9a-f]{40})\b")
 
 
 class ResolveOutcome(enum.StrEnum):
@@ -80,6 +88,32 @@ class CommitInfo:
     @property
     def is_merge(self) -> bool:
         return len(self.parents) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A commit read only in part: git could not read ``object`` (``problem`` is "missing"
+    or "damaged"), so the stored record lacks ``lost``: "renames" (its files are listed,
+    but a renamed file shows as deleted and added) or "files" (no changed files at all)."""
+
+    sha: str
+    object: str
+    problem: str
+    lost: str
+
+    @property
+    def plain(self) -> str:
+        """The loss in words for a page: no server path, no git output."""
+        what = f"object {self.object[:12]}" if self.object else "an object"
+        why = {
+            "missing": "this copy of the repository does not have it",
+            "damaged": "its stored data is damaged",
+        }.get(self.problem, "git reported it unreadable")
+        lost = {
+            "renames": "its changed files are listed without renames",
+            "files": "the files it changed are not listed",
+        }.get(self.lost, "the commit could not be read")
+        return f"commit {self.sha[:12]}: git could not read {what} ({why}), so {lost}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +176,11 @@ def commit_info(repo: Repository, sha: str) -> CommitInfo:
 
 
 def iter_commits(
-    repo: Repository, *, branch: str, since_sha: str | None = None
+    repo: Repository,
+    *,
+    branch: str,
+    since_sha: str | None = None,
+    unreadable: list[Unreadable] | None = None,
 ) -> Iterator[CommitInfo]:
     """Every commit on ``branch`` not reachable from ``since_sha``, oldest first (parents
     before children), read in batches so memory stays bounded.
@@ -150,6 +188,11 @@ def iter_commits(
     Pass the branch tip recorded last time as ``since_sha`` to read only new commits. After
     a force-push ``since_sha`` may no longer be on the branch; the rewritten commits are then
     new and are yielded. Raises :class:`GitError` for an unknown branch or ``since_sha``.
+
+    With ``unreadable`` (a list to append to), a commit whose changed files need an object
+    git cannot read (missing from a partial clone, or damaged) is still yielded, read as far
+    as git can (without renames, else without files), and the loss is appended there; a
+    history that cannot even be listed still raises. Without it any such failure raises.
     """
     tip = require_commit(repo, branch)
     revs = [tip]
@@ -163,7 +206,11 @@ def iter_commits(
     shas = out.decode("ascii").split()
     for start in range(0, len(shas), _BATCH):
         batch = shas[start : start + _BATCH]
-        by_sha = {c.sha: c for c in _log_batch(repo, batch)}
+        if unreadable is None:
+            commits = _log_batch(repo, batch)
+        else:
+            commits = _log_tolerant(repo, batch, unreadable)
+        by_sha = {c.sha: c for c in commits}
         for sha in batch:
             yield by_sha[sha]
 
@@ -285,8 +332,13 @@ def _committer_dates(repo: Repository, shas: Iterable[str]) -> dict[str, int]:
     return dates
 
 
-def _log_batch(repo: Repository, shas: Sequence[str]) -> list[CommitInfo]:
-    """Read full commit records for known full hashes with one git call."""
+def _log_batch(
+    repo: Repository, shas: Sequence[str], *, renames: bool = True, files: bool = True
+) -> list[CommitInfo]:
+    """Read full commit records for known full hashes with one git call. Without
+    ``renames`` no blob is read (a rename is a delete and an add); without ``files`` no tree
+    is read either."""
+    listing = ["--name-status", "-M" if renames else "--no-renames"] if files else []
     _, out = git_read(
         repo,
         [
@@ -295,8 +347,7 @@ def _log_batch(repo: Repository, shas: Sequence[str]) -> list[CommitInfo]:
             "--stdin",
             "-z",
             f"--format={_LOG_FORMAT}",
-            "--name-status",
-            "-M",
+            *listing,
             "--diff-merges=first-parent",
             "--no-ext-diff",
             "--no-textconv",
@@ -306,6 +357,47 @@ def _log_batch(repo: Repository, shas: Sequence[str]) -> list[CommitInfo]:
         what=f"reading {len(shas)} commit(s)",
     )
     return parse_log(out)
+
+
+def _log_tolerant(
+    repo: Repository, shas: Sequence[str], unreadable: list[Unreadable]
+) -> list[CommitInfo]:
+    """:func:`_log_batch`, halving a batch that fails on an unreadable object until the
+    commits that need it are found; each of those is read without renames, else without
+    files, and recorded in ``unreadable``. Other failures raise."""
+    try:
+        return _log_batch(repo, shas)
+    except GitError as error:
+        damage = unreadable_object(error)
+        if damage is None:
+            raise
+    if len(shas) > 1:
+        half = len(shas) // 2
+        first = _log_tolerant(repo, shas[:half], unreadable)
+        return first + _log_tolerant(repo, shas[half:], unreadable)
+    for lost in ("renames", "files"):
+        try:
+            commits = _log_batch(repo, shas, renames=False, files=lost == "renames")
+        except GitError as again:
+            damage = unreadable_object(again) or damage
+            continue
+        unreadable.append(Unreadable(shas[0], damage[0], damage[1], lost))
+        return commits
+    loss = Unreadable(shas[0], damage[0], damage[1], "commit")
+    raise GitError(f"commit {shas[0]} cannot be read: {loss.plain}", plain=loss.plain)
+
+
+def unreadable_object(error: GitError) -> tuple[str, str] | None:
+    """(object hash, "missing" or "damaged") when git failed because it could not read an
+    object, else None. Git names the object in its message; a missing one is what a
+    partial clone lacks, a damaged one fails to inflate or to match its hash."""
+    text = str(error)
+    said = text.partition(": git exited with status ")[2] or text
+    if not _OBJECT_TROUBLE.search(said):
+        return None
+    found = _OBJECT.search(said)
+    problem = "damaged" if _DAMAGED.search(said) else "missing"
+    return (found.group(0) if found else "", problem)
 
 
 def parse_log(data: bytes) -> list[CommitInfo]:

@@ -53,6 +53,7 @@ class Command(BaseCommand):
             "branch": repository.branch,
             "head": repository.head_sha,
             "commits": commits,
+            "read_note": repository.read_note,
         }
         if opts["json"]:
             self.stdout.write(orjson.dumps(facts, option=orjson.OPT_INDENT_2).decode())
@@ -63,3 +64,5 @@ class Command(BaseCommand):
             f"{project.key}: linked {source} ({how}), branch {repository.branch} at "
             f"{repository.head_sha[:12]}, {commits} commits read"
         )
+        if repository.read_note:
+            self.stdout.write(f"{project.key}: {repository.read_note}")
