@@ -6,9 +6,15 @@ below ends in PASS, FAIL or CANNOT_CHECK with a sentence saying why:
 * ``commit_exists``: C resolves to exactly one commit (ambiguous: cannot check);
 * ``on_branch``: C is in the history of the branch head (a force-push can drop it);
 * per claimed file: ``touches_file`` (C changes F, under its old or new name),
-  ``diff_overlaps`` (every claimed range meets the diff, on the old or new side; which side
-  is reported), and ``before_absent``/``after_present`` at C and at the head, comparing
-  normalised code (see :mod:`scanners.git.code`).
+  ``diff_overlaps`` (every claimed range meets the diff, on the old or new side, or within
+  :data:`~scanners.git.lines.DRIFT` lines; the side, the distance and the nearest hunk are in
+  ``detail``), and ``before_absent``/``after_present`` at C and at the head, comparing code as
+  a reviewer reads it (:func:`scanners.git.code.code_match`; score and closest span in
+  ``detail`` and in the reason).
+
+A BEFORE check proves something only when the BEFORE code was at C's parent: when it was
+not, both BEFORE checks cannot check and say so. A BEFORE block that, comments dropped, lies
+inside its AFTER block is not checked on its own.
 
 Only what the claim states is checked: no line ranges, no overlap check; no BEFORE code, no
 absence checks. A check that cannot run (no repository, unknown commit, file deleted,

@@ -383,6 +383,8 @@ def _best_window(
         found = _score(indexed, tokens, first, last)
         if found is not None and (best is None or found[0] > best[0]):
             best = found
+            if best[0] >= 1.0:
+                break  # an exact match: no window can do better
     return best
 
 

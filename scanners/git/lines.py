@@ -3,6 +3,10 @@
 Line numbers are 1-based and ranges inclusive throughout, as documents and scanners write
 them ("Lines Modified: 115-125"). A commit's diff is always taken against its first parent
 (a merge shows what it brought into the branch) or the empty tree (a root commit).
+
+Claimed lines may sit a little off the diff: a document's own edit shifts them, and "~406"
+is only approximate. :func:`overlap` takes a drift tolerance for both, and says how far off
+each range was and which hunk it met (:meth:`Hunk.excerpt` for display).
 """
 
 from __future__ import annotations
