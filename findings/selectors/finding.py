@@ -134,7 +134,80 @@ def finding_claims(*, finding: Finding) -> list[Claim]:
         # Like ``links_here`` above, an attribute for the finding page's template alone.
         checks = by_run.get(verification.run, []) if verification else []
         claim.checks_here = checks  # type: ignore[attr-defined]
+        claim.evidence_here = claim_evidence(checks)  # type: ignore[attr-defined]
     return claims
+
+
+# --- a claim's evidence, as a reviewer reads it ----------------------------------------------
+
+FIX_ROW = "fix_commit"
+ANCHOR_ROW = "document_anchor"
+_COMMIT_ROWS = ("commit_exists", "commit_cites_finding", "document_commit")
+RESULT_WORDS: dict[str, str] = {
+    Check.Result.PASS: "passed",
+    Check.Result.FAIL: "failed",
+    Check.Result.CANNOT_CHECK: "could not check",
+}
+
+
+def claim_evidence(checks: list[Check]) -> dict:
+    """One verification's checks arranged for the finding page: the fix commit and why it
+    was chosen (the ``fix_commit`` row; before there is one, the commit the commit-level
+    checks name), the document's anchor, the checks grouped by file with their evidence
+    (diff hunks, closest code span and score) and the checks that could not run."""
+    fix_row = next((c for c in checks if c.name == FIX_ROW), None)
+    anchor = next((c for c in checks if c.name == ANCHOR_ROW), None)
+    fix: dict | None = None
+    if fix_row is not None:
+        fix = {"commit": fix_row.commit, "reason": fix_row.reason, "result": fix_row.result}
+    else:
+        named = next((c for c in checks if c.name in _COMMIT_ROWS and c.commit), None)
+        if named is not None:
+            fix = {"commit": named.commit, "reason": named.reason, "result": named.result}
+    groups: dict[str, list[dict]] = {}
+    for check in checks:
+        if check.name in (FIX_ROW, ANCHOR_ROW):
+            continue
+        groups.setdefault(check.path, []).append(_check_evidence(check))
+    tally = {word: sum(c.result == result for c in checks) for result, word in RESULT_WORDS.items()}
+    return {
+        "fix": fix,
+        "fix_stated": fix_row is not None,
+        "anchor": anchor,
+        "groups": [{"path": path, "checks": rows} for path, rows in groups.items()],
+        "cannot": [c for c in checks if c.result == Check.Result.CANNOT_CHECK],
+        "tally": tally,
+    }
+
+
+def _check_evidence(check: Check) -> dict:
+    """A check with the evidence its detail carries, in the shapes the template shows."""
+    detail = check.detail if isinstance(check.detail, dict) else {}
+    hunks = [
+        {
+            "claimed": r.get("claimed", ""),
+            "off": r.get("off"),
+            "approximate": bool(r.get("approximate")),
+            "text": r.get("hunk", ""),
+        }
+        for r in detail.get("ranges") or []
+        if isinstance(r, dict)
+    ]
+    span = detail.get("span") if isinstance(detail.get("span"), dict) else None
+    return {
+        "check": check,
+        "words": RESULT_WORDS.get(check.result, check.result),
+        "hunks": hunks,
+        "span": span,
+        "score": detail.get("score"),
+        "threshold": detail.get("threshold"),
+        "block": detail.get("block"),
+        "at_parent": detail.get("at") == "parent",
+        # When both blocks of a pair matched the same lines, which one fits them better.
+        "rival": "AFTER" if check.name.startswith("before") else "BEFORE",
+        "rival_score": detail.get("rival_score"),
+        "fit": detail.get("fit"),
+    }
 
 
 # --- history of a finding's lines ----------------------------------------------------------

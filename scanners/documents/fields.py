@@ -304,13 +304,13 @@ def _clean_value(value: str) -> str:
 
 _NUM = r"[~L]?\d{1,7}"
 _RANGE = rf"{_NUM}(?:\s*(?:-|–|—|to|bis|à)\s*{_NUM})?"
-_LINE_PHRASE_RE = re.compile(
-    rf"(?<![\w/#])(?:lines?|zeilen?|lignes?|ll?\.|L)\s*[:#]?\s*(?P<list>{_RANGE}"
-    rf"(?:\s*(?:,|&|and|und|et)\s*(?!\s*(?:lines?|zeilen?|lignes?)\b){_RANGE})*)",
-    re.IGNORECASE,
-)
 # "~20 lines" is a size, not a place.
 _SIZE = r"(?!\d|\s*(?:-|–)?\s*\d|\s*(?:lines?|loc|righe|linhas|líneas|строк\w*|行)\b)"
+_LINE_PHRASE_RE = re.compile(
+    rf"(?<![\w/#])(?:lines?|zeilen?|lignes?|ll?\.|L)\s*[:#]?\s*(?P<list>{_RANGE}{_SIZE}"
+    rf"(?:\s*(?:,|&|and|und|et)\s*(?!\s*(?:lines?|zeilen?|lignes?)\b){_RANGE}{_SIZE})*)",
+    re.IGNORECASE,
+)
 _BARE_LIST_RE = re.compile(rf"^\s*(?P<list>{_RANGE}{_SIZE}(?:\s*,\s*{_RANGE}{_SIZE})*)")
 _RANGE_RE = re.compile(rf"(?P<a>{_NUM})(?:\s*(?:-|–|—|to|bis|à)\s*(?P<b>{_NUM}))?")
 _ANCHOR_RE = re.compile(r"#L(?P<list>\d+(?:-L?\d+)?(?:,L?\d+(?:-L?\d+)?)*)")

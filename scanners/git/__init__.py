@@ -14,7 +14,8 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
   :func:`blame`, :func:`file_at`, :func:`path_at`;
 * ``paths``     -- :func:`resolve_name` (a document's file name as a repository path),
   :func:`follow_path` (a file's later name, or the commit that deleted it);
-* ``code``      -- :func:`normalise_code`, :func:`code_presence`;
+* ``code``      -- :func:`code_match` (score and closest span), :func:`code_presence`,
+  :func:`normalise_code`;
 * ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
@@ -30,7 +31,7 @@ from scanners.git.claims import (
     ClaimVerdict,
     verify_claim,
 )
-from scanners.git.code import code_presence, normalise_code
+from scanners.git.code import CodeMatch, Span, code_match, code_presence, normalise_code
 from scanners.git.command import (
     DEFAULT_TIMEOUT,
     GitError,
@@ -66,6 +67,7 @@ from scanners.git.lines import (
     blame,
     diff_hunks,
     file_at,
+    first_parent,
     line_history,
     overlap,
     path_at,
@@ -118,9 +120,13 @@ __all__ = [
     "blame",
     "cited_keys",
     "clone",
+    "code_match",
     "code_presence",
+    "CodeMatch",
+    "Span",
     "commit_info",
     "diff_hunks",
+    "first_parent",
     "fetch",
     "file_at",
     "git_read",

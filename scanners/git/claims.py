@@ -6,9 +6,15 @@ below ends in PASS, FAIL or CANNOT_CHECK with a sentence saying why:
 * ``commit_exists``: C resolves to exactly one commit (ambiguous: cannot check);
 * ``on_branch``: C is in the history of the branch head (a force-push can drop it);
 * per claimed file: ``touches_file`` (C changes F, under its old or new name),
-  ``diff_overlaps`` (every claimed range meets the diff, on the old or new side; which side
-  is reported), and ``before_absent``/``after_present`` at C and at the head, comparing
-  normalised code (see :mod:`scanners.git.code`).
+  ``diff_overlaps`` (every claimed range meets the diff, on the old or new side, or within
+  :data:`~scanners.git.lines.DRIFT` lines; the side, the distance and the nearest hunk are in
+  ``detail``), and ``before_absent``/``after_present`` at C and at the head, comparing code as
+  a reviewer reads it (:func:`scanners.git.code.code_match`; score and closest span in
+  ``detail`` and in the reason).
+
+A BEFORE check proves something only when the BEFORE code was at C's parent: when it was
+not, both BEFORE checks cannot check and say so. A BEFORE block that, comments dropped, lies
+inside its AFTER block is not checked on its own.
 
 Only what the claim states is checked: no line ranges, no overlap check; no BEFORE code, no
 absence checks. A check that cannot run (no repository, unknown commit, file deleted,
@@ -19,14 +25,22 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from scanners.git.code import code_presence
+from scanners.git.code import CodeMatch, code_match, code_presence
 from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo
 from scanners.git.history import ResolveOutcome, is_ancestor, resolve
-from scanners.git.lines import FileDiff, diff_hunks, file_at, overlap, parse_ranges
+from scanners.git.lines import (
+    DRIFT,
+    FileDiff,
+    diff_hunks,
+    file_at,
+    first_parent,
+    overlap,
+    parse_ranges,
+)
 from scanners.git.paths import follow_path
 
 
@@ -61,12 +75,15 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class ClaimedFile:
-    """What a document claims about one file: the lines changed and the code before/after."""
+    """What a document claims about one file: the lines changed and the code before/after.
+    ``approximate`` lists the ranges the document gave as approximate ("~406"), which are
+    checked with a wider tolerance."""
 
     path: str
     ranges: tuple[tuple[int, int], ...] = ()
     before: str = ""
     after: str = ""
+    approximate: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +231,12 @@ def _file_checks(
         checks.append(check)
 
     at_commit_path = diff.path if diff is not None else path
+    within = bool(claimed.before.strip()) and _before_within_after(claimed, at_commit_path)
+    if within:
+        # Comments dropped, the BEFORE block says nothing the AFTER block does not: checking
+        # its absence could only fail a true fix, so it is left out and the AFTER check says so.
+        claimed = replace(claimed, before="")
+    unproven = _before_at_parent(repo, sha, diff, claimed) if claimed.before.strip() else None
     stages = (
         (
             sha,
@@ -251,9 +274,70 @@ def _file_checks(
         if facts.get("head_path"):
             at_label += f" (in {facts['head_path']}, renamed after the fix)"
         for kind, snippet in wanted:
-            presence = partial(_presence_check, kind, text, snippet, at_label)
-            checks.append(_guard(kind, path, presence))
+            if unproven is not None and kind in _BEFORE_KINDS:
+                checks.append(
+                    Check(kind, CheckOutcome.CANNOT_CHECK, unproven[0], path, unproven[1])
+                )
+                continue
+            rival = claimed.after if kind in _BEFORE_KINDS else claimed.before
+            presence = partial(
+                _presence_check, kind, text, (snippet, rival), at_label, at_commit_path
+            )
+            check = _guard(kind, path, presence)
+            if within:
+                note = {**check.detail, "before_within_after": True}
+                check = replace(check, reason=f"{check.reason}; {_WITHIN}", detail=note)
+            checks.append(check)
     return checks
+
+
+_WITHIN = (
+    "the BEFORE block, without its comments, is part of the AFTER code, so it is not checked "
+    "on its own"
+)
+
+
+def _before_within_after(claimed: ClaimedFile, path: str) -> bool:
+    try:
+        return bool(claimed.after.strip()) and code_presence(claimed.after, claimed.before, path)
+    except GitError:
+        return False  # a BEFORE block with no code is refused by its own check
+
+
+def _before_at_parent(
+    repo: Repository, sha: str, diff: FileDiff | None, claimed: ClaimedFile
+) -> tuple[str, dict] | None:
+    """Why the BEFORE code's absence would prove nothing (it was not there before the fix
+    either), with the facts; None when it was present at the fix's parent."""
+    path = diff.old_path if diff is not None else claimed.path
+    try:
+        parent = first_parent(repo, sha)
+        if parent is None:
+            return f"commit {sha[:12]} has no parent, so it removed no BEFORE code", {}
+        text = file_at(repo, parent, path)
+        if text is None:
+            reason = (
+                f"{path} does not exist at the fix's parent {parent[:12]}, so the absence of "
+                "the BEFORE code proves nothing"
+            )
+            return reason, {"parent": parent}
+        found = code_match(text, claimed.before, path, rival=claimed.after)
+    except GitError as exc:
+        return f"the fix's parent could not be read: {exc.plain}", {}
+    if found.found:
+        return None
+    detail = {**found.detail(), "parent": parent, "at": "parent"}
+    reason = (
+        f"the BEFORE code is not in {path} at the fix's parent either (closest "
+        f"{found.score:.2f}), so its absence proves nothing"
+    )
+    if found.rival_wins:
+        reason = (
+            f"at the fix's parent, the AFTER code fits {path} as well as the BEFORE code "
+            f"({found.rival_score:.2f} vs {found.fit:.2f}), so the absence of BEFORE proves "
+            "nothing"
+        )
+    return reason, detail
 
 
 def _text_at(
@@ -302,10 +386,21 @@ def _overlap_check(diff: FileDiff | None, claimed: ClaimedFile, short: str) -> t
         return CheckOutcome.FAIL, f"commit {short} does not change the file at all", {}
     if diff.binary:
         return CheckOutcome.CANNOT_CHECK, f"{diff.path} is binary; lines cannot be compared", {}
-    result = overlap(diff.hunks, ranges)
+    result = overlap(diff.hunks, ranges, drift=DRIFT, approximate=claimed.approximate)
     detail = {
         "side": str(result.side),
-        "ranges": [{"claimed": str(m.claimed), "old": m.old, "new": m.new} for m in result.matches],
+        "drift": DRIFT,
+        "ranges": [
+            {
+                "claimed": str(m.claimed),
+                "old": m.old,
+                "new": m.new,
+                "off": m.off,
+                "approximate": m.approximate,
+                "hunk": m.hunk.excerpt() if m.hunk is not None else "",
+            }
+            for m in result.matches
+        ],
     }
     if result.all_matched:
         return CheckOutcome.PASS, f"the diff meets lines {listed}: {result.describe()}", detail
@@ -317,15 +412,28 @@ def _overlap_check(diff: FileDiff | None, claimed: ClaimedFile, short: str) -> t
     )
 
 
-def _presence_check(kind: CheckKind, text: str, snippet: str, label: str) -> tuple:
-    present = code_presence(text, snippet)
-    if kind in (CheckKind.BEFORE_ABSENT_AT_COMMIT, CheckKind.BEFORE_ABSENT_AT_HEAD):
-        if present:
-            return CheckOutcome.FAIL, f"the BEFORE code is still present at {label}", {}
-        return CheckOutcome.PASS, f"the BEFORE code is gone at {label}", {}
-    if present:
-        return CheckOutcome.PASS, f"the AFTER code is present at {label}", {}
-    return CheckOutcome.FAIL, f"the AFTER code is not present at {label}", {}
+def _presence_check(
+    kind: CheckKind, text: str, blocks: tuple[str, str], label: str, path: str
+) -> tuple[CheckOutcome, str, dict]:
+    """Whether the block is in ``text``; ``blocks`` is (the block, its rival in the pair)."""
+    snippet, rival = blocks
+    found: CodeMatch = code_match(text, snippet, path, rival=rival)
+    detail = found.detail()
+    where = found.describe("the AFTER code" if kind in _BEFORE_KINDS else "the BEFORE code")
+    if kind in _BEFORE_KINDS:
+        if found.found:
+            return (
+                CheckOutcome.FAIL,
+                f"the BEFORE code is still present at {label}: {where}",
+                detail,
+            )
+        return CheckOutcome.PASS, f"the BEFORE code is gone at {label}: {where}", detail
+    if found.found:
+        return CheckOutcome.PASS, f"the AFTER code is present at {label}: {where}", detail
+    return CheckOutcome.FAIL, f"the AFTER code is not present at {label}: {where}", detail
+
+
+_BEFORE_KINDS = (CheckKind.BEFORE_ABSENT_AT_COMMIT, CheckKind.BEFORE_ABSENT_AT_HEAD)
 
 
 def _guard(kind: CheckKind, path: str, run: Callable[[], tuple]) -> Check:

@@ -1,90 +1,437 @@
-"""Comparing code from documents with code in the repository, ignoring layout only.
+"""Comparing code from documents with code in the repository, as a reviewer reads it.
 
-Documents quote code re-indented, with trailing spaces, blank lines and elisions. What
-:func:`normalise_code` changes, and nothing more:
+Documents quote code re-indented, reformatted, shortened with elisions and decorated with
+comments ("# ✅ FIXED", "# Guaranteed cleanup"). A literal line-by-line comparison calls
+most true fixes false, so both sides are normalised first and then compared as token
+sequences with a similarity threshold:
 
-1. line endings are unified (``\\r\\n`` and ``\\r`` become ``\\n``) and a leading byte-order
-   mark is dropped;
-2. each line loses its leading and trailing whitespace (indentation), and every inner run of
-   whitespace (spaces, tabs, no-break spaces) becomes one space;
-3. blank lines are dropped.
+1. line endings are unified and a leading byte-order mark is dropped;
+2. comments are dropped: ``#`` (when it starts a line or follows a space and is not
+   ``#include``/``#[attr]``-like), ``//`` and ``/* ... */`` (not for Python, shell or YAML,
+   where ``//`` is an operator or text), ``--`` (SQL, Lua and the like). Quoted strings are
+   skipped, so ``"http://x"`` keeps its ``//``. Which styles apply is read from the file's
+   extension; without one, all of them (``//`` and ``--`` then only after a space);
+3. marker symbols (emoji such as ✅ ❌ ⚠) are dropped wherever they are;
+4. each line is split into tokens (words, quoted strings with inner whitespace folded,
+   single punctuation characters), so layout and spacing no longer matter.
 
-Quotes, comments, case and punctuation are kept as they are: changing them could make
-different code compare equal (``'a b'`` vs ``"a b"`` is safe in Python but not in a shell
-script; a comment marker can be an operator elsewhere). Whitespace inside string literals
-is collapsed too, the one accepted imprecision.
+An elision line in the snippet stands for any number of lines: ``...`` or ``…`` alone or
+followed by words, or a comment starting with an ellipsis (``# ... task logic``,
+``// ...``, ``/* ... */``, ``-- ...``). The lines between elisions form segments, found in
+order. Inside a line, ``...`` (``Message(...)``) is a wildcard that absorbs whatever the
+file has at that place.
 
-:func:`code_presence` then looks for a snippet in a file. An elision line in the snippet
-stands for any number of lines: ``...`` or ``…`` alone or followed by words (``... process``),
-or a comment starting with an ellipsis (``# ... task logic``, ``// ...``, ``/* ... */``,
-``-- ...``, ``<!-- ... -->``). The lines between elisions form segments that must each
-appear as consecutive lines, in order.
-Inside a line, ``...`` (as in ``Message(...)``) stands for any text on that line.
+:func:`code_match` scores each segment with :class:`difflib.SequenceMatcher` over tokens
+(``2·matched / (snippet tokens + span tokens)``, wildcard-absorbed tokens left out, and
+punctuation weighing a quarter of a word),
+weights the segments by size and calls the code present when the score is at least
+:data:`THRESHOLD`. A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
+since one changed token there (``db`` for ``DB``) is a different statement. The standard
+library's matcher is enough: the inputs are a few hundred tokens, and candidate windows are
+chosen first (lines sharing the snippet's rarest tokens), so a 5,000-line file costs a few
+dozen small comparisons rather than one per line.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 from scanners.git.command import GitError
+
+THRESHOLD = 0.8
+"""The lowest score at which a snippet counts as present."""
+SHORT_TOKENS = 10
+"""Snippets with fewer tokens than this must match exactly."""
+SLACK = 2
+"""Lines a segment's span may grow or shrink by against the snippet (reformatting)."""
+SPAN_LINES = 40
+SPAN_CHARS = 4000
+"""The closest span's text is trimmed to this many lines and characters."""
+PUNCTUATION = 0.25
+"""The weight of a punctuation token against a word's 1 (see :func:`_score`)."""
+_CANDIDATES = 24
+_ANCHOR_TOKENS = 6
+_WILD = "\x00…"
 
 _ELISION = re.compile(
     r"^(?:(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…).*|(?:\.\.\.|…)(?:\s.*)?)$",
 )
-_INLINE_ELLIPSIS = re.compile(r"\.\.\.|…")
+_TOKEN = re.compile(r"\.\.\.|…|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\w+|[^\w\s]")
+_HASH_ONLY = {"py", "pyi", "rb", "sh", "bash", "zsh", "yml", "yaml", "toml", "ini", "cfg",
+              "conf", "env", "r", "pl", "tf", "dockerfile", "makefile", "gitignore"}  # fmt: skip
+_SLASH_ONLY = {"js", "jsx", "ts", "tsx", "mjs", "cjs", "java", "kt", "go", "rs", "c", "h",
+               "cc", "cpp", "hpp", "cs", "swift", "scala", "dart", "css", "scss", "vue",
+               "svelte", "json", "jsonc", "proto", "groovy", "gradle"}  # fmt: skip
+_DASH_SLASH = {"sql", "lua", "hs"}
+_PHP = {"php"}
 
 
-def normalise_code(text: str) -> str:
-    """``text`` with layout normalised as the module docstring lists, lines joined by \\n."""
-    return "\n".join(_normal_lines(text))
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Lines ``start`` to ``end`` (1-based, inclusive) of the file, and their text (trimmed
+    to :data:`SPAN_LINES` lines and :data:`SPAN_CHARS` characters)."""
+
+    start: int
+    end: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.start}" if self.start == self.end else f"lines {self.start}–{self.end}"
 
 
-def code_presence(file_text: str, snippet: str) -> bool:
-    """Whether ``snippet`` occurs in ``file_text`` once layout is normalised, honouring
-    elisions (see the module docstring). Raises :class:`GitError` when the snippet has no
-    code lines at all, since nothing can then be said about presence."""
-    segments = _segments(snippet)
-    lines = _normal_lines(file_text)
+@dataclass(frozen=True, slots=True)
+class CodeMatch:
+    """How well a snippet occurs in a file: ``found`` when ``score`` reaches the threshold;
+    ``span`` is the closest place found (None when no line shares a token with it)."""
+
+    found: bool
+    score: float
+    span: Span | None
+    fit: float | None = None
+    rival_score: float | None = None
+
+    @property
+    def rival_wins(self) -> bool:
+        """The span reached the threshold but the rival block fits it at least as well."""
+        return self.rival_score is not None and self.rival_score >= (self.fit or 0.0)
+
+    def describe(self, rival: str = "the other block") -> str:
+        """ "found at lines 40–52 (score 0.93)" or "closest span lines 10–14, score 0.41";
+        ``rival`` names the rival block when it fits the span as well."""
+        if self.span is None:
+            return "no line of the file shares a word with it (score 0.00)"
+        if self.found:
+            return f"found at {self.span} (score {self.score:.2f})"
+        if self.rival_wins:
+            return (
+                f"closest span {self.span}, score {self.score:.2f}, but {rival} fits those "
+                f"lines as well or better ({self.rival_score:.2f} vs {self.fit:.2f})"
+            )
+        return f"closest span {self.span}, score {self.score:.2f}"
+
+    def detail(self) -> dict:
+        """JSON-serialisable facts for a stored check."""
+        facts: dict = {"score": round(self.score, 3), "threshold": THRESHOLD}
+        if self.rival_score is not None and self.fit is not None:
+            facts["fit"], facts["rival_score"] = round(self.fit, 3), round(self.rival_score, 3)
+        if self.span is not None:
+            facts["span"] = {"start": self.span.start, "end": self.span.end, "text": self.span.text}
+        return facts
+
+
+def normalise_code(text: str, path: str = "") -> str:
+    """``text`` as the comparison sees it: one line per code line, tokens joined by a space."""
+    return "\n".join(" ".join(tokens) for _, tokens in _file_lines(text, _styles(path)))
+
+
+def code_presence(file_text: str, snippet: str, path: str = "") -> bool:
+    """Whether ``snippet`` is in ``file_text`` exactly, once normalised (score 1.0): for
+    questions where a near copy would mislead, such as which commit brought code back."""
+    return code_match(file_text, snippet, path).score >= 1.0 - 1e-9
+
+
+def code_match(file_text: str, snippet: str, path: str = "", *, rival: str = "") -> CodeMatch:
+    """How well ``snippet`` occurs in ``file_text`` (``path`` names the file, for its comment
+    styles). Raises :class:`GitError` when the snippet has no code at all, since nothing can
+    then be said about presence.
+
+    ``rival`` is the other block of a BEFORE/AFTER pair. A one-token fix (``except:`` to
+    ``except OSError:``) leaves BEFORE and AFTER above the threshold against each other, so
+    when the rival is found too, at an overlapping place, the snippet is found only if it
+    fits the joined lines of both places (every token counts, :func:`fit`) strictly better
+    than the rival does; a tie is not found."""
+    found = _match(file_text, snippet, path)
+    if not found.found or not rival.strip() or found.span is None:
+        return found
+    start, end = found.span.start, found.span.end
+    try:
+        # Where the rival would sit, if it overlaps: the two compete for the whole region.
+        near = _match(file_text, rival, path)
+        if not near.found or near.span is None or near.span.start > end or start > near.span.end:
+            return found
+        start, end = min(start, near.span.start), max(end, near.span.end)
+        lines = "\n".join(_unified(file_text)[start - 1 : end])
+        own, other = fit(lines, snippet, path), fit(lines, rival, path)
+    except GitError:
+        return found
+    region = Span(start, end, _excerpt(tuple(_unified(file_text)), start, end))
+    return CodeMatch(other < own, found.score, region, own, other)
+
+
+def fit(text: str, snippet: str, path: str = "") -> float:
+    """How well ``snippet`` and the whole of ``text`` agree (the score of :func:`code_match`,
+    but over every line of ``text``, so extra code in it counts against the snippet)."""
+    styles = _styles(path)
+    indexed = _indexed(text, styles)
+    tokens: list[str] = []
+    for segment, _ in _segments(snippet, styles):
+        tokens += ([_WILD] if tokens else []) + segment
+    found = _score(indexed, tokens, 0, len(indexed.lines), narrow=False)
+    return found[0] if found else 0.0
+
+
+def _match(file_text: str, snippet: str, path: str) -> CodeMatch:
+    styles = _styles(path)
+    segments = _segments(snippet, styles)
+    indexed = _indexed(file_text, styles)
+    total = sum(len(tokens) for tokens, _ in segments)
     position = 0
-    for segment in segments:
-        found = _find_segment(lines, segment, position)
-        if found < 0:
-            return False
-        position = found + len(segment)
-    return True
-
-
-def _normal_lines(text: str) -> list[str]:
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    lines = (" ".join(line.split()) for line in text.split("\n"))
-    return [line for line in lines if line]
-
-
-def _segments(snippet: str) -> list[list[re.Pattern[str] | str]]:
-    segments: list[list[re.Pattern[str] | str]] = [[]]
-    for line in _normal_lines(snippet):
-        if _ELISION.match(line):
-            if segments[-1]:
-                segments.append([])
+    weighted = 0.0
+    spans: list[tuple[int, int]] = []
+    for tokens, offsets in segments:
+        best = _best_window(indexed, tokens, offsets, position)
+        if best is None:
             continue
-        if _INLINE_ELLIPSIS.search(line):
-            pieces = (re.escape(p) for p in _INLINE_ELLIPSIS.split(line))
-            segments[-1].append(re.compile(".*".join(pieces)))
+        score, first, last = best
+        weighted += score * len(tokens)
+        spans.append((first, last))
+        position = last + 1
+    score = weighted / total if total else 0.0
+    if not spans:
+        return CodeMatch(False, 0.0, None)
+    lines = indexed.lines
+    start, end = lines[spans[0][0]][0], lines[spans[-1][1]][0]
+    found = score >= (1.0 if total < SHORT_TOKENS else THRESHOLD) - 1e-9
+    return CodeMatch(found, score, Span(start, end, _excerpt(indexed.raw, start, end)))
+
+
+# --- normalising ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Styles:
+    hash: bool = True
+    slash: bool = True
+    dash: bool = True
+    loose: bool = True  # unknown language: ``//`` and ``--`` only after a space
+
+
+def _styles(path: str) -> _Styles:
+    name = path.rsplit("/", 1)[-1].lower()
+    ext = name.rsplit(".", 1)[-1] if "." in name else name
+    if ext in _HASH_ONLY:
+        return _Styles(True, False, False, False)
+    if ext in _SLASH_ONLY:
+        return _Styles(False, True, False, False)
+    if ext in _DASH_SLASH:
+        return _Styles(False, True, True, False)
+    if ext in _PHP:
+        return _Styles(True, True, False, False)
+    return _Styles()
+
+
+def _strip_comments(line: str, styles: _Styles, in_block: bool) -> tuple[str, bool]:
+    """``line`` without its comments, and whether a ``/* */`` comment is still open."""
+    out: list[str] = []
+    i, quote, n = 0, "", len(line)
+    while i < n:
+        char = line[i]
+        if in_block:
+            close = line.find("*/", i)
+            if close < 0:
+                return "".join(out), True
+            i, in_block = close + 2, False
+            continue
+        if quote:
+            out.append(char)
+            if char == "\\" and i + 1 < n:
+                out.append(line[i + 1])
+                i += 1
+            elif char == quote:
+                quote = ""
+            i += 1
+            continue
+        spaced = i == 0 or line[i - 1].isspace()
+        two = line[i : i + 2]
+        if char in "\"'`":
+            quote = char
+        elif styles.hash and char == "#" and spaced and not re.match(r"#[\w\[{!]", line[i:]):
+            break
+        elif styles.slash and two == "//" and (spaced or not styles.loose):
+            break
+        elif styles.slash and two == "/*":
+            in_block, i = True, i + 2
+            continue
+        elif (
+            styles.dash
+            and two == "--"
+            and spaced
+            and (not styles.loose or line[i + 2 : i + 3] in " ")
+        ):
+            break
+        out.append(char)
+        i += 1
+    return "".join(out), in_block
+
+
+def _tokens(line: str) -> list[str]:
+    tokens = []
+    for token in _TOKEN.findall(line):
+        if token in ("...", "…"):
+            tokens.append(_WILD)
+        elif token[0] in "\"'":
+            tokens.append(" ".join(token.split()))
+        elif len(token) == 1 and unicodedata.category(token) in ("So", "Sk", "Cf", "Mn"):
+            continue  # a marker: ✅, ❌, the variation selector of ⚠️
         else:
-            segments[-1].append(line)
-    segments = [s for s in segments if s]
+            tokens.append(token)
+    return tokens
+
+
+def _unified(text: str) -> list[str]:
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _file_lines(text: str, styles: _Styles) -> list[tuple[int, list[str]]]:
+    """(1-based line number, tokens) of every line that holds code."""
+    result: list[tuple[int, list[str]]] = []
+    in_block = False
+    for number, line in enumerate(_unified(text), start=1):
+        code, in_block = _strip_comments(line, styles, in_block)
+        tokens = [t for t in _tokens(code) if t != _WILD]
+        if tokens:
+            result.append((number, tokens))
+    return result
+
+
+def _segments(snippet: str, styles: _Styles) -> list[tuple[list[str], list[int]]]:
+    """The snippet's segments between elision lines: tokens, and each token's line within
+    its segment."""
+    segments: list[tuple[list[str], list[int]]] = [([], [])]
+    in_block = False
+    row = 0
+    for line in _unified(snippet):
+        folded = " ".join(line.split())
+        if not in_block and _ELISION.match(folded):
+            if segments[-1][0]:
+                segments.append(([], []))
+                row = 0
+            continue
+        code, in_block = _strip_comments(line, styles, in_block)
+        tokens = _tokens(code)
+        if [t for t in tokens if t != _WILD]:
+            segments[-1][0].extend(tokens)
+            segments[-1][1].extend([row] * len(tokens))
+            row += 1
+    segments = [s for s in segments if any(t != _WILD for t in s[0])]
     if not segments:
-        raise GitError("the code snippet has no code lines (only blank lines or elisions)")
+        raise GitError(
+            "the code snippet has no code lines (only blank lines, comments or elisions)"
+        )
     return segments
 
 
-def _find_segment(lines: list[str], segment: list[re.Pattern[str] | str], start: int) -> int:
-    """Index of the first place at or after ``start`` where ``segment`` matches, or -1."""
-    for i in range(start, len(lines) - len(segment) + 1):
-        if all(_line_matches(lines[i + k], want) for k, want in enumerate(segment)):
-            return i
-    return -1
+# --- searching -----------------------------------------------------------------------------
 
 
-def _line_matches(line: str, want: re.Pattern[str] | str) -> bool:
-    return line == want if isinstance(want, str) else want.fullmatch(line) is not None
+@dataclass(frozen=True, slots=True)
+class _Indexed:
+    raw: tuple[str, ...]
+    lines: tuple[tuple[int, tuple[str, ...]], ...]
+    where: dict[str, list[int]]
+    counts: Counter
+
+
+@lru_cache(maxsize=8)
+def _indexed(text: str, styles: _Styles) -> _Indexed:
+    """A file's code lines and, per token, the code lines holding it (kept for the few texts
+    one claim compares several snippets with)."""
+    lines = tuple((n, tuple(t)) for n, t in _file_lines(text, styles))
+    where: dict[str, list[int]] = defaultdict(list)
+    for index, (_, tokens) in enumerate(lines):
+        for token in set(tokens):
+            where[token].append(index)
+    counts = Counter({token: len(found) for token, found in where.items()})
+    return _Indexed(tuple(_unified(text)), lines, dict(where), counts)
+
+
+def _best_window(
+    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
+) -> tuple[float, int, int] | None:
+    """The best-scoring (score, first code line, last code line) for one segment, starting
+    at or after code line ``after``; None when no line shares a token."""
+    height = offsets[-1] + 1
+    votes: Counter = Counter()
+    seen: set[str] = set()
+    ranked = sorted(
+        # Words anchor a window; punctuation is everywhere.
+        (
+            (indexed.counts[t], t, k)
+            for t, k in zip(tokens, offsets, strict=True)
+            if _weight([t]) == 1
+        ),
+        key=lambda item: (item[0] == 0, item[0], -len(item[1])),
+    )
+    for count, token, row in ranked:
+        if count == 0 or len(seen) >= _ANCHOR_TOKENS:
+            break
+        if token in seen:
+            continue
+        seen.add(token)
+        for line in indexed.where[token][:400]:
+            if line - row >= after - SLACK:
+                votes[max(line - row, after)] += 1
+    best: tuple[float, int, int] | None = None
+    for start, _ in votes.most_common(_CANDIDATES):
+        first = max(after, start - SLACK)
+        last = min(len(indexed.lines), start + height + SLACK)
+        found = _score(indexed, tokens, first, last)
+        if found is not None and (best is None or found[0] > best[0]):
+            best = found
+            if best[0] >= 1.0:
+                break  # an exact match: no window can do better
+    return best
+
+
+def _score(
+    indexed: _Indexed, tokens: list[str], first: int, last: int, *, narrow: bool = True
+) -> tuple | None:
+    """Score ``tokens`` against code lines ``first``..``last`` (exclusive), narrowed to the
+    lines the match actually uses unless ``narrow`` is False."""
+    window: list[str] = []
+    owner: list[int] = []
+    for index in range(first, last):
+        window += indexed.lines[index][1]
+        owner += [index] * len(indexed.lines[index][1])
+    matcher = SequenceMatcher(None, tokens, window, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    lo, hi = owner[blocks[0].b], owner[blocks[-1].b + blocks[-1].size - 1]
+    span = window
+    if narrow:
+        # Narrow to whole lines from the first to the last matched one, then score that span.
+        j1 = owner.index(lo)
+        j2 = len(owner) - owner[::-1].index(hi)
+        span = window[j1:j2]
+        matcher = SequenceMatcher(None, tokens, span, autojunk=False)
+    matched = absorbed = 0.0
+    for tag, i1, i2, k1, k2 in matcher.get_opcodes():
+        if tag == "equal":
+            matched += _weight(tokens[i1:i2])
+        elif _WILD in tokens[max(i1 - 1, 0) : i2 + 1]:
+            absorbed += _weight(span[k1:k2])
+    size = _weight(tokens) + _weight(span) - absorbed
+    return (2 * matched / size if size else 0.0), lo, hi
+
+
+def _weight(tokens: list[str]) -> float:
+    """Words and literals count 1, punctuation :data:`PUNCTUATION`: brackets and dots
+    agree between most statements and would otherwise lift unrelated code to the threshold."""
+    return sum(
+        0.0 if t == _WILD else 1.0 if t[0].isalnum() or t[0] in "_\"'" else PUNCTUATION
+        for t in tokens
+    )
+
+
+def _excerpt(raw: tuple[str, ...], start: int, end: int) -> str:
+    lines = list(raw[start - 1 : min(end, start - 1 + SPAN_LINES)])
+    text = "\n".join(lines)
+    if end - start + 1 > SPAN_LINES or len(text) > SPAN_CHARS:
+        text = text[:SPAN_CHARS].rstrip() + "\n…"
+    return text

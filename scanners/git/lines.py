@@ -3,6 +3,10 @@
 Line numbers are 1-based and ranges inclusive throughout, as documents and scanners write
 them ("Lines Modified: 115-125"). A commit's diff is always taken against its first parent
 (a merge shows what it brought into the branch) or the empty tree (a root commit).
+
+Claimed lines may sit a little off the diff: a document's own edit shifts them, and "~406"
+is only approximate. :func:`overlap` takes a drift tolerance for both, and says how far off
+each range was and which hunk it met (:meth:`Hunk.excerpt` for display).
 """
 
 from __future__ import annotations
@@ -17,6 +21,14 @@ from typing import NamedTuple
 from scanners.git.command import GitError, Repository, git_read
 from scanners.git.history import require_commit
 from scanners.git.paths import follow_path
+
+DRIFT = 3
+"""Lines a claimed range may sit beside a hunk and still count ("near: 2 lines off"): a
+document's own edit above the lines shifts its numbers a little."""
+APPROX_DRIFT = 10
+"""The same for a range the document gives as approximate ("~406")."""
+HUNK_LINES = 12
+"""Changed lines kept in a hunk's excerpt (:meth:`Hunk.excerpt`)."""
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _DIFF_FLAGS = ("--no-ext-diff", "--no-textconv", "--no-color", "-M")
@@ -45,6 +57,17 @@ class Hunk:
     removed: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
 
+    @property
+    def header(self) -> str:
+        return f"@@ -{self.old_start},{self.old_count} +{self.new_start},{self.new_count} @@"
+
+    def excerpt(self, limit: int = HUNK_LINES) -> str:
+        """The header and up to ``limit`` changed lines, as a diff shows them."""
+        lines = [f"-{t}" for t in self.removed] + [f"+{t}" for t in self.added]
+        more = len(lines) - limit
+        shown = lines[:limit] + ([f"… {more} more changed lines"] if more > 0 else [])
+        return "\n".join([self.header, *shown])
+
 
 @dataclass(frozen=True, slots=True)
 class FileDiff:
@@ -67,11 +90,23 @@ class Side(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RangeMatch:
-    """Whether one claimed range meets the diff on the old (parent) and new (commit) side."""
+    """Whether one claimed range meets the diff on the old (parent) and new (commit) side.
+    ``old_off``/``new_off`` say how many lines away the nearest hunk is on each side (0:
+    they share a line; None: farther than the tolerance); ``hunk`` is that nearest hunk."""
 
     claimed: LineRange
     old: bool
     new: bool
+    old_off: int | None = None
+    new_off: int | None = None
+    hunk: Hunk | None = None
+    approximate: bool = False
+
+    @property
+    def off(self) -> int | None:
+        """Lines between the range and the diff on its nearer side; None if out of reach."""
+        offs = [o for o in (self.old_off, self.new_off) if o is not None]
+        return min(offs) if offs else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +138,13 @@ class OverlapResult:
                 (False, True): "the new side (after)",
                 (False, False): "no change",
             }
-            parts.append(f"lines {m.claimed} meet {where[(m.old, m.new)]}")
+            about = "~" if m.approximate else ""
+            if m.off:
+                lines = "line" if m.off == 1 else "lines"
+                near = f"are near {where[(m.old, m.new)]}: {m.off} {lines} off"
+                parts.append(f"lines {about}{m.claimed} {near}")
+            else:
+                parts.append(f"lines {about}{m.claimed} meet {where[(m.old, m.new)]}")
         return "; ".join(parts)
 
 
@@ -187,19 +228,42 @@ def diff_hunks(repo: Repository, sha: str, path: str) -> FileDiff | None:
     return FileDiff(new_path, old_path, change, tuple(hunks), binary)
 
 
-def overlap(hunks: Sequence[Hunk], claimed: Iterable[tuple[int, int] | LineRange]) -> OverlapResult:
+def overlap(
+    hunks: Sequence[Hunk],
+    claimed: Iterable[tuple[int, int] | LineRange],
+    *,
+    drift: int = 0,
+    approximate: Iterable[tuple[int, int] | LineRange] = (),
+    approximate_drift: int = APPROX_DRIFT,
+) -> OverlapResult:
     """Which claimed ranges meet which side of the diff.
 
     A range meets the old side when it shares a line with a hunk's removed lines, the new
     side when it shares a line with its added lines. A pure insertion (or deletion) has no
     lines on one side; it meets a range on that side when it sits inside the range or right
     against either end of it, because documents often number the line next to an insertion.
+    With ``drift``, a range up to that many lines from a hunk meets it too ("near"); ranges
+    also listed in ``approximate`` ("~406") get ``approximate_drift`` instead.
     """
+    rough = set(parse_ranges(approximate))
     matches = []
     for rng in parse_ranges(claimed):
-        old = any(_meets(rng, h.old_start, h.old_count) for h in hunks)
-        new = any(_meets(rng, h.new_start, h.new_count) for h in hunks)
-        matches.append(RangeMatch(rng, old, new))
+        reach = max(drift, approximate_drift) if rng in rough else drift
+        old_off, old_hunk = _nearest(hunks, rng, reach, old=True)
+        new_off, new_hunk = _nearest(hunks, rng, reach, old=False)
+        # Only the nearer side speaks: the other is met merely by the tolerance.
+        if old_off is not None and new_off is not None and old_off != new_off:
+            old_off, new_off = (old_off, None) if old_off < new_off else (None, new_off)
+        hunk = (
+            old_hunk
+            if old_off is not None and (new_off is None or old_off <= new_off)
+            else new_hunk
+        )
+        matches.append(
+            RangeMatch(
+                rng, old_off is not None, new_off is not None, old_off, new_off, hunk, rng in rough
+            )
+        )
     any_old = any(m.old for m in matches)
     any_new = any(m.new for m in matches)
     side = {(True, True): Side.BOTH, (True, False): Side.OLD, (False, True): Side.NEW}.get(
@@ -392,6 +456,12 @@ def _renames(
     return entries
 
 
+def first_parent(repo: Repository, sha: str) -> str | None:
+    """The commit ``sha``'s diff is taken against (its first parent); None for a root."""
+    base = _diff_base(repo, require_commit(repo, sha))
+    return None if base == ["--root"] else base[0]
+
+
 def _diff_base(repo: Repository, sha: str) -> list[str]:
     _, out = git_read(repo, ["rev-list", "--parents", "-n1", sha, "--"], what=f"reading {sha}")
     parents = out.decode("ascii").split()[1:]
@@ -425,10 +495,19 @@ def _find_change(
     return None
 
 
-def _meets(rng: LineRange, start: int, count: int) -> bool:
-    if count == 0:
-        return rng.start - 1 <= start <= rng.end
-    return start <= rng.end and rng.start <= start + count - 1
+def _nearest(
+    hunks: Sequence[Hunk], rng: LineRange, reach: int, *, old: bool
+) -> tuple[int | None, Hunk | None]:
+    """Lines between ``rng`` and the nearest hunk on one side, if within ``reach``."""
+    best: tuple[int | None, Hunk | None] = (None, None)
+    for hunk in hunks:
+        start, count = (hunk.old_start, hunk.old_count) if old else (hunk.new_start, hunk.new_count)
+        # A pure insertion or deletion sits between line ``start`` and the next.
+        low, high = (start, start + 1) if count == 0 else (start, start + count - 1)
+        off = max(0, low - rng.end, rng.start - high)
+        if off <= reach and (best[0] is None or off < best[0]):
+            best = (off, hunk)
+    return best
 
 
 def _blob(repo: Repository, sha: str, path: str) -> bytes | None:

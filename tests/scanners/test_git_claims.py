@@ -239,3 +239,71 @@ def test_a_binary_file_cannot_have_its_lines_checked(scratch: ScratchRepo) -> No
     logo = scratch.commit("Logo")
     verdict = verify_claim(scratch.path, _claim(logo, path="logo.png", before="", after=""))
     assert verdict.of(CheckKind.DIFF_OVERLAPS, "logo.png").outcome is CANNOT
+
+
+def test_code_checks_carry_the_score_and_the_span_they_found(scratch: ScratchRepo) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    verdict = verify_claim(scratch.path, _claim(fix), branch="main")
+    after = verdict.of(CheckKind.AFTER_PRESENT_AT_COMMIT, PATH)
+    assert after.outcome is PASS
+    assert after.reason.endswith("found at lines 5–11 (score 1.00)")
+    assert after.detail["score"] == 1.0 and after.detail["span"]["start"] == 5
+    assert after.detail["span"]["text"].endswith("db.close()  # Guaranteed cleanup")
+    gone = verdict.of(CheckKind.BEFORE_ABSENT_AT_COMMIT, PATH)
+    assert gone.outcome is PASS and "closest span" in gone.reason
+    assert gone.detail["score"] < 0.8
+
+
+def test_a_before_block_the_parent_never_had_proves_nothing(scratch: ScratchRepo) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    claim = _claim(fix, before="conn = pool.acquire()\nconn.execute(query)\nreturn conn.rows")
+    verdict = verify_claim(scratch.path, claim, branch="main")
+    for kind in (CheckKind.BEFORE_ABSENT_AT_COMMIT, CheckKind.BEFORE_ABSENT_AT_HEAD):
+        check = verdict.of(kind, PATH)
+        assert check.outcome is CANNOT
+        assert check.reason.startswith(
+            f"the BEFORE code is not in {PATH} at the fix's parent either (closest 0."
+        )
+        assert check.reason.endswith("so its absence proves nothing")
+        assert check.detail["at"] == "parent" and check.detail["score"] < 0.8
+    assert verdict.of(CheckKind.AFTER_PRESENT_AT_COMMIT, PATH).outcome is PASS
+
+
+def test_claimed_lines_a_few_lines_off_pass_as_near_and_show_the_hunk(scratch: ScratchRepo) -> None:
+    fix = scratch.commit("Fix", {PATH: LEAKY.replace("post.publish()", "post.publish(safe=True)")})
+    # The change is at line 7 on both sides; the document says 9-10 (its own edit moved them).
+    verdict = verify_claim(scratch.path, _claim(fix, ranges=[(9, 10)]), branch="main")
+    check = verdict.of(CheckKind.DIFF_OVERLAPS, PATH)
+    assert check.outcome is PASS and "near both sides: 2 lines off" in check.reason
+    (met,) = check.detail["ranges"]
+    assert met["off"] == 2 and check.detail["drift"] == 3
+    assert met["hunk"] == "@@ -7,1 +7,1 @@\n-    post.publish()\n+    post.publish(safe=True)"
+    far = verify_claim(scratch.path, _claim(fix, ranges=[(12, 14)]), branch="main")
+    assert far.of(CheckKind.DIFF_OVERLAPS, PATH).outcome is FAIL
+
+
+def test_an_approximate_line_gets_a_wider_tolerance_and_says_so(scratch: ScratchRepo) -> None:
+    fix = scratch.commit("Fix", {PATH: LEAKY.replace("post.publish()", "post.publish(safe=True)")})
+    exact = ClaimedFile(PATH, ((15, 15),), BEFORE, AFTER)
+    rough = ClaimedFile(PATH, ((15, 15),), BEFORE, AFTER, approximate=((15, 15),))
+    assert (
+        verify_claim(scratch.path, Claim(fix, (exact,))).of(CheckKind.DIFF_OVERLAPS, PATH).outcome
+        is FAIL
+    )
+    check = verify_claim(scratch.path, Claim(fix, (rough,))).of(CheckKind.DIFF_OVERLAPS, PATH)
+    assert check.outcome is PASS and "lines ~15 are near both sides: 8 lines off" in check.reason
+    assert check.detail["ranges"][0]["approximate"] is True
+
+
+def test_a_before_block_whose_code_is_all_in_the_after_block_is_not_checked_alone(
+    scratch: ScratchRepo,
+) -> None:
+    fix = scratch.commit("Fix", {PATH: FIXED})
+    # Without its comment the BEFORE block is one line the AFTER block keeps.
+    before = "db = SessionLocal()  # ❌ never closed"
+    verdict = verify_claim(scratch.path, _claim(fix, before=before), branch="main")
+    kinds = {c.kind for c in verdict.checks}
+    assert CheckKind.BEFORE_ABSENT_AT_COMMIT not in kinds
+    after = verdict.of(CheckKind.AFTER_PRESENT_AT_COMMIT, PATH)
+    assert after.outcome is PASS and after.detail["before_within_after"] is True
+    assert after.reason.endswith("is part of the AFTER code, so it is not checked on its own")

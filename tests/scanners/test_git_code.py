@@ -1,10 +1,13 @@
-"""Comparing document code with repository code: layout is ignored, nothing else is."""
+"""Comparing document code with repository code as a reviewer would: layout, comments,
+markers and elided parts are ignored; a changed statement is not."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from scanners.git import GitError, code_presence, normalise_code
+from scanners.git import GitError, code_match, code_presence, normalise_code
 
 PUBLISH_TASKS = """\
 import asyncio
@@ -26,11 +29,18 @@ def publish(task_id):
 """
 
 
-def test_normalising_drops_indentation_trailing_space_and_blank_lines_only() -> None:
+def test_normalising_drops_layout_comments_and_markers_but_keeps_strings_and_case() -> None:
     text = "\ufeff\tif x:\r\n\r\n        y  =\t'a  b'   \r\n\n# note\n"
-    assert normalise_code(text) == "if x:\ny = 'a b'\n# note"
-    # Quotes, comments and case are not touched.
-    assert normalise_code('Y = "a"  # Note') == 'Y = "a" # Note'
+    assert normalise_code(text) == "if x :\ny = 'a b'"
+    assert normalise_code('Y = "a"  # ✅ FIXED') == 'Y = "a"'
+    # A comment marker inside a string is text, and #include is code, not a comment.
+    assert normalise_code('url = "http://x.org/#top"  // go') == 'url = "http://x.org/#top"'
+    assert normalise_code("#include <stdio.h>", "main.c") == "# include < stdio . h >"
+    assert normalise_code("#include <stdio.h>") == "# include < stdio . h >"
+    sql = "SELECT a -- the key\nFROM t /* all\nrows */ WHERE b = 'x--y'"
+    assert normalise_code(sql, "q.sql") == "SELECT a\nFROM t\nWHERE b = 'x--y'"
+    # In Python // divides.
+    assert normalise_code("half = n // 2", "calc.py") == "half = n / / 2"
 
 
 def test_a_dedented_snippet_is_found_in_indented_code() -> None:
@@ -70,12 +80,85 @@ def test_an_ellipsis_inside_a_line_stands_for_any_text_on_that_line() -> None:
 
 def test_changed_code_is_not_present_even_if_similar() -> None:
     assert not code_presence(PUBLISH_TASKS, "db = next(get_db())")
-    assert not code_presence(PUBLISH_TASKS, "db.close()")  # the comment is part of the line
     assert not code_presence(PUBLISH_TASKS, "DB = SessionLocal()")
-    assert not code_presence(PUBLISH_TASKS, "db = SessionLocal ()")
+    # Comments are not code: the line without its comment is the same statement, and so is
+    # the call with a space before its parenthesis.
+    assert code_presence(PUBLISH_TASKS, "db.close()")
+    assert code_presence(PUBLISH_TASKS, "db = SessionLocal ()")
+
+
+def test_marker_comments_and_reformatting_do_not_hide_the_code() -> None:
+    snippet = """
+    # ✅ FIXED: one loop per task
+    loop = asyncio.new_event_loop()   # new
+    asyncio.set_event_loop(
+        loop
+    )
+    """
+    found = code_match(PUBLISH_TASKS, snippet, "publish_tasks.py")
+    assert found.found and found.score == 1.0
+    assert (found.span.start, found.span.end) == (9, 10)
+    assert found.describe() == "found at lines 9–10 (score 1.00)"
+
+
+def test_a_near_copy_scores_high_and_an_unrelated_block_shows_its_closest_span() -> None:
+    # One argument changed in a long snippet: still the reviewer's "same code".
+    edited = (
+        "post = db.get(Post, task_id)\nrunner = Runner(post)\nloop = asyncio.new_event_loop()\n"
+    )
+    near = code_match(PUBLISH_TASKS, edited.replace("task_id", "post_id"))
+    assert near.found and 0.8 <= near.score < 1.0
+    other = code_match(PUBLISH_TASKS, "session = make_session()\nsession.commit()\nreturn post")
+    assert not other.found and other.score < 0.5
+    assert other.describe().startswith("closest span line")
+    assert other.detail()["threshold"] == 0.8 and "text" in other.detail()["span"]
+    nothing = code_match(PUBLISH_TASKS, "zzz_unknown_name()")
+    assert not nothing.found and nothing.span is None and nothing.score == 0.0
+
+
+def test_the_closest_span_text_is_the_files_own_lines_trimmed() -> None:
+    found = code_match(PUBLISH_TASKS, "loop.close()\n...\ndb.close()")
+    assert found.found and (found.span.start, found.span.end) == (14, 16)
+    assert (
+        found.span.text
+        == "            loop.close()\n    finally:\n        db.close()  # Guaranteed cleanup"
+    )
+    big = "\n".join(f"value_{i} = compute({i})" for i in range(200))
+    span = code_match(big, "\n".join(f"value_{i} = compute({i})" for i in range(60))).span
+    assert span is not None and span.text.endswith("\n…") and span.text.count("\n") == 40
+
+
+def test_matching_in_a_large_file_stays_fast() -> None:
+    lines = [
+        f"    total_{i % 97} = helper_{i % 89}(items[{i}], flag={i % 3 == 0})" for i in range(5000)
+    ]
+    lines[4100:4103] = ["    db = SessionLocal()", "    try:", "        publish(post_id)"]
+    text = "\n".join(lines)
+    started = time.perf_counter()
+    for _ in range(10):
+        found = code_match(text, "db = SessionLocal()\ntry:\n    publish(post_id)", "big.py")
+        missing = code_match(text, "total_1 = helper_2(items[5], flag=True)\nreturn None")
+    elapsed = (time.perf_counter() - started) / 20
+    assert found.found and found.span.start == 4101
+    assert not missing.found
+    assert elapsed < 0.05, f"{elapsed:.3f} s per match"
 
 
 def test_a_snippet_with_no_code_cannot_be_judged() -> None:
     for snippet in ["", "\n\n", "# ... nothing here\n...\n"]:
         with pytest.raises(GitError, match="no code lines"):
             code_presence(PUBLISH_TASKS, snippet)
+
+
+def test_a_one_token_fix_is_told_apart_from_its_before_block() -> None:
+    before = "try:\n    return open(path).read()\nexcept:\n    return None"
+    after = before.replace("except:", "except OSError:")
+    fixed = "def load(path):\n" + "\n".join(f"    {line}" for line in after.splitlines())
+    alone = code_match(fixed, before)
+    assert alone.found and alone.score < 1.0  # similar enough on its own...
+    judged = code_match(fixed, before, rival=after)
+    assert not judged.found and judged.rival_wins  # ...but the AFTER block fits better
+    assert "but the other block fits those lines as well or better" in judged.describe()
+    assert code_match(fixed, after, rival=before).found
+    # Nothing to compete with: a rival that is not in the file changes nothing.
+    assert code_match(fixed, after, rival="session.close()\nreturn session").found

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.git_repo_gen import ScratchRepo, numbered
+from scanners.documents.fields import line_list, line_refs
 from scanners.git import (
     GitError,
     Hunk,
@@ -208,3 +209,51 @@ def test_a_file_deleted_later_has_no_name_at_the_head(scratch: ScratchRepo) -> N
     repo = open_repo(scratch.path)
     assert path_at(repo, "a.py", known_at=fixed, target="HEAD") is None
     assert file_at(repo, "HEAD", "a.py", follow_from=fixed) is None
+
+
+def test_drift_lets_a_range_near_a_hunk_meet_it_on_the_nearer_side_only(
+    scratch: ScratchRepo,
+) -> None:
+    scratch.commit("Start", {"app.py": numbered(40)})
+    # Five lines inserted at the top, then line 30 (35 after) rewritten.
+    lines = [f"header {i}" for i in range(1, 6)] + numbered(40).splitlines()
+    lines[34] = "fixed 30"
+    sha = scratch.commit("Fix", {"app.py": _lines(*lines)})
+    hunks = diff_hunks(open_repo(scratch.path), sha, "app.py").hunks
+    assert overlap(hunks, [(27, 28)]).side is Side.NEITHER  # no drift unless asked
+    near = overlap(hunks, [(27, 28)], drift=3)
+    (match,) = near.matches
+    assert near.all_matched and match.old and not match.new and match.off == 2
+    assert near.describe() == "lines 27-28 are near the old side (before): 2 lines off"
+    assert (
+        match.hunk is not None and match.hunk.excerpt() == "@@ -30,1 +35,1 @@\n-line 30\n+fixed 30"
+    )
+    assert overlap(hunks, [(20, 22)], drift=3).side is Side.NEITHER
+    rough = overlap(hunks, [(20, 22)], drift=3, approximate=[(20, 22)])
+    assert rough.all_matched and rough.describe().startswith("lines ~20-22 are near")
+
+
+def test_a_hunk_excerpt_is_bounded() -> None:
+    hunk = Hunk(1, 20, 1, 0, tuple(f"old {i}" for i in range(20)), ())
+    text = hunk.excerpt(limit=5)
+    assert text.splitlines()[0] == "@@ -1,20 +1,0 @@"
+    assert text.splitlines()[1:] == [
+        "-old 0",
+        "-old 1",
+        "-old 2",
+        "-old 3",
+        "-old 4",
+        "… 15 more changed lines",
+    ]
+
+
+def test_a_size_such_as_20_lines_is_not_a_claimed_line(scratch: ScratchRepo) -> None:
+    scratch.commit("Start", {"app.py": numbered(40)})
+    text = numbered(40).replace("line 7\n", "fixed 7\n")
+    sha = scratch.commit("Fix", {"app.py": text})
+    # "~20 lines" measures the change; only line 7 is a place in the file.
+    assert line_refs("the loop (lines 7, ~20 lines)") == [(7, 7)]
+    assert line_list("~20 lines") == [] and line_list("7 (~20 lines)") == [(7, 7)]
+    hunks = diff_hunks(open_repo(scratch.path), sha, "app.py").hunks
+    assert overlap(hunks, line_refs("the loop (lines 7, ~20 lines)"), drift=3).all_matched
+    assert not overlap(hunks, [(20, 20)], drift=3).all_matched  # what the old parse claimed
