@@ -57,10 +57,13 @@ from findings.models import (
     Project,
 )
 from findings.services.evidence_checks import (
+    CODE_KINDS,
+    INFO_CHECKS,
     K,
     Row,
     VerifyContext,
     claim_checks,
+    open_checks,
     scan_checks,
     verify_context,
 )
@@ -68,6 +71,8 @@ from findings.services.findings import finding_transition
 from scanners import git
 
 FIX_STATUSES = (Claim.Status.FIXED, Claim.Status.PARTIALLY_FIXED)
+OPEN_STATUSES = (Claim.Status.IDENTIFIED,)
+"""Claims the document calls open: checked only for an "already fixed?" hint."""
 REGRESSION_SEARCH = 500
 """How many commits after a fix are searched for the one that brought its BEFORE code back."""
 
@@ -77,13 +82,17 @@ def claim_verify(
 ) -> ClaimEvidence:
     """Check ``claim`` against the linked repository, store the Checks and the evidence
     level, and move its findings (VERIFY when code-checked, SEEN when a verified fix's BEFORE
-    code is back at the head). Claims that do not say fixed or partially fixed are not
-    proofs of anything: ValueError."""
-    if claim.status not in FIX_STATUSES:
+    code is back at the head). An open claim gets its document's anchor and, maybe, an
+    "already fixed?" hint, stays unverified and moves nothing. Other claims (recommended)
+    are not checked: ValueError."""
+    if claim.status not in FIX_STATUSES + OPEN_STATUSES:
         raise ValueError(f"claim {claim.pk} says {claim.status!r}, not that something was fixed")
     # Claims of a run share the git answers: the context's handle carries the run's cache.
     context = context or verify_context(claim.project)
     findings = _claim_findings(claim)
+    if claim.status in OPEN_STATUSES:
+        rows = open_checks(claim, context)
+        return _record(claim, findings, rows, EvidenceLevel.UNVERIFIED, [], context, actor)
     rows, fixes = claim_checks(claim, context)
     scan_rows = scan_checks(findings, fixes, context) if fixes else []
     level = _level(rows, scan_rows, fixes)
@@ -92,10 +101,13 @@ def claim_verify(
 
 
 def project_verify(*, project: Project, actor=None) -> list[ClaimEvidence]:
-    """Verify every live claim of a fix in ``project`` (document order), one run each."""
+    """Verify every live claim of a fix, and every open claim, in ``project`` (document
+    order), one run each."""
     context = verify_context(project)
     claims = (
-        Claim.objects.filter(project=project, dropped=False, status__in=FIX_STATUSES)
+        Claim.objects.filter(
+            project=project, dropped=False, status__in=FIX_STATUSES + OPEN_STATUSES
+        )
         .select_related("project", "report", "report__document", "finding__project")
         .order_by("report_id", "line", "id")
     )
@@ -155,9 +167,17 @@ def _level(rows: list[Row], scan_rows: list[Row], fixes: list[str]) -> str:
     ):
         return EvidenceLevel.UNVERIFIED
     files = [r for r in rows if r.name == K.TOUCHES_FILE]
-    # A file deleted after the fix is a fact about the head, not a doubt about the fix.
-    blocking = [r for r in rows if not r.detail.get("removed_at_head")]
+    # A file deleted after the fix is a fact about the head, not a doubt about the fix; where
+    # the document sits in the history is context, not a check of the fix.
+    blocking = [
+        r for r in rows if not r.detail.get("removed_at_head") and r.name not in INFO_CHECKS
+    ]
     if not files or any(r.result != Check.Result.PASS for r in blocking):
+        return EvidenceLevel.COMMIT_LINKED
+    # Touching the file proves only that the commit changed it: code-checked needs a claimed
+    # line or a piece of claimed code found where it should be.
+    proofs = (K.DIFF_OVERLAPS, *CODE_KINDS)
+    if not any(r.name in proofs and r.result == Check.Result.PASS for r in rows):
         return EvidenceLevel.COMMIT_LINKED
     if scan_rows and all(r.result == Check.Result.PASS for r in scan_rows):
         return EvidenceLevel.SCAN_CONFIRMED
