@@ -16,6 +16,8 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
   :func:`follow_path` (a file's later name, or the commit that deleted it);
 * ``code``      -- :func:`normalise_code`, :func:`code_presence`;
 * ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
+* ``anchors``   -- versions of text files, commits near a date, the pickaxe (``git log -S``):
+  where a document and a claimed fix sit in the history;
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
 
