@@ -17,9 +17,8 @@ from findings.services.document_matching import DOCUMENT_TOOL
 from findings.services.evidence_commits import (
     MODULE,
     Anchor,
-    changed_by,
-    distinctive_line,
     document_anchor,
+    fix_by_code,
 )
 from findings.services.repositories import RepositoryError, repository_branch, repository_open
 from scanners import git
@@ -201,62 +200,19 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
     pairs = _pairs(claim)
     if not pairs:
         return "", f"{head}, {where}, and the claim quotes no code to search the history for"
-    found, why = _changed_by(ctx, anchor, names, pairs[0])
+    found, why = fix_by_code(
+        ctx.repo,
+        anchor,
+        ctx.head_sha or ctx.branch,
+        names,
+        pairs[0],
+        touched=lambda sha: _commit_paths(ctx, sha),
+        means=_name_hits,
+    )
     if found:
         _commit_rows([found], ctx, rows, exists=False)
         return found, f"{head}, {where}; {found[:12]} is the newest commit before it where {why}"
     return "", f"{head}, {where}, and {why}"
-
-
-def _changed_by(
-    ctx: VerifyContext, anchor: Anchor, names: list[str], pair: tuple[str, str]
-) -> tuple[str | None, str]:
-    """The commit in the window before the anchor that brought in ``pair``'s AFTER code
-    (found there after it), else, for a claim quoting only BEFORE code, the one that took
-    the BEFORE code out (in its parent, gone after it)."""
-    before, after = pair
-
-    def has(sha: str, code: str) -> bool:
-        return _file_has(ctx, sha, sha, names, code)
-
-    head = ctx.head_sha or ctx.branch
-    if after.strip():
-        needle = distinctive_line(after, before)
-        return changed_by(
-            ctx.repo,
-            anchor,
-            head,
-            names,
-            needle,
-            lambda sha: has(sha, after),
-            what="brought in the AFTER code",
-        )
-
-    def took_out(sha: str) -> bool:
-        try:
-            parent = git.require_commit(ctx.repo, f"{sha}^")
-        except git.GitError:
-            return False
-        return not has(sha, before) and _file_has(ctx, parent, sha, names, before)
-
-    needle = distinctive_line(before, after)
-    return changed_by(
-        ctx.repo, anchor, head, names, needle, took_out, what="took out the BEFORE code"
-    )
-
-
-def _file_has(ctx: VerifyContext, at: str, fix: str, names: list[str], code: str) -> bool:
-    """Whether ``code`` is, at commit ``at``, in a file named by ``names`` that ``fix``
-    changes."""
-    for path in _commit_paths(ctx, fix):
-        if any(_name_hits(path, name) for name in names):
-            try:
-                text = git.file_at(ctx.repo, at, path)
-                if text is not None and git.code_presence(text, code):
-                    return True
-            except git.GitError:
-                continue
-    return False
 
 
 def _commit_rows(

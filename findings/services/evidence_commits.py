@@ -41,6 +41,7 @@ TEXT_READS = 40
 _MIN_LINE = 12
 _ELISION = re.compile(r"^(?:(?:#|//|--|;|/\*|<!--)\s*)?(?:\.\.\.|…)")
 _COMMENT = re.compile(r"^(?:#|//|--|/\*|\*|<!--)")
+_PATTERN = re.compile(r"[*?\[]")
 MODULE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*){2,}$")
 
 
@@ -107,7 +108,7 @@ def name_specs(names: Iterable[str]) -> list[str]:
             continue
         if name.endswith("/"):
             specs.append(f":(glob){name}**")
-        elif re.search(r"[*?\[]", name):
+        elif _PATTERN.search(name):
             specs.append(f":(glob){name}")
         else:
             specs += [f":(literal){name}", f":(glob)**/{_glob_escape(name.rsplit('/', 1)[-1])}"]
@@ -136,14 +137,15 @@ def changed_by(
     repo: git.Repository,
     anchor: Anchor,
     head: str,
-    names: list[str],
+    specs: list[str],
     needle: str,
     holds: Callable[[str], bool],
     *,
     what: str,
 ) -> tuple[str | None, str]:
     """The newest commit up to the anchor (or, unanchored, up to the document's date) within
-    :data:`FIX_WINDOW` that changed how often ``needle`` occurs in the claim's files and for
+    :data:`FIX_WINDOW` that changed how often ``needle`` occurs in the claim's files (git
+    pathspecs ``specs``) and for
     which ``holds(sha)``; ``what`` it did, in words (\"brought in the AFTER code\"), makes
     the reason."""
     if not needle:
@@ -154,7 +156,7 @@ def changed_by(
     since = (anchor.when - FIX_WINDOW) if anchor.when else None
     try:
         before_date = None if anchor.sha else anchor.when
-        shas = pickaxe(repo, needle, until, name_specs(names), since=since, before=before_date)
+        shas = pickaxe(repo, needle, until, specs, since=since, before=before_date)
     except git.GitError as error:
         return None, f"the history could not be searched for the commit that {what}: {error.plain}"
     for sha in shas:
@@ -162,6 +164,76 @@ def changed_by(
             return sha, f"it {what} (“{_short(needle)}”)"
     where = f"{until[:12]}" if anchor.sha else "the document's date"
     return None, f"no commit in the {FIX_WINDOW.days} days up to {where} {what}"
+
+
+def fix_by_code(
+    repo: git.Repository,
+    anchor: Anchor,
+    head: str,
+    names: list[str],
+    pair: tuple[str, str],
+    *,
+    touched: Callable[[str], list[str]],
+    means: Callable[[str, str], bool],
+) -> tuple[str | None, str]:
+    """The commit in the window before the anchor that brought in ``pair``'s AFTER code
+    (found in the claimed file after it), else, for a claim quoting only BEFORE code, the one
+    that took the BEFORE code out (in the file at its parent, gone after it). ``touched``
+    lists a commit's changed paths; ``means(path, name)`` says whether a path is a name."""
+    before, after = pair
+
+    def has(at: str, sha: str, code: str) -> bool:
+        for path in touched(sha):
+            if any(means(path, name) for name in names):
+                try:
+                    text = git.file_at(repo, at, path)
+                    if text is not None and git.code_presence(text, code):
+                        return True
+                except git.GitError:
+                    continue
+        return False
+
+    def took_out(sha: str) -> bool:
+        try:
+            parent = git.require_commit(repo, f"{sha}^")
+        except git.GitError:
+            return False
+        return not has(sha, sha, before) and has(parent, sha, before)
+
+    specs = _pathspecs(repo, anchor.sha or head, names)
+    if after.strip():
+        needle = distinctive_line(after, before)
+        return changed_by(
+            repo,
+            anchor,
+            head,
+            specs,
+            needle,
+            lambda sha: has(sha, sha, after),
+            what="brought in the AFTER code",
+        )
+    needle = distinctive_line(before, after)
+    return changed_by(repo, anchor, head, specs, needle, took_out, what="took out the BEFORE code")
+
+
+def _pathspecs(repo: git.Repository, at: str, names: list[str]) -> list[str]:
+    """The claim's files as exact paths at ``at`` where they resolve (every candidate of an
+    ambiguous name), else as patterns for any path the name can mean: a pickaxe limited to
+    exact paths is several times faster."""
+    specs: list[str] = []
+    for name in names:
+        found = None
+        if not (name.endswith("/") or _PATTERN.search(name)):
+            try:
+                found = git.resolve_name(repo, name, at)
+            except git.GitError:
+                found = None
+        paths = ([found.path] if found.path else list(found.candidates)) if found else []
+        if paths:
+            specs += [f":(literal){path}" for path in paths[:20]]
+        else:
+            specs += name_specs([name])
+    return list(dict.fromkeys(specs))
 
 
 # --- the anchor's steps -----------------------------------------------------------------------
