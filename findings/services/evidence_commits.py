@@ -36,6 +36,8 @@ DATE_WINDOW = timedelta(days=30)
 FIX_WINDOW = timedelta(days=180)
 """How far before the anchor (or the document's date) the commit that brought in a claim's
 AFTER code is looked for."""
+NEEDLES = 3
+"""How many distinctive lines of a claim's code are searched for, one after the other."""
 TEXT_READS = 40
 """At most this many file versions are read and compared with a document's text."""
 _MIN_LINE = 12
@@ -117,20 +119,20 @@ def name_specs(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(specs))
 
 
-def distinctive_line(after: str, before: str = "") -> str:
-    """The line of ``after`` that best identifies it in a history: not in ``before``, not
-    an elision or a comment, and the longest of at least a dozen characters; "" if none."""
-    old = {" ".join(line.split()) for line in before.splitlines()}
-    best = ""
-    for line in after.splitlines():
+def distinctive_lines(code: str, other: str = "", *, count: int = NEEDLES) -> list[str]:
+    """The lines of ``code`` that best identify it in a history, longest first: not in
+    ``other`` (the code on the other side of the fix), not an elision or a comment, of at
+    least a dozen characters; at most ``count``."""
+    old = {" ".join(line.split()) for line in other.splitlines()}
+    found: list[str] = []
+    for line in code.splitlines():
         text = line.strip()
         if len(text) < _MIN_LINE or _ELISION.match(text) or _COMMENT.match(text):
             continue
         if "..." in text or "…" in text or " ".join(text.split()) in old:
             continue
-        if len(text) > len(best):
-            best = text
-    return best
+        found.append(text)
+    return sorted(dict.fromkeys(found), key=len, reverse=True)[:count]
 
 
 def changed_by(
@@ -138,30 +140,32 @@ def changed_by(
     anchor: Anchor,
     head: str,
     specs: list[str],
-    needle: str,
+    needles: list[str],
     holds: Callable[[str], bool],
     *,
     what: str,
 ) -> tuple[str | None, str]:
     """The newest commit up to the anchor (or, unanchored, up to the document's date) within
-    :data:`FIX_WINDOW` that changed how often ``needle`` occurs in the claim's files (git
-    pathspecs ``specs``) and for
-    which ``holds(sha)``; ``what`` it did, in words (\"brought in the AFTER code\"), makes
-    the reason."""
-    if not needle:
+    :data:`FIX_WINDOW` that changed how often one of ``needles`` (tried in turn) occurs in
+    the claim's files (git pathspecs ``specs``) and for which ``holds(sha)``; ``what`` it
+    did, in words ("brought in the AFTER code"), makes the reason."""
+    if not needles:
         return None, f"the claim's code has no distinctive line to find the commit that {what}"
     if anchor.sha is None and anchor.when is None:
         return None, "the document is neither anchored nor dated, so there is no window to search"
     until = anchor.sha or head
     since = (anchor.when - FIX_WINDOW) if anchor.when else None
-    try:
-        before_date = None if anchor.sha else anchor.when
-        shas = pickaxe(repo, needle, until, specs, since=since, before=before_date)
-    except git.GitError as error:
-        return None, f"the history could not be searched for the commit that {what}: {error.plain}"
-    for sha in shas:
-        if holds(sha):
-            return sha, f"it {what} (“{_short(needle)}”)"
+    before_date = None if anchor.sha else anchor.when
+    for needle in needles:
+        try:
+            shas = pickaxe(repo, needle, until, specs, since=since, before=before_date)
+        except git.GitError as error:
+            return None, f"the history could not be searched for the commit that {what}: " + (
+                error.plain
+            )
+        for sha in shas:
+            if holds(sha):
+                return sha, f"it {what} (“{_short(needle)}”)"
     where = f"{until[:12]}" if anchor.sha else "the document's date"
     return None, f"no commit in the {FIX_WINDOW.days} days up to {where} {what}"
 
@@ -202,18 +206,17 @@ def fix_by_code(
 
     specs = _pathspecs(repo, anchor.sha or head, names)
     if after.strip():
-        needle = distinctive_line(after, before)
         return changed_by(
             repo,
             anchor,
             head,
             specs,
-            needle,
+            distinctive_lines(after, before),
             lambda sha: has(sha, sha, after),
             what="brought in the AFTER code",
         )
-    needle = distinctive_line(before, after)
-    return changed_by(repo, anchor, head, specs, needle, took_out, what="took out the BEFORE code")
+    needles = distinctive_lines(before, after)
+    return changed_by(repo, anchor, head, specs, needles, took_out, what="took out the BEFORE code")
 
 
 def _pathspecs(repo: git.Repository, at: str, names: list[str]) -> list[str]:

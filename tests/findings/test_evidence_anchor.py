@@ -306,3 +306,28 @@ def test_an_open_claim_whose_before_code_is_gone_at_the_anchor_asks_already_fixe
     for finding in Finding.objects.filter(pk__in=[claim.finding_id, still.finding_id]):
         assert finding.status == Status.OPEN
     assert ClaimEvidence.objects.get(claim=claim).level == "unverified"
+
+
+def test_a_claim_quoting_only_before_code_is_tied_to_the_commit_that_took_it_out(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    leaked = 'SECRET_KEY = "dev-secret-do-not-ship"\n'
+    scratch.commit("Settings", {"settings.py": "DEBUG = False\n" + leaked})
+    fix = scratch.commit("Read the key from the environment", {"settings.py": "DEBUG = False\n"})
+    scratch.commit("More settings", {"settings.py": "DEBUG = False\nTIMEOUT = 5\n"})
+    anchor = scratch.commit("Write the handoff", {"docs/notes.md": "notes\n"})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(
+        document(project, commit=anchor),
+        before=leaked,
+        after="",
+        files=({"path": "settings.py", "lines": []},),
+    )
+
+    evidence = claim_verify(claim=claim)
+
+    chosen = checks(evidence)["fix_commit"]
+    assert chosen.commit == fix and "took out the BEFORE code" in chosen.reason
+    assert checks(evidence)["before_absent_at_commit"].result == "pass"
+    assert evidence.level == "code-checked"
