@@ -120,7 +120,7 @@ def pickaxe(
     *,
     since: datetime | None = None,
     before: datetime | None = None,
-    limit: int = 20,
+    limit: int = 5,
 ) -> list[str]:
     """Up to ``limit`` commits in ``until``'s history (itself included), newest first, that
     changed the number of times ``needle`` occurs in ``paths``, committed after ``since``
