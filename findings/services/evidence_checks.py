@@ -178,25 +178,33 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
         shas = [sha for sha, _ in reversed(closing)]
         on_branch, _ = _commit_rows(shas, ctx, rows, exists=False)
         touching = [sha for sha in on_branch if _touches_any(ctx, sha, names)]
-        if touching or on_branch:
-            sha = (touching or on_branch)[0]
-            return sha, f"{sha[:12]} is the newest commit whose message closes {claim.finding.key}"
+        if touching:
+            return touching[0], (
+                f"{touching[0][:12]} is the newest commit whose message closes "
+                f"{claim.finding.key} and that touches a claimed file"
+            )
+        if on_branch:
+            return on_branch[0], (
+                f"{on_branch[0][:12]} is the newest commit whose message closes {claim.finding.key}"
+            )
     anchor = _anchor_of(claim, ctx)
     rows.append(_anchor_row(anchor))
     head = f"no commit is cited, none closes {claim.finding.key}"
+    if not names:
+        return "", f"{head}, and the claim names no file to look for its fix in"
+    where = "the document is not anchored to the history"
     if anchor.sha and _touches_any(ctx, anchor.sha, names):
-        on_branch, _ = _commit_rows([anchor.sha], ctx, rows, exists=False)
+        # An anchor off the branch is no fix; its on_branch row would only mislead.
+        branch_rows: list[Row] = []
+        on_branch, _ = _commit_rows([anchor.sha], ctx, branch_rows, exists=False)
         if on_branch:
+            rows += branch_rows
             return anchor.sha, f"{head}; the document's anchor {anchor.sha[:12]} touches " + (
                 ", ".join(n for n in names if _touches_any(ctx, anchor.sha, [n]))
             )
-    if not names:
-        return "", f"{head}, and the claim names no file to look for its fix in"
-    where = (
-        f"the anchor {anchor.sha[:12]} does not touch {', '.join(names)}"
-        if anchor.sha
-        else "the document is not anchored to the history"
-    )
+        where = f"the anchor {anchor.sha[:12]} is not in the history of {ctx.branch}"
+    elif anchor.sha:
+        where = f"the anchor {anchor.sha[:12]} does not touch {', '.join(names)}"
     pairs = _pairs(claim)
     if not pairs:
         return "", f"{head}, {where}, and the claim quotes no code to search the history for"
