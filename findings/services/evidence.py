@@ -5,17 +5,30 @@ project's linked repository with the git engine (:func:`scanners.git.verify_clai
 stores what it found: one append-only :class:`~findings.models.Check` per check, all of one
 run, and the claim's :class:`~findings.models.ClaimEvidence` (level and run).
 
-Which commit is checked:
+Each claim is checked against one fix commit, decided once and stored as a ``fix_commit``
+check with the reason it was chosen:
 
-1. the commits the claim cites (short or full hashes; an ambiguous or missing hash is a
-   ``commit_exists`` check that cannot run or fails, never a guess);
-2. else the commits whose messages close the claim's finding ("Fixes LILY-42");
-3. else, when the document's exact bytes are a file in the branch's history, the commit
-   that added the document and, per claimed file, the latest commits up to it that touched
-   that file (``CANDIDATES`` at most).
+1. the first commit the claim cites that resolves and is on the branch (every cited commit
+   still gets its ``commit_exists`` / ``on_branch`` checks; an ambiguous or missing hash is
+   never guessed);
+2. else the newest commit whose message closes the claim's finding ("Fixes LILY-42"),
+   preferring one that touches a claimed file;
+3. else the document's *anchor* (a ``document_anchor`` check says how it was found: the
+   ``ingest --commit``, a committed file with the document's normalised text, a commit the
+   document names, or a commit near its date touching its files; see
+   :mod:`findings.services.evidence_commits`) when it touches one of the claim's files;
+4. else the newest commit in a window before the anchor (or the document's date) that brought
+   in the claim's AFTER code -- or, quoting only BEFORE code, took it out -- found by a
+   path-limited pickaxe search (``git log -S``) on its most distinctive line;
+5. else none: every check cannot run and says exactly why ("no commit is cited, none closes
+   X, the anchor 1a2b3c does not touch a.py, and no commit ... brought in the AFTER code").
 
-When several commits could be the fix of a file (several cited, or found as in 3) each is
-checked and the one with the fewest failures speaks for the file; the reason names it.
+Every other check (touches_file, diff_overlaps, the code checks) runs against that commit
+only: no check picks a commit of its own.
+
+Claims the document calls open (``identified``) are checked too, for a hint only: the anchor,
+and ``before_gone_at_anchor`` ("already fixed?") when their BEFORE code is gone at the anchor
+from every claimed file that exists there. They stay ``unverified`` and move nothing.
 
 Evidence levels (``EvidenceLevel``), each implying the one before:
 
@@ -23,8 +36,10 @@ Evidence levels (``EvidenceLevel``), each implying the one before:
 * ``commit-linked``: a commit is tied to it and is in the branch's history;
 * ``code-checked``: the claim names at least one file and every check passed: the commit
   touches each file, its diff meets the claimed lines, BEFORE code is gone and AFTER code
-  present at the commit and at the branch head. A check that could not run blocks it,
-  except a head check of a file deleted after the fix ("removed at head");
+  present at the commit and at the branch head; and at least one line or code check passed
+  (touching the file alone proves nothing about the code). A check that could not run
+  blocks it, except a head check of a file deleted after the fix ("removed at head"); the
+  anchor and the "already fixed?" hint inform and never block;
 * ``scan-confirmed``: code-checked, and every scanner finding the claim speaks for (its
   own finding or confirmed links) is reported fixed by a scan of a commit at or after the
   fix (``Finding.fixed_in_commit``).
@@ -57,10 +72,13 @@ from findings.models import (
     Project,
 )
 from findings.services.evidence_checks import (
+    CODE_KINDS,
+    INFO_CHECKS,
     K,
     Row,
     VerifyContext,
     claim_checks,
+    open_checks,
     scan_checks,
     verify_context,
 )
@@ -68,6 +86,8 @@ from findings.services.findings import finding_transition
 from scanners import git
 
 FIX_STATUSES = (Claim.Status.FIXED, Claim.Status.PARTIALLY_FIXED)
+OPEN_STATUSES = (Claim.Status.IDENTIFIED,)
+"""Claims the document calls open: checked only for an "already fixed?" hint."""
 REGRESSION_SEARCH = 500
 """How many commits after a fix are searched for the one that brought its BEFORE code back."""
 
@@ -77,13 +97,17 @@ def claim_verify(
 ) -> ClaimEvidence:
     """Check ``claim`` against the linked repository, store the Checks and the evidence
     level, and move its findings (VERIFY when code-checked, SEEN when a verified fix's BEFORE
-    code is back at the head). Claims that do not say fixed or partially fixed are not
-    proofs of anything: ValueError."""
-    if claim.status not in FIX_STATUSES:
+    code is back at the head). An open claim gets its document's anchor and, maybe, an
+    "already fixed?" hint, stays unverified and moves nothing. Other claims (recommended)
+    are not checked: ValueError."""
+    if claim.status not in FIX_STATUSES + OPEN_STATUSES:
         raise ValueError(f"claim {claim.pk} says {claim.status!r}, not that something was fixed")
     # Claims of a run share the git answers: the context's handle carries the run's cache.
     context = context or verify_context(claim.project)
     findings = _claim_findings(claim)
+    if claim.status in OPEN_STATUSES:
+        rows = open_checks(claim, context)
+        return _record(claim, findings, rows, EvidenceLevel.UNVERIFIED, [], context, actor)
     rows, fixes = claim_checks(claim, context)
     scan_rows = scan_checks(findings, fixes, context) if fixes else []
     level = _level(rows, scan_rows, fixes)
@@ -92,10 +116,13 @@ def claim_verify(
 
 
 def project_verify(*, project: Project, actor=None) -> list[ClaimEvidence]:
-    """Verify every live claim of a fix in ``project`` (document order), one run each."""
+    """Verify every live claim of a fix, and every open claim, in ``project`` (document
+    order), one run each."""
     context = verify_context(project)
     claims = (
-        Claim.objects.filter(project=project, dropped=False, status__in=FIX_STATUSES)
+        Claim.objects.filter(
+            project=project, dropped=False, status__in=FIX_STATUSES + OPEN_STATUSES
+        )
         .select_related("project", "report", "report__document", "finding__project")
         .order_by("report_id", "line", "id")
     )
@@ -155,9 +182,17 @@ def _level(rows: list[Row], scan_rows: list[Row], fixes: list[str]) -> str:
     ):
         return EvidenceLevel.UNVERIFIED
     files = [r for r in rows if r.name == K.TOUCHES_FILE]
-    # A file deleted after the fix is a fact about the head, not a doubt about the fix.
-    blocking = [r for r in rows if not r.detail.get("removed_at_head")]
+    # A file deleted after the fix is a fact about the head, not a doubt about the fix; where
+    # the document sits in the history is context, not a check of the fix.
+    blocking = [
+        r for r in rows if not r.detail.get("removed_at_head") and r.name not in INFO_CHECKS
+    ]
     if not files or any(r.result != Check.Result.PASS for r in blocking):
+        return EvidenceLevel.COMMIT_LINKED
+    # Touching the file proves only that the commit changed it: code-checked needs a claimed
+    # line or a piece of claimed code found where it should be.
+    proofs = (K.DIFF_OVERLAPS, *CODE_KINDS)
+    if not any(r.name in proofs and r.result == Check.Result.PASS for r in rows):
         return EvidenceLevel.COMMIT_LINKED
     if scan_rows and all(r.result == Check.Result.PASS for r in scan_rows):
         return EvidenceLevel.SCAN_CONFIRMED

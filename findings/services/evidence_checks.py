@@ -1,7 +1,7 @@
 """What the repository says about one claimed fix: the checks, before anything is stored.
 
 Reads only (git and the database); :mod:`findings.services.evidence` stores the result. The
-rules (which commits are checked, how candidates are chosen) are in that module's docstring.
+rules (which one commit is checked, and why) are in that module's docstring.
 """
 
 from __future__ import annotations
@@ -9,26 +9,30 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from findings import lifecycle
 from findings.lifecycle import Status
 from findings.models import Check, Claim, Commit, CommitLink, Finding, Project
 from findings.services.document_matching import DOCUMENT_TOOL
-from findings.services.repositories import (
-    RepositoryError,
-    commit_adding,
-    commits_touching,
-    repository_branch,
-    repository_open,
+from findings.services.evidence_commits import (
+    MODULE,
+    Anchor,
+    document_anchor,
+    fix_by_code,
 )
+from findings.services.repositories import RepositoryError, repository_branch, repository_open
 from scanners import git
-from scanners.files import read_kept
 from scanners.git.cache import CACHE_BYTES
 
-CANDIDATES = 10
-"""How many earlier commits per file are tried for a claim without a cited hash."""
 SCAN_CHECK = "scan_confirms"
+FIX_CHECK = "fix_commit"
+"""The row saying which commit a claim's checks ran against, and why that one."""
+ANCHOR_CHECK = "document_anchor"
+"""The row saying where the claim's document sits in the history, and how that was found."""
+GONE_CHECK = "before_gone_at_anchor"
+"""An open claim's "already fixed?" hint: its BEFORE code is gone at the document's anchor."""
+INFO_CHECKS = (ANCHOR_CHECK, GONE_CHECK)
+"""Rows that inform the reviewer and never block or raise an evidence level."""
 MEMO_BYTES = CACHE_BYTES
 """The most git output one verification run keeps (0: none, every read runs git)."""
 
@@ -60,7 +64,7 @@ class Row:
 @dataclass
 class VerifyContext:
     """What one verification run shares between claims: the opened repository, the branch
-    and its head, and caches of git answers (documents' commits, per-commit verdicts).
+    and its head, and caches of git answers (documents' anchors, per-commit verdicts).
 
     ``handle`` carries the run's :class:`scanners.git.GitCache`: within a run the repository
     is taken as it was when the run began (as the head already is), so a repeated read has
@@ -72,9 +76,8 @@ class VerifyContext:
     branch: str
     head_sha: str | None
     problem: str = ""
-    documents: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+    anchors: dict[int, Anchor] = field(default_factory=dict)
     verdicts: dict[tuple, git.ClaimVerdict] = field(default_factory=dict)
-    touching: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     @property
     def repo(self) -> git.Repository:
@@ -115,76 +118,120 @@ def verify_context(project: Project, *, memo_bytes: int | None = None) -> Verify
 
 
 def claim_checks(claim: Claim, ctx: VerifyContext) -> tuple[list[Row], list[str]]:
-    """Every check for ``claim`` (scan checks aside), and the commits of the branch tied to
-    it as its fix (empty when none could be)."""
+    """Every check for ``claim`` (scan checks aside), all run against its one fix commit,
+    and that commit (empty when none could be decided: then every check says why)."""
     if ctx.handle is None:
         reason = ctx.problem or f"project {ctx.project.key} has no linked repository"
         return [Row("commit_exists", Check.Result.CANNOT_CHECK, reason)], []
     rows: list[Row] = []
-    cited = [sha.strip() for sha in claim.commits if str(sha).strip()]
-    closing = [] if cited else _closing_commits(claim)
-    if cited or closing:
+    fix, why = _fix_commit(claim, ctx, rows)
+    rows.append(
+        Row(FIX_CHECK, Check.Result.PASS if fix else Check.Result.CANNOT_CHECK, why, commit=fix)
+    )
+    anchor = ctx.anchors.get(claim.report_id)
+    files = _named_files(claim, ctx, fix or (anchor.sha if anchor else None), rows)
+    if not fix:
+        return rows + _unchecked_rows(files, claim, why), []
+    rows += _file_rows(files, claim, ctx, fix)
+    rows += _code_rows(files, claim, ctx, fix, rows)
+    return rows, [fix]
+
+
+def open_checks(claim: Claim, ctx: VerifyContext) -> list[Row]:
+    """For a claim the document calls open: the document's anchor and, when the BEFORE code
+    is already gone there from every claimed file that exists, an "already fixed?" hint. A
+    hint for the reviewer, never a proof: it moves nothing."""
+    if ctx.handle is None:
+        reason = ctx.problem or f"project {ctx.project.key} has no linked repository"
+        return [Row(ANCHOR_CHECK, Check.Result.CANNOT_CHECK, reason)]
+    anchor = _anchor_of(claim, ctx)
+    rows = [_anchor_row(anchor)]
+    if anchor.sha is None:
+        return rows
+    files = [p for p in _paths(_named_files(claim, ctx, anchor.sha, rows)) if not _is_pattern(p)]
+    for number, (before, _) in enumerate(_pairs(claim), start=1):
+        if before.strip():
+            rows += _gone_at_anchor(ctx, anchor.sha, files, before, claim, number)
+    return rows
+
+
+def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str, str]:
+    """The claim's one fix commit and why, decided once (see :mod:`evidence`): the first
+    cited commit on the branch, else a commit closing the finding, else the anchor when it
+    touches a claimed file, else the commit that brought in the AFTER code. ("", why not)."""
+    cited = [str(sha).strip() for sha in claim.commits if str(sha).strip()]
+    if cited:
+        on_branch, resolved = _commit_rows(cited, ctx, rows, exists=True)
+        if on_branch:
+            others = [s[:12] for s in cited[1:]]
+            also = f" (also cited: {', '.join(others)})" if others else ""
+            return on_branch[0], f"the claim cites {on_branch[0][:12]}{also}"
+        if resolved:
+            return "", "no cited commit is in the history of " + ctx.branch
+        return "", "the cited commit could not be identified"
+    names = [str(ref.get("path") or "").strip() for ref in claim.files]
+    names = [name for name in names if name]
+    closing = _closing_commits(claim)
+    if closing:
         for sha, line in closing:
             rows.append(Row("commit_cites_finding", Check.Result.PASS, line, commit=sha))
-        shas = cited or [sha for sha, _ in closing]
-        files = _named_files(claim, ctx, _anchor(ctx, shas), rows)
-        fixes, known = _commit_rows(claim, files, shas, ctx, rows, exists=bool(cited))
-        candidates = {path: known for path in _paths(files)}
-    else:
-        added = _document_commit(claim, ctx)
-        if added is None:
-            rows.append(
-                Row(
-                    "commit_exists",
-                    Check.Result.CANNOT_CHECK,
-                    f"no commit is cited, no commit message closes {claim.finding.key}, and "
-                    f"the document is not a file in the history of {ctx.branch} (compared by "
-                    "content), so there is no commit to check the fix against",
-                )
+        shas = [sha for sha, _ in reversed(closing)]
+        on_branch, _ = _commit_rows(shas, ctx, rows, exists=False)
+        touching = [sha for sha in on_branch if _touches_any(ctx, sha, names)]
+        if touching:
+            return touching[0], (
+                f"{touching[0][:12]} is the newest commit whose message closes "
+                f"{claim.finding.key} and that touches a claimed file"
             )
-            return rows, []
-        sha, doc_path = added
-        rows.append(
-            Row(
-                "document_commit",
-                Check.Result.PASS,
-                f"no commit is cited; the document ({doc_path}) was added in {sha[:12]}, so the "
-                f"fix is looked for there and in up to {CANDIDATES} earlier commits that touched "
-                "each claimed file",
-                path=doc_path,
-                commit=sha,
+        if on_branch:
+            return on_branch[0], (
+                f"{on_branch[0][:12]} is the newest commit whose message closes {claim.finding.key}"
             )
-        )
-        fixes = [sha]
-        files = _named_files(claim, ctx, sha, rows)
-        candidates = {path: _touching(ctx, sha, path) for path in _paths(files)}
-    rows += _file_rows(files, claim, ctx, candidates, cited=bool(cited))
-    rows += _code_rows(files, claim, ctx, candidates, rows)
-    chosen = {row.commit for row in rows if row.name == K.TOUCHES_FILE and row.result == "pass"}
-    return rows, sorted(chosen) or fixes
+    anchor = _anchor_of(claim, ctx)
+    rows.append(_anchor_row(anchor))
+    head = f"no commit is cited, none closes {claim.finding.key}"
+    if not names:
+        return "", f"{head}, and the claim names no file to look for its fix in"
+    where = "the document is not anchored to the history"
+    if anchor.sha and _touches_any(ctx, anchor.sha, names):
+        # An anchor off the branch is no fix; its on_branch row would only mislead.
+        branch_rows: list[Row] = []
+        on_branch, _ = _commit_rows([anchor.sha], ctx, branch_rows, exists=False)
+        if on_branch:
+            rows += branch_rows
+            return anchor.sha, f"{head}; the document's anchor {anchor.sha[:12]} touches " + (
+                ", ".join(n for n in names if _touches_any(ctx, anchor.sha, [n]))
+            )
+        where = f"the anchor {anchor.sha[:12]} is not in the history of {ctx.branch}"
+    elif anchor.sha:
+        where = f"the anchor {anchor.sha[:12]} does not touch {', '.join(names)}"
+    pairs = _pairs(claim)
+    if not pairs:
+        return "", f"{head}, {where}, and the claim quotes no code to search the history for"
+    found, why = fix_by_code(
+        ctx.repo,
+        anchor,
+        ctx.head_sha or ctx.branch,
+        names,
+        pairs[0],
+        touched=lambda sha: _commit_paths(ctx, sha),
+        means=_name_hits,
+    )
+    if found:
+        _commit_rows([found], ctx, rows, exists=False)
+        return found, f"{head}, {where}; {found[:12]} is the newest commit before it where {why}"
+    return "", f"{head}, {where}, and {why}"
 
 
 def _commit_rows(
-    claim: Claim,
-    named: list[dict],
-    shas: list[str],
-    ctx: VerifyContext,
-    rows: list[Row],
-    *,
-    exists: bool = True,
+    shas: list[str], ctx: VerifyContext, rows: list[Row], *, exists: bool = True
 ) -> tuple[list[str], list[str]]:
-    """commit_exists / on_branch rows for each commit; (on the branch, resolved) hashes."""
+    """commit_exists (when ``exists``) and on_branch rows for each commit; (on the branch,
+    resolved) full hashes, in the order given."""
     on_branch: list[str] = []
     resolved: list[str] = []
-    # The first claimed file rides along, and its verdict is cached under the full hash too,
-    # so the file checks that follow do not resolve the commit and the branch again.
-    files = [path for path in _paths(named) if not _is_pattern(path)]
-    pairs = _pairs(claim)
-    first = (_claimed(named, files[0], pairs[0] if pairs else ("", "")),) if files else ()
     for ref in shas:
-        verdict = ctx.verdict(ref, first)
-        if verdict.sha:
-            ctx.verdicts.setdefault((verdict.sha, first), verdict)
+        verdict = ctx.verdict(ref)
         for check in verdict.checks:
             if check.kind not in (K.COMMIT_EXISTS, K.ON_BRANCH):
                 continue
@@ -198,65 +245,45 @@ def _commit_rows(
     return on_branch, resolved
 
 
-def _file_rows(
-    files: list[dict],
-    claim: Claim,
-    ctx: VerifyContext,
-    candidates: dict[str, list[str]],
-    *,
-    cited: bool,
-) -> list[Row]:
+def _file_rows(files: list[dict], claim: Claim, ctx: VerifyContext, fix: str) -> list[Row]:
+    """touches_file and diff_overlaps of each claimed file, at the fix commit only."""
     rows: list[Row] = []
+    pairs = _pairs(claim)
     for path in _paths(files):
-        shas = candidates.get(path, [])
-        if not shas:
-            reason = (
-                "the cited commit could not be identified"
-                if cited
-                else f"no commit up to the fix touched {path}"
-            )
-            result = Check.Result.CANNOT_CHECK if cited else Check.Result.FAIL
-            rows.append(Row(K.TOUCHES_FILE, result, reason, path))
-            continue
         if _is_pattern(path):
-            rows.append(_pattern_row(ctx, path, shas))
+            rows.append(_pattern_row(ctx, path, fix))
             continue
         # With the first code block attached, the code checks of that block reuse this
         # verdict (VerifyContext caches by commit and claimed file): fewer git calls.
-        claimed = (_claimed(files, path, _pairs(claim)[0] if _pairs(claim) else ("", "")),)
-        rows += _best(ctx, shas, lambda sha, c=claimed: c, kinds=(K.TOUCHES_FILE, K.DIFF_OVERLAPS))
+        claimed = (_claimed(files, path, pairs[0] if pairs else ("", "")),)
+        verdict = ctx.verdict(fix, claimed)
+        rows += [
+            _row(c, fix) for c in verdict.checks if c.kind in (K.TOUCHES_FILE, K.DIFF_OVERLAPS)
+        ]
     return rows
 
 
 def _code_rows(
-    named: list[dict],
-    claim: Claim,
-    ctx: VerifyContext,
-    candidates: dict[str, list[str]],
-    earlier: list[Row],
+    named: list[dict], claim: Claim, ctx: VerifyContext, fix: str, earlier: list[Row]
 ) -> list[Row]:
-    pairs = _pairs(claim)
-    files = [path for path in candidates if not _is_pattern(path)]
+    """The BEFORE/AFTER checks of each code block at the fix commit (and the head). A block
+    is not tied to a file by the documents: the claimed file where it fares best speaks."""
+    files = [path for path in _paths(named) if not _is_pattern(path)]
     rows: list[Row] = []
-    for number, (before, after) in enumerate(pairs, start=1):
+    for number, (before, after) in enumerate(_pairs(claim), start=1):
         kinds = [k for k, code in zip(CODE_KINDS, (before, after) * 2, strict=True) if code.strip()]
-        if not files or not any(candidates[p] for p in files):
-            reason = (
-                _no_file_reason(claim, ctx, earlier)
-                if not files
-                else "no commit could be tied to the claimed files"
-            )
+        if not files:
+            reason = _no_file_reason(claim, ctx, earlier)
             rows += [
                 Row(k, Check.Result.CANNOT_CHECK, reason, detail={"block": number}) for k in kinds
             ]
             continue
-        options = [(path, sha) for path in files for sha in candidates[path]]
         best: list[Row] | None = None
-        for path, sha in options:
+        for path in files:
             claimed = (_claimed(named, path, (before, after)),)
             found = [
-                _row(check, (ctx.head_sha or "") if check.kind in _AT_HEAD else sha, block=number)
-                for check in ctx.verdict(sha, claimed).checks
+                _row(check, (ctx.head_sha or "") if check.kind in _AT_HEAD else fix, block=number)
+                for check in ctx.verdict(fix, claimed).checks
                 if check.kind in CODE_KINDS
             ]
             if best is None or _cost(found) < _cost(best):
@@ -267,17 +294,58 @@ def _code_rows(
     return rows
 
 
-def _anchor(ctx: VerifyContext, refs: list[str]) -> str | None:
-    """The first of ``refs`` that is a commit of the repository (the fix the claim's file
-    names are read at), else None."""
-    for ref in refs:
+def _unchecked_rows(files: list[dict], claim: Claim, why: str) -> list[Row]:
+    """What could not run without a fix commit, each saying exactly why."""
+    reason = f"there is no fix commit to check: {why}"
+    rows: list[Row] = []
+    for ref in files:
+        rows.append(Row(K.TOUCHES_FILE, Check.Result.CANNOT_CHECK, reason, ref["path"]))
+        if ref.get("lines"):
+            rows.append(Row(K.DIFF_OVERLAPS, Check.Result.CANNOT_CHECK, reason, ref["path"]))
+    for number, (before, after) in enumerate(_pairs(claim), start=1):
+        kinds = [k for k, code in zip(CODE_KINDS, (before, after) * 2, strict=True) if code.strip()]
+        rows += [Row(k, Check.Result.CANNOT_CHECK, reason, detail={"block": number}) for k in kinds]
+    return rows
+
+
+def _gone_at_anchor(
+    ctx: VerifyContext, anchor: str, files: list[str], before: str, claim: Claim, number: int
+) -> list[Row]:
+    """An "already fixed?" row when ``before`` is in none of ``files`` that exist at the
+    anchor (at least one does); else nothing."""
+    existing: list[str] = []
+    for path in files:
         try:
-            found = git.resolve(ctx.repo, ref)
+            text = git.file_at(ctx.repo, anchor, path)
+            if text is None:
+                continue
+            if git.code_presence(text, before):
+                return []
         except git.GitError:
-            continue
-        if found.outcome is git.ResolveOutcome.FOUND and found.sha:
-            return found.sha
-    return None
+            return []
+        existing.append(path)
+    if not existing:
+        return []
+    status = claim.get_status_display().lower()
+    reason = (
+        f"already fixed? the BEFORE code is not in {', '.join(existing)} at {anchor[:12]}, the "
+        f"document's anchor, though the document calls this {status}"
+    )
+    detail = {"block": number, "hint": "already fixed?"}
+    return [Row(GONE_CHECK, Check.Result.PASS, reason, existing[0], anchor, "", detail)]
+
+
+def _anchor_of(claim: Claim, ctx: VerifyContext) -> Anchor:
+    """The claim's document's anchor, found once per document and run."""
+    if claim.report_id not in ctx.anchors:
+        ctx.anchors[claim.report_id] = document_anchor(ctx.repo, ctx.branch, claim.report)
+    return ctx.anchors[claim.report_id]
+
+
+def _anchor_row(anchor: Anchor) -> Row:
+    result = Check.Result.PASS if anchor.sha else Check.Result.CANNOT_CHECK
+    detail = {"how": anchor.how} if anchor.how else {}
+    return Row(ANCHOR_CHECK, result, anchor.reason, anchor.path, anchor.sha or "", "", detail)
 
 
 def _named_files(claim: Claim, ctx: VerifyContext, at: str | None, rows: list[Row]) -> list[dict]:
@@ -320,7 +388,7 @@ def _no_file_reason(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> str:
     unsure = [r for r in rows if r.name == "file_resolved" and r.result != Check.Result.PASS]
     if unsure:
         return "; ".join(r.reason for r in unsure) + ", so the code cannot be looked for"
-    fix = next((r.commit for r in rows if r.name == K.COMMIT_EXISTS and r.commit), "")
+    fix = next((r.commit for r in rows if r.name == FIX_CHECK and r.commit), "")
     if not fix:
         return "no file named, so the code cannot be looked for"
     try:
@@ -334,43 +402,15 @@ def _no_file_reason(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> str:
     )
 
 
-def _best(ctx: VerifyContext, shas: list[str], claimed_for, *, kinds) -> list[Row]:
-    """The checks of ``kinds`` from the candidate commit with the fewest failures."""
-    best: list[Row] | None = None
-    for sha in shas:
-        verdict = ctx.verdict(sha, claimed_for(sha))
-        found = [_row(check, sha) for check in verdict.checks if check.kind in kinds]
-        if best is None or _cost(found) < _cost(best):
-            best = found
-        if _cost(found) == (0, 0):
-            break
-    if best and len(shas) > 1:
-        for row in best:
-            row.reason += f" (chosen among {len(shas)} candidate commits)"
-    return best or []
-
-
-def _pattern_row(ctx: VerifyContext, pattern: str, shas: list[str]) -> Row:
+def _pattern_row(ctx: VerifyContext, pattern: str, fix: str) -> Row:
     """touches_file for a folder (``src/email/``) or a pattern (``backend/api/*``)."""
-    for sha in shas:
-        touched = _commit_paths(ctx, sha)
-        hits = [p for p in touched if _under(p, pattern)]
-        if hits:
-            shown = ", ".join(hits[:3]) + (" ..." if len(hits) > 3 else "")
-            return Row(
-                K.TOUCHES_FILE,
-                Check.Result.PASS,
-                f"commit {sha[:12]} changes {len(hits)} file(s) in {pattern}: {shown}",
-                pattern,
-                sha,
-            )
-    return Row(
-        K.TOUCHES_FILE,
-        Check.Result.FAIL,
-        f"no candidate commit ({', '.join(s[:12] for s in shas)}) changes anything in {pattern}",
-        pattern,
-        shas[0],
-    )
+    hits = [p for p in _commit_paths(ctx, fix) if _under(p, pattern)]
+    if hits:
+        shown = ", ".join(hits[:3]) + (" ..." if len(hits) > 3 else "")
+        reason = f"commit {fix[:12]} changes {len(hits)} file(s) in {pattern}: {shown}"
+        return Row(K.TOUCHES_FILE, Check.Result.PASS, reason, pattern, fix)
+    reason = f"commit {fix[:12]} changes nothing in {pattern}"
+    return Row(K.TOUCHES_FILE, Check.Result.FAIL, reason, pattern, fix)
 
 
 def scan_checks(findings: list[Finding], fixes: list[str], ctx: VerifyContext) -> list[Row]:
@@ -478,28 +518,30 @@ def _commit_paths(ctx: VerifyContext, sha: str) -> list[str]:
     return [p for change in stored for p in (change.get("path"), change.get("old_path")) if p]
 
 
-def _touching(ctx: VerifyContext, until: str, path: str) -> list[str]:
-    key = (until, path)
-    if key not in ctx.touching:
-        try:
-            ctx.touching[key] = commits_touching(ctx.repo, until=until, path=path, limit=CANDIDATES)
-        except git.GitError:
-            ctx.touching[key] = []
-    return ctx.touching[key]
+def _touches_any(ctx: VerifyContext, sha: str, names: list[str]) -> bool:
+    """Whether commit ``sha`` changes a file one of ``names`` (as the document wrote them)
+    can mean."""
+    try:
+        paths = _commit_paths(ctx, sha)
+    except git.GitError:
+        return False
+    return any(_name_hits(path, name) for path in paths for name in names)
 
 
-def _document_commit(claim: Claim, ctx: VerifyContext) -> tuple[str, str] | None:
-    report_id = claim.report_id
-    if report_id not in ctx.documents:
-        found = None
-        stored = Path(claim.report.stored_path) if claim.report.stored_path else None
-        if stored is not None and stored.is_file():
-            try:
-                found = commit_adding(ctx.repo, data=read_kept(stored), branch=ctx.branch)
-            except git.GitError:
-                found = None
-        ctx.documents[report_id] = found
-    return ctx.documents[report_id]
+def _name_hits(path: str, name: str) -> bool:
+    """Whether repository ``path`` is a file the document's ``name`` can mean: the path, a
+    path ending in it (a bare file name), the end of a deployed path, a dotted module, a
+    file in a folder or pattern."""
+    name = name.strip().lstrip("/")
+    if not name:
+        return False
+    if _is_pattern(name):
+        return _under(path, name)
+    module = name.replace(".", "/") + ".py" if MODULE.match(name) else ""
+    return any(
+        path == want or path.endswith("/" + want) or want.endswith("/" + path)
+        for want in filter(None, (name, module))
+    )
 
 
 def _closing_commits(claim: Claim) -> list[tuple[str, str]]:

@@ -234,39 +234,6 @@ def _unreadable_plain(error: git.GitError) -> str:
     return f"the history cannot be read: git could not read {what}, which {why}"
 
 
-def commits_touching(handle: git.Repository, *, until: str, path: str, limit: int) -> list[str]:
-    """Up to ``limit`` commits in ``until``'s history (itself included) that changed
-    ``path``, newest first."""
-    _, out = git_read(
-        handle,
-        ["rev-list", f"--max-count={limit}", git.require_commit(handle, until), "--", path],
-        what=f"listing commits that touched {path}",
-    )
-    return out.decode("ascii").split()
-
-
-def commit_adding(handle: git.Repository, *, data: bytes, branch: str) -> tuple[str, str] | None:
-    """(commit, path) of the oldest commit on ``branch`` that added a file with exactly the
-    bytes ``data``, or None when no file of the branch's history has them."""
-    _, out = git_read(handle, ["hash-object", "--stdin"], stdin=data, what="hashing a document")
-    blob = out.decode("ascii").strip()
-    _, out = git_read(
-        handle,
-        ["log", "--reverse", "--format=%x1e%H", "--raw", "--no-abbrev", f"--find-object={blob}"]
-        + [git.require_commit(handle, branch), "--"],
-        what="finding the commit that added the document",
-    )
-    for record in out.decode("utf-8", "replace").split("\x1e")[1:]:
-        sha, _, raw = record.partition("\n")
-        for line in raw.splitlines():
-            # ":000000 100644 <old> <new> A\tpath" -- the blob is the new side when added.
-            meta, _, path = line.partition("\t")
-            parts = meta.split()
-            if len(parts) >= 5 and parts[3] == blob:
-                return sha.strip(), path
-    return None
-
-
 # --- helpers ----------------------------------------------------------------------------------
 
 

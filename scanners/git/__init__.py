@@ -17,6 +17,8 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``code``      -- :func:`code_match` (score and closest span), :func:`code_presence`,
   :func:`normalise_code`;
 * ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
+* ``anchors``   -- versions of text files, commits near a date, the pickaxe (``git log -S``):
+  where a document and a claimed fix sit in the history;
 * ``claims``    -- :func:`verify_claim`, the checks behind a claimed fix.
 """
 

@@ -459,8 +459,8 @@ def test_checks_are_kept_forever_and_each_run_adds_its_own(
         cursor.execute("UPDATE findings_check SET result = 'pass'")
 
 
-def test_a_claim_that_is_not_a_fix_is_refused(project: Project) -> None:
-    claim = make_claim(project, status=Claim.Status.IDENTIFIED)
+def test_a_claim_that_is_neither_a_fix_nor_open_is_refused(project: Project) -> None:
+    claim = make_claim(project, status=Claim.Status.RECOMMENDED)
 
     with pytest.raises(ValueError, match="not that something was fixed"):
         claim_verify(claim=claim)

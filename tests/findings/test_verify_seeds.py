@@ -6,9 +6,9 @@ claim's BEFORE code and a fix commit that changes every claimed line range and r
 BEFORE code by the AFTER code; then the document itself is committed and ingested from the
 repository. Seed 001 cites commit ``e4121ef``: no test can make a commit with a chosen short
 hash, so the test's copy of that seed has the hash rewritten to the fix commit's short hash
-(the only change made to a seed). Seeds 002-004 cite no hash: their claims are checked
-against the commit that added the document and the commits before it that touched the
-claimed files.
+(the only change made to a seed). Seeds 002-004 cite no hash: the document is anchored to the
+commit that added it, which touches no claimed file, so each claim's one fix commit is the
+commit before it that brought in its AFTER code (or took out its BEFORE code).
 """
 
 from __future__ import annotations
@@ -110,20 +110,46 @@ def test_each_seed_verifies_against_a_repository_built_to_match_its_claims(
 
     results = verify("LILY")
 
+    # Open claims are checked too (for an "already fixed?" hint) and stay unverified.
+    titles = {c["title"] for c in claims}
+    opened = [r for r in results if r["claim_title"] not in titles]
+    assert {r["evidence"] for r in opened} <= {"unverified"}
+    results = [r for r in results if r["claim_title"] in titles]
     assert [r["claim_title"] for r in results] == [c["title"] for c in claims]
-    for result in results:
+    for result, claim in zip(results, claims, strict=True):
         names = {c["name"]: c for c in result["checks"]}
+        has_code = any(code.strip() for code in claim["before"] + claim["after"])
+        has_lines = any(ref["lines"] for ref in claim["files"])
+        if not has_code and not seed.startswith("seed_001"):
+            # Nothing cited and no code to search for: no fix commit, and each check says so.
+            assert names["fix_commit"]["result"] == "cannot-check"
+            assert "quotes no code to search the history for" in names["fix_commit"]["reason"]
+            assert result["evidence"] == "unverified"
+            continue
+        assert names["fix_commit"]["commit"] == fix, (result["claim_title"], result["checks"])
+        if not (has_code or has_lines) or not claim["files"]:
+            # Only "the commit touches the file" could pass: no proof of the code itself.
+            assert result["evidence"] == "commit-linked", result["claim_title"]
+            continue
         assert result["evidence"] == "code-checked", (result["claim_title"], result["checks"])
         if seed.startswith("seed_001"):
             assert names["commit_exists"]["commit"] == fix
         else:
-            assert names["document_commit"]["commit"] == added
-            assert "docs/handoff.md" in names["document_commit"]["reason"]
+            assert names["document_anchor"]["commit"] == added
+            assert "docs/handoff.md" in names["document_anchor"]["reason"]
         touched = [c for c in result["checks"] if c["name"] == "touches_file"]
         assert touched and all(c["commit"] == fix for c in touched)
+    levels = {r["claim_title"]: r["evidence"] for r in results}
     for claim in Claim.objects.filter(project__key="LILY", status__in=FIX_STATUSES):
         finding = Finding.objects.get(pk=claim.finding_id)
-        wanted = Status.VERIFIED if claim.status == "fixed" else Status.OPEN
+        proven = levels[claim.title] == "code-checked"
+        wanted = (
+            Status.OPEN
+            if claim.status != "fixed"
+            else Status.VERIFIED
+            if proven
+            else Status.CLAIMED
+        )
         assert finding.status == wanted, claim.title
 
 
@@ -139,8 +165,11 @@ def test_a_seed_ingested_from_outside_the_repository_has_no_commit_to_check(
     results = verify("LILY")
 
     assert {r["evidence"] for r in results} == {"unverified"}
-    reasons = [c["reason"] for r in results for c in r["checks"]]
-    assert all("not a file in the history of main" in reason for reason in reasons)
+    anchors = [c for r in results for c in r["checks"] if c["name"] == "document_anchor"]
+    assert anchors and all(c["result"] == "cannot-check" for c in anchors)
+    assert all("no text file in the history of main has its text" in c["reason"] for c in anchors)
+    fixes = [c for r in results for c in r["checks"] if c["name"] == "fix_commit"]
+    assert len(fixes) == len(claims) and {c["result"] for c in fixes} == {"cannot-check"}
     assert set(Finding.objects.filter(project__key="LILY").values_list("status", flat=True)) == {
         Status.CLAIMED
     }

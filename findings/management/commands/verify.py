@@ -13,8 +13,9 @@ _MARK = {"pass": "pass", "fail": "FAIL", "cannot-check": "cannot-check"}
 
 class Command(BaseCommand):
     help = (
-        "Check every claimed fix of a project against its linked repository and print, per "
-        "claim, the finding, the document, the evidence level and each check with its reason."
+        "Check every claimed fix of a project against its linked repository (and every open "
+        "claim, for an already-fixed hint) and print, per claim, the finding, the document, "
+        "the evidence level and each check with its reason."
     )
 
     def add_arguments(self, parser) -> None:
