@@ -276,7 +276,6 @@ def _uncovered_drop(where: Whereabouts) -> None:
 def fresh_collect(m: Merge) -> None:
     """The report's rows that no finding has (``ad_new``, not yet inserted) into
     ``ad_fresh``, their place in the report as their id and number."""
-    m.sql.analyze("ad_new")
     m.sql.run(
         """CREATE TEMPORARY TABLE ad_fresh AS
         SELECT seq AS id, seq AS number, fingerprint, tool, category, rule_id, content_key,
@@ -338,15 +337,24 @@ _UNPAIRED_NEW = (
 )
 
 
+def _bytewise(*columns: str) -> str:
+    """``columns`` for a window's PARTITION BY or ORDER BY, compared byte by byte on
+    PostgreSQL: the pairing needs only the same order on both sides, and a locale's rules
+    make the sorts of a large flatten several times dearer."""
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    return ", ".join(column + collate for column in columns)
+
+
 def renamed_pairs(m: Merge) -> None:
     """Old and new findings with the same content key, the new one on the old one's path
     as git renamed it; within a file, in the order of their numbers."""
-    key = "tool, category, rule_id, content_key"
-    old = f"""SELECT id, {key}, path, mapped,
-        ROW_NUMBER() OVER (PARTITION BY {key}, mapped ORDER BY number) AS rn
+    key = _bytewise("tool", "category", "rule_id", "content_key")
+    columns = "tool, category, rule_id, content_key"
+    old = f"""SELECT id, {columns}, path, mapped,
+        ROW_NUMBER() OVER (PARTITION BY {key}, {_bytewise("mapped")} ORDER BY number) AS rn
         FROM ad_unseen WHERE mapped IS NOT NULL AND {_UNPAIRED_OLD}"""
-    new = f"""SELECT id, fingerprint, {key}, path,
-        ROW_NUMBER() OVER (PARTITION BY {key}, path ORDER BY number) AS rn
+    new = f"""SELECT id, fingerprint, {columns}, path,
+        ROW_NUMBER() OVER (PARTITION BY {key}, {_bytewise("path")} ORDER BY number) AS rn
         FROM ad_fresh WHERE {_UNPAIRED_NEW}"""
     m.sql.run(
         _PAIR_INSERT.format(old=old, new=new, on="AND n.path = o.mapped", where="true"),
@@ -358,12 +366,13 @@ def content_pairs(m: Merge) -> None:
     """The unpaired rest: the same content key in another path is a move. Each side is
     ranked within its key by file name, then path, then number, so a flattened directory
     pairs each file with its namesake."""
-    key = "tool, category, rule_id, content_key"
-    order = f"{_BASENAME.format(p='path')}, path, number"
-    old = f"""SELECT id, {key}, path,
+    columns = "tool, category, rule_id, content_key"
+    key = _bytewise(*columns.split(", "))
+    order = _bytewise(_BASENAME.format(p="path"), "path") + ", number"
+    old = f"""SELECT id, {columns}, path,
         ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
         FROM ad_unseen WHERE {_UNPAIRED_OLD}"""
-    new = f"""SELECT id, fingerprint, {key}, path,
+    new = f"""SELECT id, fingerprint, {columns}, path,
         ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
         FROM ad_fresh WHERE {_UNPAIRED_NEW}"""
     m.sql.run(
@@ -391,7 +400,15 @@ class _Candidate:
 
 def edit_pairs(m: Merge, where: Whereabouts) -> None:
     """Unpaired old and new findings of one rule in the same (or renamed) file whose lines
-    are similar and near, or in the same enclosing function: still present (changed)."""
+    are similar and near, or in the same enclosing function: still present (changed).
+    Nothing to look for once either side is all paired (a flatten, where every new row was
+    a move): the candidates' join would still read both sides."""
+    paired = m.sql.scalar("SELECT COUNT(*) FROM ad_pairs")
+    if paired and paired >= min(
+        m.sql.scalar("SELECT COUNT(*) FROM ad_unseen"),
+        m.sql.scalar("SELECT COUNT(*) FROM ad_fresh"),
+    ):
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT o.id, n.id, o.path, n.path, o.start_line, n.start_line, o.snippet,
@@ -496,7 +513,8 @@ def pairs_absorb(m: Merge) -> None:
         FROM ad_pairs p JOIN ad_new n ON n.seq = p.new_id"""
     )
     sql.run("DELETE FROM ad_new WHERE seq IN (SELECT new_id FROM ad_pairs)")
-    where = f"in {ctx.commit[:12]}" if ctx.commit else f"in report #{ctx.report.pk}"
+    # A person knows a scan by its commit, else by its day (a report's number means little).
+    where = f"in {ctx.commit[:12]}" if ctx.commit else f"in the scan of {ctx.order_at:%Y-%m-%d}"
     sql.run(
         """INSERT INTO findings_event (project_id, finding_id, report_id, action, before,
             after, note, created_at)
