@@ -71,16 +71,18 @@ def main() -> None:
     print(f"auditdash moves benchmark, {args.size:,} findings, {args.moved:.0%} of files moved")
     unchanged: list[float] = []
     moving: list[float] = []
+    firsts: list[float] = []
     for run in range(1, args.repeat + 1):
         steps = (("unchanged rescan", same, unchanged), ("moved", flattened, moving))
         for label, log, into in steps:
             project = f"M{run}{'U' if log is same else 'V'}"
             checkpoint(args.database_url)
-            ingest(env, first, project)
+            firsts.append(ingest(env, first, project)["seconds"])
             checkpoint(args.database_url)
             data = ingest(env, log, project)
             into.append(data["seconds"])
             _line(f"run {run}: {label}", data)
+    print(f"median first import {statistics.median(firsts):.2f} s ({len(firsts)} imports)")
     ratio = statistics.median(moving) / statistics.median(unchanged)
     print(
         f"median unchanged rescan {statistics.median(unchanged):.2f} s, moved rescan "

@@ -9,6 +9,7 @@ from django.core.validators import RegexValidator
 from findings.lifecycle import REQUIRES_REASON, Event
 from findings.models import PROJECT_KEY_PATTERN, Review, Role, Severity
 from findings.services.ingest.document_import import DOCUMENT_FORMAT
+from findings.services.ingest.results import MAX_ONLY_PATH_LENGTH, MAX_ONLY_PATHS, only_paths
 from scanners import registry
 
 
@@ -45,10 +46,33 @@ class UploadForm(forms.Form):
         + [(DOCUMENT_FORMAT, "remediation document (Markdown)")],
     )
 
+    only = forms.CharField(
+        required=False,
+        # Room for the most paths of the longest kind; only_paths says what is wrong within.
+        max_length=MAX_ONLY_PATHS * (MAX_ONLY_PATH_LENGTH + 2),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "placeholder": "src/api\nlib/utils.py",
+                "aria-describedby": "only-help",
+            }
+        ),
+        label="Scanned paths (partial scan)",
+        help_text="Only if the scan covered part of the repository: its directories or files, "
+        "one a line, relative to the repository root. Findings elsewhere stay open, marked "
+        "“not seen since”.",
+    )
+
     def clean_project(self) -> str:
         key = self.cleaned_data["project"].strip().upper()
         RegexValidator(PROJECT_KEY_PATTERN, "Use 2-20 characters of A-Z, 0-9 and '-'.")(key)
         return key
+
+    def clean_only(self) -> str:
+        try:
+            return only_paths(self.cleaned_data["only"].splitlines())
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 class ReviewForm(forms.Form):

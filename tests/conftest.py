@@ -284,6 +284,32 @@ def _flush_past_append_only_triggers():
     DatabaseOperations.execute_sql_flush = original
 
 
+def sarif_log(rule: str, message: str, places: list[tuple[str, str]], *, when: str = "") -> bytes:
+    """A CodeQL-like SARIF log of ``rule`` flagged once in each (path, flagged line), at line
+    3; ``when`` is the scan's end time (ISO 8601), when the test needs one."""
+    import json
+
+    results = [
+        {
+            "ruleId": rule,
+            "message": {"text": message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": path},
+                        "region": {"startLine": 3, "snippet": {"text": line}},
+                    }
+                }
+            ],
+        }
+        for path, line in places
+    ]
+    run: dict = {"tool": {"driver": {"name": "CodeQL", "rules": [{"id": rule}]}}}
+    if when:
+        run["invocations"] = [{"executionSuccessful": True, "endTimeUtc": when}]
+    return json.dumps({"version": "2.1.0", "runs": [{**run, "results": results}]}).encode()
+
+
 def make_finding(project, *, status: str = "open", title: str = "Use of eval", number=None):
     """A finding written directly (no scan), with its status summary kept in step."""
     from django.utils import timezone

@@ -43,6 +43,7 @@ from findings.selectors.fixes import fix_summary
 from findings.selectors.metrics import project_overview, recent_changes, sla_breaches
 from findings.selectors.sarif import sarif_log
 from findings.services.ingest import DOCUMENT_FORMAT, IngestError, Options
+from findings.services.ingest.results import only_paths
 from findings.services.ingest.uploads import queue_upload
 from findings.uploads import UploadError, UploadTooLarge, inflate_upload
 from findings.views.helpers import finding_or_404
@@ -114,6 +115,16 @@ def summary(request: HttpRequest, key: str):
     }
 
 
+# A module-level default: a list parameter's Query made in the signature would be a call
+# in an argument default.
+_ONLY = Query(
+    None,
+    description="A partial scan: a directory or file it covered, relative to the repository "
+    "root (repeat the parameter for several, at most 100). Open findings elsewhere are not "
+    "closed; they are marked 'not seen since'. Leave out for a scan of the whole tree.",
+)
+
+
 @router.post(
     "/projects/{key}/reports",
     response={202: schemas.ReportOut, 411: schemas.Problem, 413: schemas.Problem, **_ERRORS},
@@ -129,6 +140,7 @@ def upload(
     root: str = "",
     format: str = "",
     filename: str = "",
+    only: list[str] | None = _ONLY,
 ):
     """Queue one report for import and answer at once with its id and status URL.
 
@@ -137,7 +149,7 @@ def upload(
     with 400, naming the report that already holds them.
     """
     project = project_for(request, key, access.ACTION_ROLES["upload"])
-    options = _options(commit=commit, branch=branch, root=root, format=format)
+    options = _options(commit=commit, branch=branch, root=root, format=format, only=only or [])
     report_file = _received_file(request, filename)
     try:
         received = inflate_upload(report_file)
@@ -361,7 +373,7 @@ def _limit(limit: int) -> int:
     return limit
 
 
-def _options(*, commit: str, branch: str, root: str, format: str) -> Options:
+def _options(*, commit: str, branch: str, root: str, format: str, only: list[str]) -> Options:
     if commit and not _COMMIT.match(commit):
         raise HttpError(400, f"commit: {commit[:50]!r} is not a commit hash (4-40 hex digits)")
     for name, value, most in (("branch", branch, 200), ("root", root, 1000)):
@@ -370,7 +382,11 @@ def _options(*, commit: str, branch: str, root: str, format: str) -> Options:
     formats = [*registry.FORMATS, DOCUMENT_FORMAT]
     if format and format not in formats:
         raise HttpError(400, f"format: unknown {format!r}; use one of {', '.join(formats)}")
-    return Options(commit=commit.lower(), branch=branch, root=root, format=format)
+    try:
+        covered = only_paths([line for value in only for line in value.splitlines()])
+    except ValueError as error:
+        raise HttpError(400, f"only: {error}") from None
+    return Options(commit=commit.lower(), branch=branch, root=root, format=format, only=covered)
 
 
 def _received_file(request: HttpRequest, filename: str):

@@ -21,6 +21,7 @@ from django.utils import timezone
 from findings import lifecycle
 from findings.models import (
     ClaimEvidence,
+    Event,
     EvidenceLevel,
     FindingLink,
     Project,
@@ -169,9 +170,11 @@ def scan_words(
     scan_change: str,
     last_seen: tuple[datetime | None, int | None],
     newest: Newest | None,
+    told: str = "",
 ) -> str:
     """What the scans say of a finding, in a manager's words ("" when nothing to add):
-    moved or still present (changed) for a live one, how a scan-fixed one went (code
+    moved or still present (changed) for a live one (``told``, when given: what its event
+    said, "moved from a/b.py to c/b.py in 1a2b3c"), how a scan-fixed one went (code
     removed, code changed, no longer scanned), and "not seen since" for a live one whose
     last sighting (``last_seen``: when, which report) is older than the newest scan of its
     scope (a partial scan that did not cover it)."""
@@ -181,10 +184,27 @@ def scan_words(
         return ""
     seen_at, seen_report = last_seen
     if seen_at and newest and (seen_at, seen_report or 0) < newest:
-        return f"not seen since {seen_at:%Y-%m-%d}"
+        return f"not seen since {seen_at:%Y-%m-%d} (partial scan)"
     if scan_change in _SEEN_WORDS:
-        return ScanChange(scan_change).label
+        return told or ScanChange(scan_change).label
     return ""
+
+
+def scan_events(finding_ids: Iterable[int], changes: Iterable[str]) -> dict[int, str]:
+    """The note of each finding's newest scan event among ``changes`` (moved, edited: the
+    event says from where to where); one query, none without findings."""
+    ids = list(finding_ids)
+    if not ids:
+        return {}
+    rows = (
+        Event.objects.filter(finding_id__in=ids, action__in=list(changes))
+        .order_by("finding_id", "-created_at", "-id")
+        .values_list("finding_id", "note")
+    )
+    notes: dict[int, str] = {}
+    for finding_id, note in rows:
+        notes.setdefault(finding_id, note)
+    return notes
 
 
 def scope_scanned_at(project: Project) -> dict[tuple[str, str, str], Newest]:
@@ -211,6 +231,11 @@ def add_scan_words(cards: list[dict], project: Project) -> None:
     if not cards:
         return
     newest = scope_scanned_at(project)
+    # A card has room for where a finding moved; an edit's old and new lines are for its page.
+    moved = scan_events(
+        (card["pk"] for card in cards if card["scan_change"] == ScanChange.MOVED),
+        [ScanChange.MOVED],
+    )
     for card in cards:
         scope = (card["tool"], card["category"], card["branch"])
         card["scan_words"] = scan_words(
@@ -218,4 +243,5 @@ def add_scan_words(cards: list[dict], project: Project) -> None:
             card["scan_change"],
             (card["last_seen_at"], card["last_seen_report_id"]),
             newest.get(scope),
+            moved.get(card["pk"], ""),
         )

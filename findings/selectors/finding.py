@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.models import Prefetch, Q
 
-from findings.models import Check, Claim, Finding, FindingLink, Project, Rule
-from findings.selectors.cards import scan_words, scope_scanned_at
+from findings.models import Check, Claim, Finding, FindingLink, Project, Rule, ScanChange
+from findings.selectors.cards import scan_events, scan_words, scope_scanned_at
 from findings.services.document_matching import DOCUMENT_TOOL
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ def finding_timeline(*, finding: Finding) -> dict:
     events = finding.events.select_related("actor", "report").order_by("-created_at", "-id")[:200]
     newest = scope_scanned_at(finding.project).get((finding.tool, finding.category, finding.branch))
     last_seen = (finding.last_seen_at, finding.last_seen_report_id)
-    words = scan_words(finding.status, finding.scan_change, last_seen, newest)
+    told = scan_events([finding.pk], [ScanChange.MOVED, ScanChange.EDITED]).get(finding.pk, "")
+    words = scan_words(finding.status, finding.scan_change, last_seen, newest, told)
     return {"sightings": sightings, "events": events, "scan_words": words}
 
 

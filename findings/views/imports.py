@@ -26,7 +26,11 @@ def imports(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         options = Options(
-            commit=data["commit"], branch=data["branch"], root=data["root"], format=data["format"]
+            commit=data["commit"],
+            branch=data["branch"],
+            root=data["root"],
+            format=data["format"],
+            only=data["only"],
         )
         refusal = _upload_refusal(request.user, data["project"])
         if refusal:

@@ -59,3 +59,19 @@ def test_a_refused_new_key_stays_typed_with_the_reason_beside_it(
     )
     screenshot(page, "imports-refused-key")
     context.close()
+
+
+def test_a_partial_scan_path_outside_the_repository_is_refused_beside_the_field(page, live_server):
+    page.goto(f"{live_server.url}/imports/")
+    page.click("form.upload summary")
+    page.fill("#id_only", "src/api\n../secrets")
+
+    upload(page, "LILY", "scan.json", b"[]")
+
+    only = page.locator("#id_only")
+    expect(only).to_be_visible()  # the section is open again, with what was typed
+    expect(only).to_have_value("src/api\n../secrets")
+    expect(page.locator("form.upload")).to_contain_text("'../secrets' goes up with '..'")
+    expect(page.locator("#only-help")).to_contain_text("relative to the repository root")
+    screenshot(page, "imports-partial-scan-refused")
+    assert not Report.objects.exists()

@@ -165,7 +165,7 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     assert {f.status for f in other} == {"open"}
     assert {f.last_seen_report_id for f in other} == {first.report}
     day = other[0].last_seen_at.strftime("%Y-%m-%d")
-    assert _says(owner_client, other[0]) == f"not seen since {day}"
+    assert _says(owner_client, other[0]) == f"not seen since {day} (partial scan)"
 
     # The directory flattened: the same findings, moved, none new, none fixed.
     flat = _import(history, key, tool, "flattened")
@@ -181,11 +181,15 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     )
     assert Event.objects.filter(action="moved").count() == len(moved)
     board = owner_client.get(f"/p/{key}/").content.decode()
-    assert board.count('<p class="scan-words">moved</p>') == len(moved)
+    # Each moved card says from where, in words (not the bare state).
+    assert board.count('<p class="scan-words">moved from pkg/sub/') == len(moved)
     shell = Finding.objects.filter(pk__in=by_file["sub/shell.py"]).first()
     page = owner_client.get(f"/p/{key}/findings/{shell.number}/").content.decode()
     assert "Moved" in page and "moved from pkg/sub/shell.py to pkg/shell.py" in page
-    assert _says(owner_client, shell) == "moved"
+    flattened_in = history.shas["flattened"][:12]
+    assert _says(owner_client, shell) == (
+        f"moved from pkg/sub/shell.py to pkg/shell.py in {flattened_in}"
+    )
 
     # The flagged line edited, still unsafe: the same finding, still present (changed).
     edited = _import(history, key, tool, "edited")
@@ -194,7 +198,7 @@ def test_a_history_of_moves_edits_fixes_and_deletions_counts_each_finding_once(
     assert loader.scan_change == ScanChange.EDITED and loader.status == "open"
     event = Event.objects.get(finding=loader, action="edited")
     assert event.note.startswith("still present (changed): ")
-    assert _says(owner_client, loader) == "still present (changed)"
+    assert _says(owner_client, loader).startswith("still present (changed): ")
 
     # Really fixed: gone from a file that is still there.
     fixed = _import(history, key, tool, "fixed")

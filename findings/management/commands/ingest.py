@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from findings import services
 from findings.models import Project, Role
 from findings.services.ingest import IngestError, IngestResult, Options, ingest_file
+from findings.services.ingest.results import only_paths
 
 
 class Command(BaseCommand):
@@ -58,13 +59,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts) -> None:
         owner = self._owner(opts["owner"])
+        try:
+            only = only_paths(opts["only"])
+        except ValueError as error:
+            raise CommandError(f"--only {error}") from None
         existed = Project.objects.filter(key=opts["project"]).exists()
         options = Options(
             commit=opts["commit"],
             branch=opts["branch"],
             root=opts["root"],
             format=opts["report_format"],
-            only="\n".join(opts["only"]),
+            only=only,
         )
         results: list[IngestResult] = []
         failures = 0

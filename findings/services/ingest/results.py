@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from findings.models import Report
@@ -36,6 +37,48 @@ class IngestResult:
 
 WHOLE_TREE = "."
 """``Options.only`` for a scan of the whole tree (a scan auditdash ran on a checkout)."""
+
+MAX_ONLY_PATHS = 100
+"""At most this many paths may name the part of the tree a partial scan covered."""
+MAX_ONLY_PATH_LENGTH = 1000
+"""At most this many characters in one of them (as a finding's path)."""
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def only_paths(paths: Sequence[str]) -> str:
+    """The paths a partial scan covered, as ``Options.only`` keeps them (one a line): each
+    relative to the repository's root, with '/' between its parts and no trailing '/';
+    blank entries and repeats dropped. Raises ValueError with a message for the person who
+    typed them: an absolute path or one with '..' cannot be compared with findings' paths,
+    which are relative to the root and inside it."""
+    kept: list[str] = []
+    for raw in paths:
+        path = raw.strip().replace("\\", "/")
+        if not path:
+            continue
+        shown = path if len(path) <= 60 else path[:59] + "…"
+        if _CONTROL.search(path):
+            raise ValueError(f"{shown!r}: a path may not hold control characters")
+        if len(path) > MAX_ONLY_PATH_LENGTH:
+            raise ValueError(f"{shown!r}: at most {MAX_ONLY_PATH_LENGTH} characters a path")
+        if path.startswith("/") or _DRIVE.match(path):
+            raise ValueError(
+                f"{shown!r} is absolute: give it relative to the repository root, e.g. src/api"
+            )
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if ".." in parts:
+            raise ValueError(f"{shown!r} goes up with '..': name a path inside the repository")
+        path = "/".join(parts) or WHOLE_TREE
+        if path not in kept:
+            kept.append(path)
+    if WHOLE_TREE in kept:
+        return WHOLE_TREE
+    if len(kept) > MAX_ONLY_PATHS:
+        raise ValueError(
+            f"{len(kept)} paths: at most {MAX_ONLY_PATHS}; name their common directories instead"
+        )
+    return "\n".join(kept)
 
 
 @dataclass

@@ -20,7 +20,12 @@ from findings.lifecycle import Status
 from findings.models import Finding, Project
 from findings.services.counts import ScanCounts
 from findings.services.scan import moves, passes
-from findings.services.scan.copy_text import NewFindings, stage_payload, stage_titles
+from findings.services.scan.copy_text import (
+    STAGE_COLUMNS,
+    NewFindings,
+    stage_payload,
+    stage_titles,
+)
 from findings.services.scan.sql import MergeSQL, ScanContext
 from findings.services.scan.tables import MERGE_TABLES, ROW_COLUMNS, ScanStage, copy_in, load
 from scanners.rows import StagedRow
@@ -59,8 +64,10 @@ class ScanMerge:
 
     Entering takes the project's row lock, so two imports into one project queue up instead
     of racing. Findings are matched by fingerprint; new ones get the next human numbers in
-    report order; each batch's new findings are written as it arrives (:meth:`add`), so the
-    database inserts one batch while the caller parses the next. :meth:`finish` then moves
+    report order. A first report's batches are written as they arrive (:meth:`add`), so the
+    database inserts one batch while the caller parses the next; a later report holds its
+    unmatched rows in ``ad_new`` until :meth:`finish` has paired the moved and edited ones
+    with their old findings, and inserts only the rest. :meth:`finish` then moves
     the seen ones on ``seen``/``seen_suppressed``, and the open-like findings of the report's
     scopes (same tool, SARIF category and branch, within the scanned paths when the report
     lists them) that the report no longer contains, and that no newer report has seen, on
@@ -107,6 +114,10 @@ class ScanMerge:
             .values_list("number", flat=True)
             .order_by("number")[:1]
         )
+        # The rows no finding has, held until finish pairs the moved ones (see _absorb).
+        self.pending = 0
+        if not self.empty:
+            sql.run(f"CREATE TEMPORARY TABLE ad_new ({ROW_COLUMNS})")
         # A project's first report, streamed into PostgreSQL: each batch is copied straight
         # into findings_finding (see add), without the temporary table.
         self.new_findings = None
@@ -199,14 +210,18 @@ class ScanMerge:
             project=self.project,
             counts=self.counts,
             first_number=self.first_number,
-            new_count=self.next_number - self.first_number,
+            new_count=self.pending,
             empty=self.empty,
         )
+        # Moves first, over the rows held in ad_new: a moved finding is updated in place,
+        # never inserted and deleted again; only what is left is inserted.
         moved = moves.moves_pass(merged, scopes, where)
-        if moved.absorbed:
-            self.next_number -= moved.absorbed
-            merged = dataclasses.replace(merged, new_count=merged.new_count - moved.absorbed)
         self.counts.moved, self.counts.edited = moved.moved, moved.edited
+        if self.pending > moved.absorbed:
+            self.next_number += self._insert(
+                "ad_new", "%s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1", self.next_number
+            )
+        merged = dataclasses.replace(merged, new_count=self.next_number - self.first_number)
         passes.rules_replace(merged, rules)
         # Statistics of the columns the lifecycle statements join and filter on; the texts
         # (snippets, messages) would cost most of the sampling and inform no plan.
@@ -234,15 +249,22 @@ class ScanMerge:
 
     def _absorb(self, source: str) -> None:
         """Match ``source``'s rows to the project's findings by fingerprint: the known ones
-        go to ``ad_seen``, the others become findings numbered in report order, each with
-        this report's sighting."""
-        ctx, sql, project = self.ctx, self.sql, self.project
-        # New findings are numbered in report order. In a project's first report every row is
-        # new and ``seq`` is the row's place in the report, so the number needs no sort.
+        go to ``ad_seen``. The others become findings numbered in report order, each with
+        this report's sighting: at once in a project's first report (nothing there to have
+        moved), else held in ``ad_new`` until :meth:`finish` has paired the moved and edited
+        ones with the findings they were, so that those are never inserted at all."""
         if self.empty:
-            number, base = "%s + s.seq", self.first_number
+            # Every row is new and ``seq`` is its place in the report: no sort for numbers.
+            self.next_number += self._insert(source, "%s + s.seq", self.first_number)
+        elif connection.vendor == "postgresql":
+            self.pending += self._match_postgresql(source)
         else:
-            number, base = "%s + ROW_NUMBER() OVER (ORDER BY s.seq) - 1", self.next_number
+            self.pending += self._match_sqlite(source)
+
+    def _insert(self, source: str, number: str, base: int) -> int:
+        """``source``'s rows as new findings numbered by ``number`` from ``base``, each with
+        this report's sighting; returns how many."""
+        ctx, sql, project = self.ctx, self.sql, self.project
         values = [
             project.pk,
             base,
@@ -257,13 +279,34 @@ class ScanMerge:
             sql.now,
         ]
         if connection.vendor == "postgresql":
-            new = self._absorb_postgresql(source, number, values)
-        else:
-            new = self._absorb_sqlite(source, number, values)
-        self.next_number += new
+            insert = _INSERT.format(extra="CAST(s.extra AS jsonb)", number=number)
+            new = sql.run(
+                f"""WITH new AS ({insert}
+                FROM {source} s RETURNING id, path, start_line, end_line, status)
+                {_SIGHTING} FROM new""",
+                [*values, ctx.report.pk, True, False],
+            )
+            if new:
+                # For RuleTitle, recorded once in finish: the rule-title trigger is off in
+                # this transaction (see __enter__).
+                sql.run(
+                    "INSERT INTO ad_titles (tool, rule_id, title) "
+                    f"SELECT DISTINCT tool, rule_id, title FROM {source}"
+                )
+            return new
+        new = sql.run(_INSERT.format(extra="s.extra", number=number) + f" FROM {source} s", values)
+        if new:
+            # Read back by number: SQLite's INSERT ... SELECT returns no rows here.
+            sql.run(
+                f"{_SIGHTING} FROM findings_finding "
+                "WHERE project_id = %s AND number >= %s AND number < %s",
+                [ctx.report.pk, True, False, project.pk, self.next_number, self.next_number + new],
+            )
+        return new
 
-    def _absorb_postgresql(self, source: str, number: str, values: list) -> int:
-        """:meth:`_absorb` in one statement per batch; returns how many findings are new.
+    def _match_postgresql(self, source: str) -> int:
+        """:meth:`_absorb`'s matching in one statement per batch; returns how many rows are
+        held as new.
 
         One statement, planned the same whatever the planner believes: its statistics know
         nothing of the findings this transaction wrote, and taking the project for nearly
@@ -272,77 +315,36 @@ class ScanMerge:
         named as ``(SELECT %s)``, a value the planner cannot see: priced as an average
         project, reading the project's range of another index would be dear, whereas for the
         constant, stale statistics may promise that the project holds one finding, and a
-        narrower index wins the tie. A project without findings (its first report) has
-        nothing to look up: the report's fingerprints are distinct and the project row is
-        locked.
+        narrower index wins the tie.
         """
-        sql = self.sql
-        sightings = [self.ctx.report.pk, True, False]
-        insert = _INSERT.format(extra="CAST(s.extra AS jsonb)", number=number)
-        if self.empty:
-            new = sql.run(
-                f"""WITH new AS ({insert}
-                FROM {source} s RETURNING id, path, start_line, end_line, status)
-                {_SIGHTING} FROM new""",
-                [*values, *sightings],
-            )
-        else:
-            new = sql.run(
-                f"""WITH matched AS MATERIALIZED (
-                    SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
-                    FROM {source} s LEFT JOIN LATERAL (
-                        SELECT id, last_seen_at FROM findings_finding
-                        WHERE project_id = (SELECT %s::bigint)
-                          AND fingerprint = s.fingerprint LIMIT 1
-                    ) f ON true),
-                known AS ({_KNOWN.format(id="s.finding_id", last_seen="s.known_at")}
-                    FROM matched s WHERE s.finding_id IS NOT NULL),
-                new AS ({insert}
-                    FROM matched s WHERE s.finding_id IS NULL
-                    RETURNING id, path, start_line, end_line, status)
-                {_SIGHTING} FROM new""",
-                [self.project.pk, sql.at, *values, *sightings],
-            )
-        if new:
-            # For RuleTitle, recorded once in finish: the rule-title trigger is off in
-            # this transaction (see __enter__).
-            sql.run(
-                "INSERT INTO ad_titles (tool, rule_id, title) "
-                f"SELECT DISTINCT tool, rule_id, title FROM {source}"
-            )
-        return new
+        return self.sql.run(
+            f"""WITH matched AS MATERIALIZED (
+                SELECT s.*, f.id AS finding_id, f.last_seen_at AS known_at
+                FROM {source} s LEFT JOIN LATERAL (
+                    SELECT id, last_seen_at FROM findings_finding
+                    WHERE project_id = (SELECT %s::bigint)
+                      AND fingerprint = s.fingerprint LIMIT 1
+                ) f ON true),
+            known AS ({_KNOWN.format(id="s.finding_id", last_seen="s.known_at")}
+                FROM matched s WHERE s.finding_id IS NOT NULL)
+            INSERT INTO ad_new ({STAGE_COLUMNS})
+            SELECT {STAGE_COLUMNS} FROM matched WHERE finding_id IS NULL""",
+            [self.project.pk, self.sql.at],
+        )
 
-    def _absorb_sqlite(self, source: str, number: str, values: list) -> int:
-        """:meth:`_absorb` in plain statements: the known rows, the new findings, then their
-        sightings read back by number; returns how many findings are new."""
+    def _match_sqlite(self, source: str) -> int:
+        """:meth:`_absorb`'s matching in plain statements; returns how many rows are held
+        as new."""
         sql, project = self.sql, self.project
-        insert = _INSERT.format(extra="s.extra", number=number)
-        if self.empty:
-            new = sql.run(insert + f" FROM {source} s", values)
-        else:
-            sql.run(
-                _KNOWN.format(id="f.id", last_seen="f.last_seen_at")
-                + f""" FROM {source} s JOIN findings_finding f
-                    ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
-                [sql.at, project.pk],
-            )
-            new = sql.run(
-                insert
-                + f""" FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
-                    WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
-                [*values, project.pk],
-            )
-        if new:
-            sql.run(
-                f"{_SIGHTING} FROM findings_finding "
-                "WHERE project_id = %s AND number >= %s AND number < %s",
-                [
-                    self.ctx.report.pk,
-                    True,
-                    False,
-                    project.pk,
-                    self.next_number,
-                    self.next_number + new,
-                ],
-            )
-        return new
+        sql.run(
+            _KNOWN.format(id="f.id", last_seen="f.last_seen_at")
+            + f""" FROM {source} s JOIN findings_finding f
+                ON f.project_id = %s AND f.fingerprint = s.fingerprint""",
+            [sql.at, project.pk],
+        )
+        return sql.run(
+            f"""INSERT INTO ad_new ({STAGE_COLUMNS}) SELECT {STAGE_COLUMNS} FROM {source} s
+            WHERE NOT EXISTS (SELECT 1 FROM findings_finding f
+                WHERE f.project_id = %s AND f.fingerprint = s.fingerprint)""",
+            [project.pk],
+        )

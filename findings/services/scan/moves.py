@@ -5,8 +5,9 @@ A fingerprint holds the path, and content-keyed fingerprints hold the flagged li
 renamed file, a flattened directory, a function moved to another file or a cosmetic edit of
 the flagged line each make the report's finding look new and the old one look fixed. These
 passes run in :meth:`ScanMerge.finish` before the sightings are recorded, over two small
-sets: the findings of the report's scopes it did not see (``ad_unseen``) and the findings it
-created (``ad_fresh``). An unchanged rescan creates none and they stop at once.
+sets: the findings of the report's scopes it did not see (``ad_unseen``) and the report's rows
+that no finding has (``ad_fresh``, from ``ad_new``: not yet inserted). An unchanged rescan has
+none and they stop at once.
 
 1. :func:`renamed_pairs`: with the linked repository, ``git diff -M -C`` between the commit
    each old finding was last seen at and the report's commit maps old paths to new ones; an
@@ -21,9 +22,9 @@ created (``ad_fresh``). An unchanged rescan creates none and they stop at once.
    report's snippet, else the line read from the repository at each commit, else the
    message; the function is known only from the repository.
 4. :func:`pairs_absorb`: each pair becomes the old finding seen at the new place (it keeps
-   its number, history and claims, and takes the new fingerprint); the new finding and its
-   sighting go, with an Event on the old one that says what happened; the report's remaining
-   new findings are numbered again without gaps.
+   its number, history and claims, and takes the new fingerprint), with an Event that says
+   what happened; the paired row is never inserted, so only the rows left become findings
+   and their numbers have no gaps.
 
 Pairing is set-based SQL (window functions over the two sets) whatever the number of moves;
 only the edit candidates (same file, same rule, both unpaired: few) are scored in Python.
@@ -75,8 +76,6 @@ class Merge(Protocol):
     def new_count(self) -> int: ...
     @property
     def empty(self) -> bool: ...
-    @property
-    def new_findings(self) -> tuple[str, list]: ...
 
 
 @dataclass
@@ -275,14 +274,13 @@ def _uncovered_drop(where: Whereabouts) -> None:
 
 
 def fresh_collect(m: Merge) -> None:
-    """The findings this report created, into ``ad_fresh``."""
-    new_findings, params = m.new_findings
+    """The report's rows that no finding has (``ad_new``, not yet inserted) into
+    ``ad_fresh``, their place in the report as their id and number."""
     m.sql.run(
-        f"""CREATE TEMPORARY TABLE ad_fresh AS
-        SELECT id, number, fingerprint, tool, category, rule_id, content_key, path,
-            start_line, snippet, message
-        FROM findings_finding WHERE {new_findings}""",
-        params,
+        """CREATE TEMPORARY TABLE ad_fresh AS
+        SELECT seq AS id, seq AS number, fingerprint, tool, category, rule_id, content_key,
+            path, start_line, snippet, message
+        FROM ad_new"""
     )
     m.sql.run(
         """CREATE TEMPORARY TABLE ad_pairs (old_id BIGINT PRIMARY KEY, new_id BIGINT UNIQUE,
@@ -339,15 +337,24 @@ _UNPAIRED_NEW = (
 )
 
 
+def _bytewise(*columns: str) -> str:
+    """``columns`` for a window's PARTITION BY or ORDER BY, compared byte by byte on
+    PostgreSQL: the pairing needs only the same order on both sides, and a locale's rules
+    make the sorts of a large flatten several times dearer."""
+    collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
+    return ", ".join(column + collate for column in columns)
+
+
 def renamed_pairs(m: Merge) -> None:
     """Old and new findings with the same content key, the new one on the old one's path
     as git renamed it; within a file, in the order of their numbers."""
-    key = "tool, category, rule_id, content_key"
-    old = f"""SELECT id, {key}, path, mapped,
-        ROW_NUMBER() OVER (PARTITION BY {key}, mapped ORDER BY number) AS rn
+    key = _bytewise("tool", "category", "rule_id", "content_key")
+    columns = "tool, category, rule_id, content_key"
+    old = f"""SELECT id, {columns}, path, mapped,
+        ROW_NUMBER() OVER (PARTITION BY {key}, {_bytewise("mapped")} ORDER BY number) AS rn
         FROM ad_unseen WHERE mapped IS NOT NULL AND {_UNPAIRED_OLD}"""
-    new = f"""SELECT id, fingerprint, {key}, path,
-        ROW_NUMBER() OVER (PARTITION BY {key}, path ORDER BY number) AS rn
+    new = f"""SELECT id, fingerprint, {columns}, path,
+        ROW_NUMBER() OVER (PARTITION BY {key}, {_bytewise("path")} ORDER BY number) AS rn
         FROM ad_fresh WHERE {_UNPAIRED_NEW}"""
     m.sql.run(
         _PAIR_INSERT.format(old=old, new=new, on="AND n.path = o.mapped", where="true"),
@@ -359,12 +366,13 @@ def content_pairs(m: Merge) -> None:
     """The unpaired rest: the same content key in another path is a move. Each side is
     ranked within its key by file name, then path, then number, so a flattened directory
     pairs each file with its namesake."""
-    key = "tool, category, rule_id, content_key"
-    order = f"{_BASENAME.format(p='path')}, path, number"
-    old = f"""SELECT id, {key}, path,
+    columns = "tool, category, rule_id, content_key"
+    key = _bytewise(*columns.split(", "))
+    order = _bytewise(_BASENAME.format(p="path"), "path") + ", number"
+    old = f"""SELECT id, {columns}, path,
         ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
         FROM ad_unseen WHERE {_UNPAIRED_OLD}"""
-    new = f"""SELECT id, fingerprint, {key}, path,
+    new = f"""SELECT id, fingerprint, {columns}, path,
         ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order}) AS rn
         FROM ad_fresh WHERE {_UNPAIRED_NEW}"""
     m.sql.run(
@@ -392,7 +400,15 @@ class _Candidate:
 
 def edit_pairs(m: Merge, where: Whereabouts) -> None:
     """Unpaired old and new findings of one rule in the same (or renamed) file whose lines
-    are similar and near, or in the same enclosing function: still present (changed)."""
+    are similar and near, or in the same enclosing function: still present (changed).
+    Nothing to look for once either side is all paired (a flatten, where every new row was
+    a move): the candidates' join would still read both sides."""
+    paired = m.sql.scalar("SELECT COUNT(*) FROM ad_pairs")
+    if paired and paired >= min(
+        m.sql.scalar("SELECT COUNT(*) FROM ad_unseen"),
+        m.sql.scalar("SELECT COUNT(*) FROM ad_fresh"),
+    ):
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT o.id, n.id, o.path, n.path, o.start_line, n.start_line, o.snippet,
@@ -484,28 +500,21 @@ def enclosing_function(lines: list[str] | None, number: int | None) -> str:
 
 
 def pairs_absorb(m: Merge) -> None:
-    """Each pair in ``ad_pairs`` becomes its old finding seen where the new one is: the new
-    finding goes (with its sighting), the old one joins ``ad_seen`` with the new fingerprint,
-    content key and how it changed (written by ``where_now_pass``, in the one update of its
-    row) and gets an Event saying what moved; the remaining new findings are numbered
-    without gaps."""
+    """Each pair in ``ad_pairs`` becomes its old finding seen where the new row is: the old
+    one joins ``ad_seen`` with the new fingerprint, content key and how it changed (written
+    by ``where_now_pass``, in the one update of its row) and gets an Event saying what
+    moved; the row leaves ``ad_new``, so it is never inserted as a finding."""
     sql, ctx = m.sql, m.ctx
     sql.run(
         """INSERT INTO ad_seen (finding_id, suppressed, newest, path, start_line, end_line,
             snippet, title, message, severity, fingerprint, content_key, scan_change)
-        SELECT p.old_id, CASE WHEN n.status = 'suppressed' THEN %s ELSE %s END, 1, n.path,
-            n.start_line, n.end_line, n.snippet, n.title, n.message, n.severity,
-            p.new_fingerprint, p.new_content_key, p.kind
-        FROM ad_pairs p JOIN findings_finding n ON n.id = p.new_id""",
-        [True, False],
+        SELECT p.old_id, n.suppressed, 1, n.path, n.start_line, n.end_line, n.snippet,
+            n.title, n.message, n.severity, p.new_fingerprint, p.new_content_key, p.kind
+        FROM ad_pairs p JOIN ad_new n ON n.seq = p.new_id"""
     )
-    sql.run(
-        "DELETE FROM findings_sighting WHERE report_id = %s "
-        "AND finding_id IN (SELECT new_id FROM ad_pairs)",
-        [ctx.report.pk],
-    )
-    sql.run("DELETE FROM findings_finding WHERE id IN (SELECT new_id FROM ad_pairs)")
-    where = f"in {ctx.commit[:12]}" if ctx.commit else f"in report #{ctx.report.pk}"
+    sql.run("DELETE FROM ad_new WHERE seq IN (SELECT new_id FROM ad_pairs)")
+    # A person knows a scan by its commit, else by its day (a report's number means little).
+    where = f"in {ctx.commit[:12]}" if ctx.commit else f"in the scan of {ctx.order_at:%Y-%m-%d}"
     sql.run(
         """INSERT INTO findings_event (project_id, finding_id, report_id, action, before,
             after, note, created_at)
@@ -515,33 +524,7 @@ def pairs_absorb(m: Merge) -> None:
         FROM ad_pairs""",
         [m.project.pk, ctx.report.pk, ScanChange.MOVED, " " + where, " " + where, sql.now],
     )
-    numbers_close(m)
     _drop(m)
-
-
-def numbers_close(m: Merge) -> None:
-    """The report's new findings numbered again from its first number, in report order,
-    where absorbed ones left gaps: first lifted past every number in use, then put down, so
-    no two ever share a number on the way."""
-    sql = m.sql
-    new_findings, params = m.new_findings
-    sql.run("DROP TABLE IF EXISTS ad_numbers")
-    sql.run(
-        f"""CREATE TEMPORARY TABLE ad_numbers AS
-        SELECT id, number AS was, %s + ROW_NUMBER() OVER (ORDER BY number) - 1 AS number
-        FROM findings_finding WHERE {new_findings}""",
-        [m.first_number, *params],
-    )
-    sql.run(
-        "UPDATE findings_finding SET number = number + %s "
-        "WHERE id IN (SELECT id FROM ad_numbers WHERE number <> was)",
-        [m.new_count],
-    )
-    sql.run(
-        """UPDATE findings_finding SET number = r.number FROM ad_numbers r
-        WHERE findings_finding.id = r.id AND r.number <> r.was"""
-    )
-    sql.run("DROP TABLE ad_numbers")
 
 
 def moves_clear(m: Merge) -> None:

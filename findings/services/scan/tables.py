@@ -20,8 +20,8 @@ ROW_COLUMNS = """seq BIGINT, fingerprint VARCHAR(80), tool TEXT, category TEXT, 
     content_key TEXT"""
 """A staged row's columns (:class:`scanners.rows.StagedRow`, in its order) as SQL."""
 
-_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
-MERGE_TABLES = ("ad_batch", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
+_TEMP_TABLES = ("ad_stage", "ad_batch", "ad_new", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
+MERGE_TABLES = ("ad_batch", "ad_new", "ad_seen", "ad_titles", "ad_scope", "ad_gone")
 """The temporary tables one merge makes (``ad_stage`` is the stage's own)."""
 
 
