@@ -1,0 +1,33 @@
+"""More structural forms, each pinned by a small document written for it (issue 13).
+
+Commits named once in the document's header; headings that name a moment or a check
+rather than a problem; tables that are timelines or test matrices rather than readings.
+"""
+
+from __future__ import annotations
+
+from scanners.documents import extract
+
+
+def test_the_header_commit_is_the_commit_of_each_fix_that_names_none() -> None:
+    text = (
+        "# Fixes Applied\n**Date:** 2025-03-01\n**Commit:** `a1b2c3d`\n\n"
+        "## Bugs Fixed\n\n### 1. Cache query ✅ FIXED\n\n**File:** `db/cache.py:32`\n\n"
+        "### 2. Retry loop ✅ FIXED\n\n**File:** `net/retry.py:8`\n\n**Commit:** `9f8e7d6`\n\n"
+        "## History\n\n- `0a1b2c3` - earlier work\n- `a1b2c3d` - this commit\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    assert [(f.title, f.commits) for f in result.findings] == [
+        ("Cache query", ["a1b2c3d"]),
+        ("Retry loop", ["9f8e7d6"]),
+    ]
+
+
+def test_a_qualified_commit_label_in_the_header_is_the_branchs_state_not_the_fix() -> None:
+    text = (
+        "# Session Notes\n**Latest Commit:** `a1b2c3d`\n\n## Bugs Fixed\n\n"
+        "### 1. Cache query ✅ FIXED\n\n**File:** `db/cache.py:32`\n\n"
+        "## History\n\n- `0a1b2c3` - earlier work\n"
+    )
+    result = extract(text.encode(), source="notes.md")
+    assert [(f.title, f.commits) for f in result.findings] == [("Cache query", [])]
