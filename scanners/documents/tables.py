@@ -92,7 +92,8 @@ def read_table(
         return
     title_col = _title_column(kinds, header, body)
     if not _CHECKABLE & set(kinds) or (title_col is None and "ref" not in kinds):
-        _status_table(reader, block, header)
+        if not _rows_are_events(header, body):
+            _status_table(reader, block, header)
         return
     for line, cells in body:
         draft = _row_draft(reader, block, sec, kinds, title_col, line, cells)
@@ -191,6 +192,23 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
                 status = S.health_status(cells[i]) or "unknown"
                 reader.add_reading(area, status, raw, line, when or S.when_of(area, raw))
     reader.account([block])
+
+
+_ROW_KEY_RE = {kind: V.compiled(words) for kind, words in V.ROW_KEY.items()}
+_CLOCK_RE = re.compile(
+    r"^\W*(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}-\d{2}-\d{2}(?:[ T]\S*)?)\W*$", re.I
+)
+
+
+def _rows_are_events(header: list[str], body: list[tuple[int, list[str]]]) -> bool:
+    """A timeline or a matrix of single test cases: its rows are moments or checks, not
+    areas whose state the document reads. Known by the first column's header being only a
+    time or a test-case word, or by its cells being mostly clock times or dates."""
+    first = header[0].strip(" *:") if header else ""
+    if any(rx.fullmatch(first) for rx in _ROW_KEY_RE.values()):
+        return True
+    cells = [W.strip_decoration(c[0]) for _, c in body if c and c[0].strip()]
+    return bool(cells) and sum(bool(_CLOCK_RE.match(c)) for c in cells) * 2 > len(cells)
 
 
 def _mostly_led(body: list[tuple[int, list[str]]], col: int) -> bool:

@@ -117,6 +117,20 @@ SECTION: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# A table's first column that makes its rows events or checks, not areas of the system:
+# a timeline ("| Time | Event |") or a matrix of single test cases ("| Test | Before |").
+# A category of tests ("Test Category", "Test Suite") is an area and is not listed.
+ROW_KEY: dict[str, tuple[str, ...]] = {
+    "time": _w(
+        "time|timestamp|date|when|zeit|uhrzeit|datum|heure|horodatage|ora|orario|data|hora|"
+        "fecha|время|дата|时间|日期|時間|時刻|日時|시간|날짜"
+    ),
+    "test_case": _w(
+        "test|test case|testcase|check|testfall|prüfung|cas de test|caso di test|caso de teste|"
+        "caso de prueba|тест|проверка|测试|测试用例|テスト|テストケース|테스트"
+    ),
+}
+
 # Field labels by the kind of field they introduce (added to the English-first lists in
 # ``fields``).
 LABELS: dict[str, tuple[str, ...]] = {

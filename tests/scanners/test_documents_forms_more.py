@@ -31,3 +31,23 @@ def test_a_qualified_commit_label_in_the_header_is_the_branchs_state_not_the_fix
     )
     result = extract(text.encode(), source="notes.md")
     assert [(f.title, f.commits) for f in result.findings] == [("Cache query", [])]
+
+
+def test_a_timeline_table_gives_events_not_readings() -> None:
+    text = (
+        "# Session\n\n## Timeline\n\n| Time | Event | Status |\n|---|---|---|\n"
+        "| 09:10 AM | Started the deploy | ⏳ |\n| 09:40 AM | Deploy verified | ✅ |\n\n"
+        "## Services\n\n| Service | Status |\n|---|---|\n| API | ✅ Healthy |\n"
+    )
+    result = extract(text.encode(), source="session.md")
+    assert [(h.area, h.status) for h in result.health] == [("API", "healthy")]
+
+
+def test_a_matrix_of_single_test_cases_is_not_a_reading_per_case() -> None:
+    text = (
+        "# Validation\n\n## Results\n\n| Test | Before | After |\n|---|---|---|\n"
+        "| 1.1 Threshold | ❌ FAIL | ✅ PASS |\n| 1.2 Frequency | ✅ PASS | ✅ PASS |\n\n"
+        "## Suites\n\n| Test Category | Status |\n|---|---|\n| Core monads | ✅ PASS |\n"
+    )
+    result = extract(text.encode(), source="validation.md")
+    assert [(h.area, h.raw) for h in result.health] == [("Core monads", "PASS")]
