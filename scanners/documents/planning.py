@@ -47,6 +47,14 @@ _COLLECTION_RE = re.compile(
     r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,
 )
+# Chinese, Japanese and Korean put the head noun last: "実施した修正" (the fixes made) names
+# a set, "修正が対応する拡張性" (what the fix copes with) and "修正前後の比較" do not. A
+# trailing aside ("（3件）", ": 2") may follow the noun.
+_DENSE_COLLECTION_RE = re.compile(
+    "(?:"
+    + "|".join(re.escape(w) for w in V.COLLECTION if V.is_cjk(w))
+    + r")\s*(?:[(（][^)）]*[)）])?[\s\W\d]*$"
+)
 _DONE_RE = re.compile(r"^(?:[✅✔✓☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)
 _OPEN_RE = re.compile(r"^(?:[❌⏳🚧⬜☐]\ufe0f?|(?:\*\*)?(?:todo|to do|offen)\b)", re.I)
 _DONE_PREFIX_RE = re.compile(
@@ -99,7 +107,10 @@ def is_collection(title: str) -> bool:
     "Without Performance Fixes" or "Before Fixes" talk about the fixes, they do not list them.
     """
     plain = W.strip_decoration(title)
-    return bool(_COLLECTION_RE.search(plain)) and not _PREPOSITION_RE.search(plain)
+    found = [m.group(0) for m in _COLLECTION_RE.finditer(plain)]
+    if not found or _PREPOSITION_RE.search(plain):
+        return False
+    return not all(map(V.is_cjk, found)) or bool(_DENSE_COLLECTION_RE.search(plain))
 
 
 def item_state(text: str) -> bool | None:

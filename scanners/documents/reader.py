@@ -147,8 +147,8 @@ class Reader:
             # lists items with their own checkbox or severity is their container.
             self.container(sec, collection=held == "severity")
             return
-        if head:
-            self.finding(sec, head)
+        if head and (head.status or not S.is_verification(sec.parent)):
+            self.finding(sec, head)  # "## Verification" over "### 1. Restart": steps, not issues
             return
         if (
             parent_collection

@@ -8,9 +8,13 @@ The words of every language come from ``vocabulary``; emoji are signals.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from scanners.documents import vocabulary as V
 from scanners.documents.words import strip_decoration
+
+if TYPE_CHECKING:
+    from scanners.documents.structure import Section
 
 # --- severity ----------------------------------------------------------------------------
 
@@ -270,6 +274,17 @@ STATUS_LABEL_RE = re.compile(
     r"statut|bilan)\b|" + V.alternation(V.SECTION["status"][3:]),
     re.I,
 )
+# "## Verification Results" over "### 1. Restart the backend": steps of a check, not issues.
+VERIFICATION_HEADING_RE = re.compile(
+    r"^\W*(?:" + V.alternation(V.SECTION["verification"]) + r")\W*$", re.I
+)
+
+
+def is_verification(sec: Section | None) -> bool:
+    """Whether ``sec`` is headed only as a check ("Verification Results", "検証結果")."""
+    return bool(sec and sec.heading and VERIFICATION_HEADING_RE.match(strip_decoration(sec.title)))
+
+
 SUMMARY_HEADING_RE = re.compile(
     r"summary|overview|zusammenfassung|überblick|résumé|synthèse|tl;?dr|introduction|"
     r"background|hintergrund|contexte",

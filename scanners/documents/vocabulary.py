@@ -115,6 +115,14 @@ SECTION: dict[str, tuple[str, ...]] = {
         "status|state|zustand|statut|état|stato|estado|situação|situación|статус|"
         "состояние|状态|状況|ステータス|상태"
     ),
+    "verification": _w(
+        "verification|verification results|verification steps|test results|testing|"
+        "how to verify|smoke test|überprüfung|verifikation|testergebnisse|vérification|"
+        "résultats des tests|verifica|verifiche|risultati dei test|verificação|verificações|"
+        "resultados dos testes|verificación|resultados de las pruebas|проверка|"
+        "результаты проверки|результаты тестов|验证|测试验证|验证结果|测试结果|検証|検証結果|"
+        "動作確認|テスト結果|검증|검증 결과|테스트 결과"
+    ),
 }
 
 # A table's first column that makes its rows events or checks, not areas of the system:

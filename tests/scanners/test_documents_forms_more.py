@@ -51,3 +51,23 @@ def test_a_matrix_of_single_test_cases_is_not_a_reading_per_case() -> None:
     )
     result = extract(text.encode(), source="validation.md")
     assert [(h.area, h.raw) for h in result.health] == [("Core monads", "PASS")]
+
+
+def test_a_cjk_heading_names_a_set_of_fixes_only_when_the_word_ends_it() -> None:
+    text = (
+        "# 修正レポート\n\n## 実施した修正\n\n- ✅ `api.py` のタイムアウトを追加\n\n"
+        "## 修正が対応するケース\n\n1. ✅ **旧データ**: 互換性あり\n2. ✅ **Null値**: 安全に処理\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    assert [f.title for f in result.findings] == ["api.py のタイムアウトを追加"]
+
+
+def test_numbered_steps_under_a_verification_heading_are_not_findings() -> None:
+    text = (
+        "# Fix Report\n\n## Fixes Applied\n\n### 1. Normalise upload paths\n\n"
+        "Changed `server.js` line 100.\n\n## Verification Results\n\n"
+        "### 1. Restart the backend\n\n```\npm2 restart api\n```\n\n"
+        "### 2. Database check\n\nAll 74 paths are relative.\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    assert [f.title for f in result.findings] == ["Normalise upload paths"]
