@@ -28,22 +28,19 @@ from scanners.documents.findings import (
     parse_heading,
     severity_aside,
 )
-from scanners.documents.items import holds_own_items, severity_lead, sub_findings
+from scanners.documents.items import holds_own_items, item_draft, prose_draft, sub_findings
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
     marked_statement,
     reading_from,
     reading_tuple,
-    split_title,
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
 from scanners.documents.tables import is_ledger, read_table
 
 # "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
-_ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
 _ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
-_CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
 @dataclass(slots=True)
@@ -440,10 +437,14 @@ class Reader:
     def _status_items(
         self, items: list[Item], intro: tuple[str, str, Line] | None, *, every: bool
     ) -> None:
-        """Each item a claim; unless ``every``, only the items that state a status."""
+        """Claims (unless ``every``, only items stating a status); "**Keys:** ✅ Set" a reading."""
         for item in items:
-            if every or P.item_state(item.first.text):
-                self.claim(item.first.number, P.item_text(item.first.text))
+            text = item.first.text
+            if reading := reading_from(text, strong_only=True):
+                self.readings.append((*reading_tuple(reading), [], item.first.number))
+                self._use([item], intro)
+            if every or P.item_state(text):
+                self.claim(item.first.number, P.item_text(text))
                 self._use([item], intro)
 
     def _section_list(
@@ -510,55 +511,10 @@ class Reader:
     # --- findings that are not headings -------------------------------------------------
 
     def item_finding(self, sec: Section, item: Item) -> None:
-        """A one-line finding: a list item directly under a heading that names issues.
-
-        Only items that say something checkable count: a checkbox, a status or severity
-        signal, a file, a line or a commit. Advice like "**Avoid Reserved Names:**" does not.
-        """
-        text = item.first.text
-        full = " ".join(ln.text for ln in item.lines)
-        if not (
-            item.checked is not None
-            or heading_status(text)
-            or S.status_in(sec.title)
-            or S.severity_in(text, heading=True)
-            or _CONCRETE_RE.search(full)
-            or F.commits_in(full)
-        ):
-            return
-        lead = severity_lead(text)
-        title, rest = split_title(text[lead.end() :] if lead else text)
-        labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
-        if labelled and not item.number:
-            title = clean_title(labelled.group("title"))
-        draft = Draft(
-            ref=item.number or (labelled.group("ref") if labelled else None),
-            title=title,
-            line=item.first.number,
-            section=self.path(sec),
-            heading_status=None,
-            backticks_anywhere=True,
-        )
-        draft.origin = "item"
-        if item.checked is not None:
-            draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
-            draft.field_status_source = "checkbox"
-        else:
-            draft.heading_status = heading_status(text)
-        severity = S.severity_in(text, heading=True) or (
-            S.severity_in(lead.group(0)) if lead else None
-        )
-        if severity:
-            draft.field_severity = severity
-        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        draft.scan(labelled.group("title") if labelled else text)
-        if rest:
-            draft.parts[draft.current].append(rest)
-        for ln in item.rest:
-            draft.add_line(ln)
-        draft.used.add(item.first.number)
-        self.accounted.update(draft.used)
-        self.pending.append(Pending(draft, self.context(sec)))
+        """A one-line finding under a heading that names issues (:func:`item_draft`)."""
+        draft = item_draft(item, sec, self.path(sec))
+        if draft is not None:
+            self.add_draft(draft, sec)
 
     def plan_item(self, item: Item, sec: Section) -> PhaseItem:
         """A plan item; its sub-items led by an issue ID are findings (:func:`sub_findings`)."""
@@ -567,26 +523,10 @@ class Reader:
         return P.make_item(item)
 
     def prose_finding(self, sec: Section, lines: list[Line]) -> None:
-        """A paragraph under an issue heading that names a file, line or commit."""
-        text = " ".join(ln.text.strip() for ln in lines)
-        if not (_CONCRETE_RE.search(text) or F.commits_in(text)):
-            return
-        title, _ = split_title(text)
-        draft = Draft(
-            ref=None,
-            title=title,
-            line=lines[0].number,
-            section=self.path(sec),
-            backticks_anywhere=True,
-        )
-        draft.field_status = S.status_in(text)
-        draft.field_status_source = "content"
-        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        for ln in lines:
-            draft.text(ln.text)
-            draft.used.add(ln.number)
-        self.accounted.update(draft.used)
-        self.pending.append(Pending(draft, self.context(sec)))
+        """A paragraph under an issue heading that names a place (:func:`prose_draft`)."""
+        draft = prose_draft(lines, self.path(sec))
+        if draft is not None:
+            self.add_draft(draft, sec)
 
     def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None:
         self.when[len(self.readings)] = when

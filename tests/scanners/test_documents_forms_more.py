@@ -71,3 +71,14 @@ def test_numbered_steps_under_a_verification_heading_are_not_findings() -> None:
     )
     result = extract(text.encode(), source="report.md")
     assert [f.title for f in result.findings] == ["Normalise upload paths"]
+
+
+def test_items_of_a_status_section_that_read_an_area_are_health_readings() -> None:
+    text = (
+        "# Fix Report\n\n## Security Status\n\n- **API Keys:** ✅ Securely stored\n"
+        "- ✅ No vulnerable packages detected\n- Reviewed by the team\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    # A marked line without an area is a claim of the work done, not a reading.
+    assert [(h.area, h.status) for h in result.health] == [("API Keys", "healthy")]
+    assert result.document.headline_claims == ["No vulnerable packages detected"]
