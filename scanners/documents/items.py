@@ -144,3 +144,27 @@ def prose_draft(lines: list[Line], path: list[str]) -> Draft | None:
         draft.text(ln.text)
         draft.used.add(ln.number)
     return draft
+
+
+def band_draft(item: Item, band: str, path: list[str]) -> Draft:
+    """An item under a plan's severity band ("### High Priority" in "Next Steps"): an issue of
+    that grade, open unless its own mark or checkbox says it is done."""
+    text = item.first.text
+    title, rest = split_title(text)
+    draft = Draft(ref=None, title=title, line=item.first.number, section=path)
+    draft.origin = "item"
+    draft.backticks_anywhere = True
+    if item.checked is not None:
+        draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
+        draft.field_status_source = "checkbox"
+    else:
+        draft.heading_status = heading_status(text) or S.IDENTIFIED
+    draft.field_severity = S.severity_in(band, heading=True)
+    draft.current = "fix" if draft.field_status == S.FIXED else "problem"
+    draft.scan(text)
+    if rest:
+        draft.parts[draft.current].append(rest)
+    for ln in item.rest:
+        draft.add_line(ln)
+    draft.used.add(item.first.number)
+    return draft

@@ -28,7 +28,13 @@ from scanners.documents.findings import (
     parse_heading,
     severity_aside,
 )
-from scanners.documents.items import holds_own_items, item_draft, prose_draft, sub_findings
+from scanners.documents.items import (
+    band_draft,
+    holds_own_items,
+    item_draft,
+    prose_draft,
+    sub_findings,
+)
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
@@ -456,6 +462,10 @@ class Reader:
         if phase is not None:
             phase.items.extend(self.plan_item(i, sec) for i in items)
             self._use(items, None)
+            if is_band(sec.title) and not re.search(r"\d", sec.title):  # not "Week 1: Critical"
+                # "### High Priority" in a plan: issues of that grade, not only tasks
+                for item in items:
+                    self.add_draft(band_draft(item, sec.title, self.path(sec)), sec)
         elif collection:
             for item in items:
                 self.item_finding(sec, item)

@@ -82,3 +82,18 @@ def test_items_of_a_status_section_that_read_an_area_are_health_readings() -> No
     # A marked line without an area is a claim of the work done, not a reading.
     assert [(h.area, h.status) for h in result.health] == [("API Keys", "healthy")]
     assert result.document.headline_claims == ["No vulnerable packages detected"]
+
+
+def test_items_under_a_plans_severity_band_are_issues_of_that_grade_and_plan_items() -> None:
+    text = (
+        "# Report\n\n## Next Steps\n\n### High Priority (Blockers)\n\n"
+        "- Budget manager race conditions\n- [x] File locking in writes\n\n"
+        "### Week 1: Critical Fixes\n\n- Fix the build (Day 1-2)\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    got = [(f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("Budget manager race conditions", "high", "identified"),
+        ("File locking in writes", "high", "fixed"),
+    ]
+    assert [len(p.items) for p in result.phases] == [2, 1]
