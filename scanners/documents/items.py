@@ -105,22 +105,10 @@ def item_draft(item: Item, sec: Section, path: list[str]) -> Draft | None:
         heading_status=None,
         backticks_anywhere=True,
     )
-    draft.origin = "item"
-    if item.checked is not None:
-        draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
-        draft.field_status_source = "checkbox"
-    else:
-        draft.heading_status = heading_status(text)
     severity = S.severity_in(text, heading=True) or (S.severity_in(lead.group(0)) if lead else None)
     if severity:
         draft.field_severity = severity
-    draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-    draft.scan(labelled.group("title") if labelled else text)
-    if rest:
-        draft.parts[draft.current].append(rest)
-    for ln in item.rest:
-        draft.add_line(ln)
-    draft.used.add(item.first.number)
+    _read_item(draft, item, labelled.group("title") if labelled else text, rest, None)
     return draft
 
 
@@ -152,14 +140,21 @@ def band_draft(item: Item, band: str, path: list[str]) -> Draft:
     text = item.first.text
     title, rest = split_title(text)
     draft = Draft(ref=None, title=title, line=item.first.number, section=path)
-    draft.origin = "item"
     draft.backticks_anywhere = True
+    draft.field_severity = S.severity_in(band, heading=True)
+    _read_item(draft, item, text, rest, S.IDENTIFIED)
+    return draft
+
+
+def _read_item(draft: Draft, item: Item, text: str, rest: str, default: str | None) -> None:
+    """Status from the checkbox, else the item's own mark (else ``default``); then its
+    text, its rest and its sub-lines."""
+    draft.origin = "item"
     if item.checked is not None:
         draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
         draft.field_status_source = "checkbox"
     else:
-        draft.heading_status = heading_status(text) or S.IDENTIFIED
-    draft.field_severity = S.severity_in(band, heading=True)
+        draft.heading_status = heading_status(item.first.text) or default
     draft.current = "fix" if draft.field_status == S.FIXED else "problem"
     draft.scan(text)
     if rest:
@@ -167,4 +162,3 @@ def band_draft(item: Item, band: str, path: list[str]) -> Draft:
     for ln in item.rest:
         draft.add_line(ln)
     draft.used.add(item.first.number)
-    return draft
