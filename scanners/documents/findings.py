@@ -20,11 +20,11 @@ from scanners.documents.model import FileRef, Finding, Note
 from scanners.documents.structure import Block, Line, content_lines
 
 _HEADING_RE = re.compile(
-    r"^(?:(?P<labelled>(?i:fix|issue|bug|finding|problem|defect|vulnerability|vuln|item|"
-    r"ticket|fehler|befund|problème|correctif|anomalie|faille|"
+    r"^(?:(?P<labelled>(?i:(?:sub[- ]?)?(?:fix|issue|bug|finding|problem|defect)|vulnerability|"
+    r"vuln|item|ticket|fehler|befund|problème|correctif|anomalie|faille|"
     + "|".join(re.escape(w) for w in V.LABELLED)
     + r"))\s*(?:#|no\.?|nr\.?|n°|№)?\s*"
-    r"(?P<lnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?)\b"
+    r"(?P<lnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-zA-Z]?)\b"
     r"|#\s*(?P<hnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*)\b"
     r"|\[(?P<bnum>[A-Z]{1,6}-?\d{1,4})\]"
     r"|(?P<inum>(?=[A-Z0-9-]*\d)[A-Z]{1,6}(?:-[A-Z0-9]{1,8}){1,3}(?=[\s:.)])|[A-Z]{1,4}\d{1,4}(?=\s*[:—–]\s))"
@@ -311,6 +311,10 @@ class Draft:
     def add_code(self, code: str) -> None:
         split = split_code(code)
         body = code.rstrip("\n")
+        for line in body.split("\n") if split else []:
+            if _MARKER_RE.match(line):  # "# Before (shared/config.py:4):" names the place
+                for path, lines in F.paths_in(line):
+                    self.add_file(path, lines)
         if split:
             self.before.extend(split[0])
             self.after.extend(split[1])

@@ -118,7 +118,12 @@ class Reader:
             # whatever words it holds ("Test" does not make it a checklist).
             or (head.ref and head.status and P.planning_kind(plain) not in ("phase", "sprint"))
         ):
-            self.finding(sec, head)
+            if head.labelled and _labelled_children(sec) >= 2:
+                # "### Fix #1" over "#### Sub-Issue 1A", "#### Sub-Issue 1B": the parts are
+                # the findings; the fix's own lines (its commit) are their context.
+                self.container(sec, collection=False)
+            else:
+                self.finding(sec, head)
             return
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
@@ -545,3 +550,7 @@ class Reader:
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
+
+
+def _labelled_children(sec: Section) -> int:
+    return sum(1 for c in sec.children if (h := parse_heading(c.title)) and h.labelled)

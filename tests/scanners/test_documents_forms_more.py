@@ -97,3 +97,32 @@ def test_items_under_a_plans_severity_band_are_issues_of_that_grade_and_plan_ite
         ("File locking in writes", "high", "fixed"),
     ]
     assert [len(p.items) for p in result.phases] == [2, 1]
+
+
+def test_a_fix_made_of_labelled_sub_issues_gives_one_finding_per_sub_issue() -> None:
+    text = (
+        "# Session\n\n## Fixes Implemented\n\n### Fix #1: Service boot failure\n\n"
+        "**Commits**: 48b9389f\n\n#### Sub-Issue 1A: Optional driver import\n\n"
+        "Guarded the import in `config.py`.\n\n#### Sub-Issue 1B: Wrong import paths\n\n"
+        "Three paths fixed in `utils.py`.\n\n### Fix #2: Stale dependency check\n\n"
+        "Uses the latest date in `deps.py`.\n\n**Commit**: 640cfcba\n"
+    )
+    result = extract(text.encode(), source="session.md")
+    got = [(f.ref, f.title, f.commits) for f in result.findings]
+    assert got == [
+        ("Sub-Issue 1A", "Optional driver import", ["48b9389f"]),
+        ("Sub-Issue 1B", "Wrong import paths", ["48b9389f"]),
+        ("Fix #2", "Stale dependency check", ["640cfcba"]),
+    ]
+
+
+def test_a_before_marker_in_a_code_block_that_names_a_file_gives_the_place() -> None:
+    text = (
+        "# Fixes\n\n## Fixes Applied\n\n### Fix #1: Optional driver import\n\n"
+        "```python\n# Before (shared/config.py:4):\nimport driver\n\n# After:\n"
+        "try:\n    import driver\nexcept ImportError:\n    driver = None\n```\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    [finding] = result.findings
+    assert [(f.path, f.lines) for f in finding.files] == [("shared/config.py", [[4, 4]])]
+    assert finding.before == ["import driver"]
