@@ -92,6 +92,7 @@ def clean_title(text: str) -> str:
     )
     plain = _FILE_ASIDE_RE.sub("", plain)
     plain = _SEVERITY_ASIDE_RE.sub("", plain)
+    plain = _STATUS_ASIDE_RE.sub("", plain)
     return plain.strip(" -–—:|")
 
 
@@ -104,8 +105,18 @@ _FILE_ASIDE_RE = re.compile(
 # "Blake Threshold Test Bounds (P3 - LOW)": a trailing aside that only grades the finding
 # (its severity is read from the heading itself) is not part of its name.
 _SEVERITY_WORD = "(?:" + V.alternation([w for words in V.SEVERITY.values() for w in words]) + ")"
+_GRADE_WORD = r"(?:priority|severity|risk|priorità|prioridade|prioridad|priorité|приоритет)"
 _SEVERITY_ASIDE_RE = re.compile(
-    rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|{_SEVERITY_WORD})\s*\)\s*$",
+    rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|"
+    rf"{_SEVERITY_WORD}(?:[\s-]+{_GRADE_WORD})?|{_GRADE_WORD}\s*:?\s*{_SEVERITY_WORD})\s*\)\s*$",
+    re.I,
+)
+# "Data Integrity (FIXED - October 4, 2025)", "(PARTIALLY RESOLVED)": a trailing aside led by
+# a status word tags the finding (read by ``heading_status``); it is not part of its name.
+_STATUS_ASIDE_RE = re.compile(
+    r"(?<=\S)\s*\(\s*(?:"
+    + V.alternation(V.STATUS["fixed"] + V.STATUS["partial"] + V.STATUS["not_fixed"])
+    + r")(?:[\s\-–—:,][^()]*)?\)\s*$",
     re.I,
 )
 

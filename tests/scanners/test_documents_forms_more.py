@@ -126,3 +126,19 @@ def test_a_before_marker_in_a_code_block_that_names_a_file_gives_the_place() -> 
     [finding] = result.findings
     assert [(f.path, f.lines) for f in finding.files] == [("shared/config.py", [[4, 4]])]
     assert finding.before == ["import driver"]
+
+
+def test_a_trailing_priority_or_status_aside_grades_a_heading_and_leaves_its_title() -> None:
+    text = (
+        "# Audit\n\n## Critical Issues\n\n### 1. Time-based filtering ❌ (HIGH PRIORITY)\n\n"
+        "Only shows data after `last_handover`.\n\n"
+        "### 2. Data validation ✅ (FIXED - October 4, 2025)\n\nChecks in `save.ts`.\n\n"
+        "### 3. Cache warmup (PARTIALLY RESOLVED)\n\nHalf done in `cache.py`.\n"
+    )
+    result = extract(text.encode(), source="audit.md")
+    got = [(f.title, f.severity, f.status) for f in result.findings]
+    assert got == [
+        ("Time-based filtering", "high", "identified"),
+        ("Data validation", "critical", "fixed"),
+        ("Cache warmup", "critical", "partially_fixed"),
+    ]
