@@ -65,7 +65,7 @@ SEVERITY_EMOJI: dict[str, str] = {
 _SEVERITY_CONTEXT_RE = re.compile(
     r"severity|priority|risk|schweregrad|priorität|sévérité|gravité|priorité|"
     r"issues?|bugs?|fix(?:es)?|findings?|vulnerabilit(?:y|ies)|problems?|defects?|errors?|"
-    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
+    r"tier|level|items|\bP[0-4]\b|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
     + V.alternation(V.LABELS["severity"] + V.COLLECTION),
     re.IGNORECASE,
 )

@@ -142,3 +142,16 @@ def test_a_trailing_priority_or_status_aside_grades_a_heading_and_leaves_its_tit
         ("Data validation", "critical", "fixed"),
         ("Cache warmup", "critical", "partially_fixed"),
     ]
+
+
+def test_a_priority_code_or_items_frames_a_headings_severity_for_its_rows() -> None:
+    text = (
+        "# Status\n\n## P0 - Critical ✅\n\n| Task | File | Status |\n|---|---|---|\n"
+        "| Notebook runs | `nb/run.py` | ✅ Done |\n\n## All Critical Items Addressed\n\n"
+        "### 1. Starlette DoS (CVE-2025-62727)\n\nPinned in `pyproject.toml:31`.\n"
+    )
+    result = extract(text.encode(), source="status.md")
+    assert [(f.title, f.severity) for f in result.findings] == [
+        ("Notebook runs", "critical"),
+        ("Starlette DoS (CVE-2025-62727)", "critical"),
+    ]
