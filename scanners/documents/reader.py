@@ -133,6 +133,8 @@ class Reader:
             self.container(sec, collection=parent_collection or P.is_collection(plain))
             return
         kind = P.planning_kind(plain)
+        if kind == "checklist" and not sec.children and _tables_only(sec):
+            kind = None  # "### Test Categories Performance" over a table: results, not a plan
         if kind:
             self.planning(sec, kind)
             return
@@ -554,3 +556,8 @@ class Reader:
 
 def _labelled_children(sec: Section) -> int:
     return sum(1 for c in sec.children if (h := parse_heading(c.title)) and h.labelled)
+
+
+def _tables_only(sec: Section) -> bool:
+    kinds = {b.kind for b in sec.blocks}
+    return "table" in kinds and not kinds & {"list", "code"}

@@ -155,3 +155,17 @@ def test_a_priority_code_or_items_frames_a_headings_severity_for_its_rows() -> N
         ("Notebook runs", "critical"),
         ("Starlette DoS (CVE-2025-62727)", "critical"),
     ]
+
+
+def test_a_test_heading_over_only_a_status_table_gives_readings_not_a_checklist() -> None:
+    text = (
+        "# Status\n\n## Test Categories Performance\n\n| Category | Pass Rate | Status |\n"
+        "|---|---|---|\n| Unit Tests | ~75% | ⚠️ Needs work |\n| Integration Tests | 97% | ✅ Good |\n\n"
+        "## Testing\n\n- [x] Smoke test passes\n"
+    )
+    result = extract(text.encode(), source="status.md")
+    assert [(h.area, h.raw) for h in result.health] == [
+        ("Unit Tests", "Needs work"),
+        ("Integration Tests", "Good"),
+    ]
+    assert [(p.name, p.kind) for p in result.phases] == [("Testing", "checklist")]
