@@ -129,6 +129,9 @@ class Reader:
             self.container(sec, collection=False)
             return
         band = is_band(title) and not (head and head.ref)
+        if band and S.RISK_RE.search(plain) and not sec.children:
+            self.risk_band(sec)
+            return
         if band:
             self.container(sec, collection=parent_collection or P.is_collection(plain))
             return
@@ -201,6 +204,19 @@ class Reader:
         self.accounted.update(draft.used)
         self.head(sec)
         self.pending.append(Pending(draft, self.context(sec.parent) if sec.parent else []))
+
+    def risk_band(self, sec: Section) -> None:
+        """ "### Critical Risks 🔴" over "1. **Technical Debt**: 4 weeks remaining": each
+        labelled item reads its area at that level of risk; the rest is read as usual."""
+        level = S.severity_in(sec.title, heading=True)
+        status = S.RISK_STATUS.get(level[0] if level else "", "unknown")
+        for block in sec.blocks:
+            for item in block.items if block.kind == "list" else []:
+                parsed = F.parse_field(item.first.text)
+                if parsed and parsed[1] and len(parsed[0].split()) <= 6:
+                    self.readings.append((parsed[0], status, parsed[1], [], item.first.number))
+                    self._use([item], None)
+        self.container(sec, collection=False)
 
     def status_section(self, sec: Section) -> None:
         plain = W.strip_decoration(sec.title)

@@ -274,6 +274,9 @@ STATUS_LABEL_RE = re.compile(
     r"statut|bilan)\b|" + V.alternation(V.SECTION["status"][3:]),
     re.I,
 )
+RISK_RE = re.compile(V.alternation(V.SECTION["risk"]), re.I)
+# A level of risk as the state of the area it names: "### Low Risks 🟢" reads stable.
+RISK_STATUS = {"critical": "critical", "high": "at_risk", "medium": "degraded", "low": "stable"}
 # "## Verification Results" over "### 1. Restart the backend": steps of a check, not issues.
 VERIFICATION_HEADING_RE = re.compile(
     r"^\W*(?:" + V.alternation(V.SECTION["verification"]) + r")\W*$", re.I

@@ -115,6 +115,10 @@ SECTION: dict[str, tuple[str, ...]] = {
         "status|state|zustand|statut|état|stato|estado|situação|situación|статус|"
         "состояние|状态|状況|ステータス|상태"
     ),
+    "risk": _w(
+        "risk|risks|risiko|risiken|risque|risques|rischio|rischi|risco|riscos|riesgo|riesgos|"
+        "риск|риски|风险|風險|リスク|위험"
+    ),
     "verification": _w(
         "verification|verification results|verification steps|test results|testing|"
         "how to verify|smoke test|überprüfung|verifikation|testergebnisse|vérification|"

@@ -169,3 +169,16 @@ def test_a_test_heading_over_only_a_status_table_gives_readings_not_a_checklist(
         ("Integration Tests", "Good"),
     ]
     assert [(p.name, p.kind) for p in result.phases] == [("Testing", "checklist")]
+
+
+def test_labelled_items_under_a_risk_level_heading_read_their_areas_at_that_level() -> None:
+    text = (
+        "# Status\n\n## Risk Assessment\n\n### Critical Risks 🔴\n\n"
+        "1. **Technical Debt**: 4 weeks of work remaining\n\n### Low Risks 🟢\n\n"
+        "1. **Stability**: Emergency fixes complete\n2. Nothing else to report\n"
+    )
+    result = extract(text.encode(), source="status.md")
+    assert [(h.area, h.status, h.raw) for h in result.health] == [
+        ("Technical Debt", "critical", "4 weeks of work remaining"),
+        ("Stability", "stable", "Emergency fixes complete"),
+    ]
