@@ -327,7 +327,7 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
         key = canonical_ref(d.ref)
         if key:
             by_ref.setdefault(key, []).append(d)
-    first_rows: dict[str, Draft] = {}
+    first_rows: dict[tuple[str, str | None], Draft] = {}  # by :func:`_row_key`
     for row in [d for d in drafts if _RANK.get(d.origin, 0) > 0]:
         rank = _RANK.get(row.origin, 0)
         key = canonical_ref(row.ref)
@@ -338,7 +338,10 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
         fuller = [d for d in drafts if _RANK.get(d.origin, 0) < rank]
         same = [d for d in by_ref.get(key, []) if _RANK.get(d.origin, 0) < rank] if key else []
         if len(same) > 1:
-            same = [d for d in same if _similar(d.title, row.title)]
+            # Numbers repeat across severity bands: the one in the row's band, by title or
+            # else by band ("| 7 | JSON_DECODE … |" under High is "7. JSON no check" under High).
+            similar = [d for d in same if _similar(d.title, row.title)]
+            same = similar or [d for d in same if _band(d) == _band(row) is not None]
         if (
             not same
             and row.origin == "table"
@@ -347,14 +350,35 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
             same = [d for d in fuller if _similar(d.title, row.title)]
         target = same[0] if len(same) == 1 else None
         if target is None and key and row.origin == "table":
-            target = first_rows.get(key)
+            target = first_rows.get(_row_key(key, row))
         if target is None:
             if key and row.origin == "table":
-                first_rows[key] = row
+                first_rows[_row_key(key, row)] = row
             continue
+        if target.origin == "item" and row.origin == "table" and len(target.used) == 1:
+            # A bare one-line item ("26. ✅ Retention race → Wrong file delete") restates the
+            # row more tersely than the row names it: the row keeps its name.
+            target, row = row, target
+            if key:
+                first_rows.setdefault(_row_key(key, target), target)  # later rows join it
         absorb(target, row)
         row.origin = "merged"
     return [d for d in drafts if d.origin != "merged"]
+
+
+def _row_key(key: str, row: Draft) -> tuple[str, str | None]:
+    """A plain number repeats across severity bands ("7" under High and under Low); an ID
+    with letters ("C5") names one finding wherever it stands."""
+    return key, _band(row) if key.isdigit() else None
+
+
+def _band(draft: Draft) -> str | None:
+    """The severity the nearest heading above a draft states ("HIGH (17) 88%"), if any."""
+    for title in reversed(draft.section):
+        level = S.severity_in(title, heading=True)
+        if level:
+            return level[0]
+    return None
 
 
 def absorb(detail: Draft, row: Draft) -> None:

@@ -182,3 +182,20 @@ def test_labelled_items_under_a_risk_level_heading_read_their_areas_at_that_leve
         ("Technical Debt", "critical", "4 weeks of work remaining"),
         ("Stability", "stable", "Emergency fixes complete"),
     ]
+
+
+def test_a_bare_list_item_restating_a_row_folds_into_it_by_number_within_its_band() -> None:
+    text = (
+        "# Bug Status\n\n## High Severity Bugs\n\n| # | Description | File | Status |\n"
+        "|---|---|---|---|\n| 7 | JSON decode unchecked | `ajax.php` | ✅ FIXED |\n\n"
+        "## Low Severity Bugs\n\n| # | Description | File | Status |\n|---|---|---|---|\n"
+        "| 7 | Missing curl timeout | `net.php` | ✅ FIXED |\n\n## Detailed List\n\n"
+        "### High\n\n7. ✅ JSON no check → Data corruption\n\n### Low\n\n"
+        "7. ✅ Curl wait → Hang\n"
+    )
+    result = extract(text.encode(), source="bugs.md")
+    got = [(f.title, f.severity, [p.path for p in f.files]) for f in result.findings]
+    assert got == [
+        ("JSON decode unchecked", "high", ["ajax.php"]),
+        ("Missing curl timeout", "low", ["net.php"]),
+    ]
