@@ -108,7 +108,8 @@ _SEVERITY_WORD = "(?:" + V.alternation([w for words in V.SEVERITY.values() for w
 _GRADE_WORD = r"(?:priority|severity|risk|priorità|prioridade|prioridad|priorité|приоритет)"
 _SEVERITY_ASIDE_RE = re.compile(
     rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|"
-    rf"{_SEVERITY_WORD}(?:[\s-]+{_GRADE_WORD})?|{_GRADE_WORD}\s*:?\s*{_SEVERITY_WORD})\s*\)\s*$",
+    rf"(?:(?:critical|high|medium|moderate|low)\s*[/-]\s*)?{_SEVERITY_WORD}(?:[\s-]+{_GRADE_WORD})?|"
+    rf"{_GRADE_WORD}\s*:?\s*{_SEVERITY_WORD})\s*\)\s*$",
     re.I,
 )
 # "Data Integrity (FIXED - October 4, 2025)", "(PARTIALLY RESOLVED)": a trailing aside led by

@@ -125,6 +125,9 @@ class Reader:
             else:
                 self.finding(sec, head)
             return
+        if S.POSITIVE_HEADING_RE.match(plain):
+            self.positive_section(sec)
+            return
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
             return
@@ -204,6 +207,25 @@ class Reader:
         self.accounted.update(draft.used)
         self.head(sec)
         self.pending.append(Pending(draft, self.context(sec.parent) if sec.parent else []))
+
+    def positive_section(self, sec: Section) -> None:
+        """Each numbered sub-heading a check that passed: a reading of its area, healthy
+        unless its heading or its own status line says otherwise."""
+        for child in sec.children:
+            head = parse_heading(child.title)
+            if head is None or child.children:  # "### Infrastructure Services": a group
+                self.visit(child, parent_collection=False)
+                continue
+            area = head.title
+            notes = self._notes(child)
+            fields = [n.split(":", 1)[1].strip() for n in notes if S.STATUS_LABEL_RE.match(n)]
+            stated = fields[0] if fields else ""
+            raw = stated or W.strip_decoration(child.title)
+            status = S.health_status(stated or child.title) or "healthy"
+            self.readings.append((area, status, raw, notes, child.line or 0))
+            self.head(child)
+        self.blocks(sec, collection=False, health=True)
+        self.head(sec)
 
     def risk_band(self, sec: Section) -> None:
         """ "### Critical Risks 🔴" over "1. **Technical Debt**: 4 weeks remaining": each

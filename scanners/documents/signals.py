@@ -274,6 +274,8 @@ STATUS_LABEL_RE = re.compile(
     r"statut|bilan)\b|" + V.alternation(V.SECTION["status"][3:]),
     re.I,
 )
+# "## ✅ Positive Findings" over "### 1. No Hardcoded Secrets": checks that passed, not issues.
+POSITIVE_HEADING_RE = re.compile(r"^\W*(?:" + V.alternation(V.SECTION["positive"]) + r")\W*$", re.I)
 RISK_RE = re.compile(V.alternation(V.SECTION["risk"]), re.I)
 # A level of risk as the state of the area it names: "### Low Risks 🟢" reads stable.
 RISK_STATUS = {"critical": "critical", "high": "at_risk", "medium": "degraded", "low": "stable"}

@@ -115,6 +115,11 @@ SECTION: dict[str, tuple[str, ...]] = {
         "status|state|zustand|statut|état|stato|estado|situação|situación|статус|"
         "состояние|状态|状況|ステータス|상태"
     ),
+    "positive": _w(
+        "positive findings|strengths|what works|what's working|what is working|"
+        "stärken|positive befunde|points forts|constats positifs|punti di forza|"
+        "pontos fortes|fortalezas|сильные стороны|优点|优势|良い点|強み|강점"
+    ),
     "risk": _w(
         "risk|risks|risiko|risiken|risque|risques|rischio|rischi|risco|riscos|riesgo|riesgos|"
         "риск|риски|风险|風險|リスク|위험"

@@ -199,3 +199,18 @@ def test_a_bare_list_item_restating_a_row_folds_into_it_by_number_within_its_ban
         ("JSON decode unchecked", "high", ["ajax.php"]),
         ("Missing curl timeout", "low", ["net.php"]),
     ]
+
+
+def test_numbered_checks_under_a_positive_findings_heading_are_readings_not_issues() -> None:
+    text = (
+        "# Security Audit\n\n## ✅ Positive Findings\n\n### 1. No Hardcoded Secrets\n\n"
+        "- **Status:** ✅ PASS\n- Nothing found in `src/`\n\n### 2. Clean Git History\n\n"
+        "- **Status:** ✅ PASS\n\n## Security Concerns\n\n"
+        "### 1. Input Validation (LOW-MEDIUM PRIORITY)\n\nNo checks in `config.js`.\n"
+    )
+    result = extract(text.encode(), source="audit.md")
+    assert [(h.area, h.status, h.raw) for h in result.health] == [
+        ("No Hardcoded Secrets", "healthy", "PASS"),
+        ("Clean Git History", "healthy", "PASS"),
+    ]
+    assert [(f.title, f.severity) for f in result.findings] == [("Input Validation", "medium")]
