@@ -8,6 +8,7 @@ import re
 
 from scanners.documents import fields as F
 from scanners.documents import signals as S
+from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import Draft, clean_title, heading_status
 from scanners.documents.statements import split_title
@@ -75,6 +76,19 @@ _ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<titl
 _CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
+# "### Current Issues" over "1. **No Audit Log**: Can't track who viewed what": under a
+# heading that names problems (not fixes), an item that names itself in bold is an issue.
+_ISSUE_SET_RE = re.compile(
+    r"\b(?:issues|problems|concerns|gaps|vulnerabilities|weaknesses|defects|bugs)\b|"
+    + V.alternation(
+        "problemi|problemas|problèmes|probleme|schwachstellen|lacune|lacunas|проблемы|"
+        "уязвимости|问题|漏洞|問題|課題|문제".split("|")
+    ),
+    re.I,
+)
+_NAMED_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])?\s*\*\*[^*]{3,60}\*\*\s*:?\s*[^\W\d_]")
+
+
 def item_draft(item: Item, sec: Section, path: list[str]) -> Draft | None:
     """A one-line finding: a list item directly under a heading that names issues.
 
@@ -83,6 +97,7 @@ def item_draft(item: Item, sec: Section, path: list[str]) -> Draft | None:
     """
     text = item.first.text
     full = " ".join(ln.text for ln in item.lines)
+    named = bool(_ISSUE_SET_RE.search(sec.title) and _NAMED_RE.match(text))
     if not (
         item.checked is not None
         or heading_status(text)
@@ -90,6 +105,7 @@ def item_draft(item: Item, sec: Section, path: list[str]) -> Draft | None:
         or S.severity_in(text, heading=True)
         or _CONCRETE_RE.search(full)
         or F.commits_in(full)
+        or named
     ):
         return None
     lead = severity_lead(text)
@@ -108,7 +124,8 @@ def item_draft(item: Item, sec: Section, path: list[str]) -> Draft | None:
     severity = S.severity_in(text, heading=True) or (S.severity_in(lead.group(0)) if lead else None)
     if severity:
         draft.field_severity = severity
-    _read_item(draft, item, labelled.group("title") if labelled else text, rest, None)
+    default = S.IDENTIFIED if named else None  # an issue named under "Current Issues" is open
+    _read_item(draft, item, labelled.group("title") if labelled else text, rest, default)
     return draft
 
 

@@ -214,3 +214,13 @@ def test_numbered_checks_under_a_positive_findings_heading_are_readings_not_issu
         ("Clean Git History", "healthy", "PASS"),
     ]
     assert [(f.title, f.severity) for f in result.findings] == [("Input Validation", "medium")]
+
+
+def test_bold_named_items_under_an_issues_heading_are_open_issues_and_tallies_are_not() -> None:
+    text = (
+        "# Audit\n\n## Security Concerns\n\n### Current Issues\n\n"
+        "1. **No Audit Log**: Cannot track who viewed what\n"
+        "2. **Counted**: 4 of 7\n\n## Lessons\n\n1. **Avoid Reserved Names:** check them first\n"
+    )
+    result = extract(text.encode(), source="audit.md")
+    assert [(f.title, f.status) for f in result.findings] == [("No Audit Log", "identified")]
