@@ -177,7 +177,10 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
     whens = {i: w for i, h in enumerate(header) if i and (w := _when_column(h))}
     if len(whens) < 2:
         whens = {}
-        col = next((i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)), None)
+        # "| City | State | Status |": a status column whose cells lead with marks wins.
+        named = [i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)]
+        led_named = [i for i in named if _mostly_led(body, i)]
+        col: int | None = (led_named or named)[0] if named else None
         if col is None:
             led = [i for i in range(1, len(header)) if _mostly_led(body, i)]
             col = led[0] if led else None

@@ -224,3 +224,12 @@ def test_bold_named_items_under_an_issues_heading_are_open_issues_and_tallies_ar
     )
     result = extract(text.encode(), source="audit.md")
     assert [(f.title, f.status) for f in result.findings] == [("No Audit Log", "identified")]
+
+
+def test_a_status_column_led_by_marks_is_read_before_a_state_column() -> None:
+    text = (
+        "# Handoff\n\n## Supported Cities\n\n| City | State | Status |\n|---|---|---|\n"
+        "| Denver | CO | ✅ Ready |\n| Dallas | TX | 🔴 BLOCKED |\n"
+    )
+    result = extract(text.encode(), source="handoff.md")
+    assert [(h.area, h.raw) for h in result.health] == [("Denver", "Ready"), ("Dallas", "BLOCKED")]
