@@ -77,6 +77,8 @@ def planning_kind(title: str) -> str | None:
     words that report rather than plan ("Validation Results", "Summary").
     """
     plain = W.strip_decoration(title)
+    if _MOMENT_LEAD_RE.match(plain):
+        return None  # "Before Phase 1:", "After Sprint 2": a moment of the plan, not a phase
     if _SPRINT_RE.search(plain):
         return "sprint"
     if _PHASE_RE.search(plain):
@@ -90,6 +92,14 @@ def planning_kind(title: str) -> str | None:
     return None
 
 
+_MOMENT_LEAD_RE = re.compile(
+    r"^\W*(?:"
+    + V.alternation(V.SECTION["before"] + V.SECTION["after"])
+    + r")\s+(?:the\s+)?(?:phase|sprint|stage|milestone|"
+    + V.alternation(V.PHASE)
+    + r")",
+    re.I,
+)
 _PREPOSITION_RE = re.compile(
     r"^(?:with|without|before|after|beyond|ohne|mit|vor|nach|avec|sans|avant|après)\b|"
     + r"^(?:"

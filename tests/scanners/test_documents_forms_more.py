@@ -233,3 +233,17 @@ def test_a_status_column_led_by_marks_is_read_before_a_state_column() -> None:
     )
     result = extract(text.encode(), source="handoff.md")
     assert [(h.area, h.raw) for h in result.health] == [("Denver", "Ready"), ("Dallas", "BLOCKED")]
+
+
+def test_a_heading_that_leads_with_before_or_after_a_phase_is_a_moment_not_a_phase() -> None:
+    text = (
+        "# Phase 1 Report\n\n## Impact\n\n### Before Phase 1:\n\n"
+        "- **Runtime Errors**: 3 confirmed crash risks\n\n### After Phase 1:\n\n"
+        "- **Runtime Errors**: 0 crash risks\n\n## Phase 2: Hardening\n\n- Add retries\n"
+    )
+    result = extract(text.encode(), source="report.md")
+    assert [(h.area, h.when) for h in result.health] == [
+        ("Runtime Errors", "before"),
+        ("Runtime Errors", "current"),
+    ]
+    assert [p.name for p in result.phases] == ["Phase 2: Hardening"]
