@@ -17,7 +17,7 @@ from scanners.documents import signals as S
 from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.model import FileRef, Finding, Note
-from scanners.documents.structure import Block, Line, content_lines
+from scanners.documents.structure import Block, Line, Section, content_lines
 
 _HEADING_RE = re.compile(
     r"^(?:(?P<labelled>(?i:(?:sub[- ]?)?(?:fix|issue|bug|finding|problem|defect)|vulnerability|"
@@ -66,6 +66,11 @@ def parse_heading(text: str) -> Heading | None:
     return Heading(
         ref=ref, title=title, labelled=bool(m.group("labelled")), status=heading_status(text)
     )
+
+
+def labelled_children(sec: Section) -> int:
+    """How many sub-headings of ``sec`` are labelled findings ("Sub-Issue 1A: …")."""
+    return sum(1 for c in sec.children if (h := parse_heading(c.title)) and h.labelled)
 
 
 def heading_status(text: str) -> str | None:

@@ -25,6 +25,7 @@ from scanners.documents.findings import (
     clean_title,
     file_aside,
     heading_status,
+    labelled_children,
     parse_heading,
     severity_aside,
 )
@@ -118,7 +119,7 @@ class Reader:
             # whatever words it holds ("Test" does not make it a checklist).
             or (head.ref and head.status and P.planning_kind(plain) not in ("phase", "sprint"))
         ):
-            if head.labelled and _labelled_children(sec) >= 2:
+            if head.labelled and labelled_children(sec) >= 2:
                 # "### Fix #1" over "#### Sub-Issue 1A", "#### Sub-Issue 1B": the parts are
                 # the findings; the fix's own lines (its commit) are their context.
                 self.container(sec, collection=False)
@@ -590,10 +591,6 @@ class Reader:
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
-
-
-def _labelled_children(sec: Section) -> int:
-    return sum(1 for c in sec.children if (h := parse_heading(c.title)) and h.labelled)
 
 
 def _tables_only(sec: Section) -> bool:
