@@ -66,7 +66,7 @@ def extract(data: bytes, *, source: str) -> Extraction:
     )
     _fill_facts(document, facts + reader.facts, reader.claims)
 
-    findings = _findings(reader, document, lines, code_lines, title)
+    findings = _findings(reader, document, lines, code_lines, title, _header_commit(facts))
     items = [item for phase in reader.phases for item in phase.items]
     P.link(items, findings)
     phases = sorted(reader.phases, key=lambda p: p.line)
@@ -240,6 +240,7 @@ def _findings(
     lines: list[str],
     code_lines: set[int],
     title: Section | None,
+    header_commit: list[str],
 ) -> list[Finding]:
     finding_lines = {n for p in reader.pending for n in p.draft.used} | {
         p.draft.line for p in reader.pending
@@ -250,6 +251,8 @@ def _findings(
         if n not in code_lines and n not in finding_lines and F.commits_in(text)
     }
     doc_level = sorted({sha for shas in loose.values() for sha in shas})
+    if len(doc_level) != 1 and header_commit:
+        doc_level = header_commit
     default_file = _default_file(doc.title)
     doc_status = S.status_in(doc.status) if doc.status else None
     out: list[Finding] = []
@@ -274,6 +277,19 @@ def _findings(
         out.append(finding)
     _add_cited_files(out, reader.file_refs)
     return out
+
+
+def _header_commit(facts: list[Fact]) -> list[str]:
+    """The one commit a "**Commit:** `2ed2dd4`" field before the first section names: the
+    commit the document reports, whatever history it lists further down. A qualified label
+    ("Latest Commit", "Base commit") names the branch's state, not the fixes' commit."""
+    shas = [
+        sha
+        for fact in facts
+        if F.is_field_label(fact.label) and F.label_kind(fact.label) == "commit"
+        for sha in F.commits_in(fact.value)
+    ]
+    return shas if len(shas) == 1 else []
 
 
 def _add_cited_files(findings: list[Finding], file_refs: list[tuple[str, list[str]]]) -> None:

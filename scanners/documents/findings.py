@@ -17,14 +17,14 @@ from scanners.documents import signals as S
 from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.model import FileRef, Finding, Note
-from scanners.documents.structure import Block, Line, content_lines
+from scanners.documents.structure import Block, Line, Section, content_lines
 
 _HEADING_RE = re.compile(
-    r"^(?:(?P<labelled>(?i:fix|issue|bug|finding|problem|defect|vulnerability|vuln|item|"
-    r"ticket|fehler|befund|problème|correctif|anomalie|faille|"
+    r"^(?:(?P<labelled>(?i:(?:sub[- ]?)?(?:fix|issue|bug|finding|problem|defect)|vulnerability|"
+    r"vuln|item|ticket|fehler|befund|problème|correctif|anomalie|faille|"
     + "|".join(re.escape(w) for w in V.LABELLED)
     + r"))\s*(?:#|no\.?|nr\.?|n°|№)?\s*"
-    r"(?P<lnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-z]?)\b"
+    r"(?P<lnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*[a-zA-Z]?)\b"
     r"|#\s*(?P<hnum>[A-Z]{0,6}-?\d{1,4}(?:\.\d+)*)\b"
     r"|\[(?P<bnum>[A-Z]{1,6}-?\d{1,4})\]"
     r"|(?P<inum>(?=[A-Z0-9-]*\d)[A-Z]{1,6}(?:-[A-Z0-9]{1,8}){1,3}(?=[\s:.)])|[A-Z]{1,4}\d{1,4}(?=\s*[:—–]\s))"
@@ -68,6 +68,11 @@ def parse_heading(text: str) -> Heading | None:
     )
 
 
+def labelled_children(sec: Section) -> int:
+    """How many sub-headings of ``sec`` are labelled findings ("Sub-Issue 1A: …")."""
+    return sum(1 for c in sec.children if (h := parse_heading(c.title)) and h.labelled)
+
+
 def heading_status(text: str) -> str | None:
     """The status a heading itself claims: emoji, a trailing status word, a bracketed tag.
 
@@ -92,6 +97,7 @@ def clean_title(text: str) -> str:
     )
     plain = _FILE_ASIDE_RE.sub("", plain)
     plain = _SEVERITY_ASIDE_RE.sub("", plain)
+    plain = _STATUS_ASIDE_RE.sub("", plain)
     return plain.strip(" -–—:|")
 
 
@@ -104,8 +110,19 @@ _FILE_ASIDE_RE = re.compile(
 # "Blake Threshold Test Bounds (P3 - LOW)": a trailing aside that only grades the finding
 # (its severity is read from the heading itself) is not part of its name.
 _SEVERITY_WORD = "(?:" + V.alternation([w for words in V.SEVERITY.values() for w in words]) + ")"
+_GRADE_WORD = r"(?:priority|severity|risk|priorità|prioridade|prioridad|priorité|приоритет)"
 _SEVERITY_ASIDE_RE = re.compile(
-    rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|{_SEVERITY_WORD})\s*\)\s*$",
+    rf"(?<=\S)\s*\(\s*(?:P[0-4](?:\s*[-–—:/]\s*{_SEVERITY_WORD})?|"
+    rf"(?:(?:critical|high|medium|moderate|low)\s*[/-]\s*)?{_SEVERITY_WORD}(?:[\s-]+{_GRADE_WORD})?|"
+    rf"{_GRADE_WORD}\s*:?\s*{_SEVERITY_WORD})\s*\)\s*$",
+    re.I,
+)
+# "Data Integrity (FIXED - October 4, 2025)", "(PARTIALLY RESOLVED)": a trailing aside led by
+# a status word tags the finding (read by ``heading_status``); it is not part of its name.
+_STATUS_ASIDE_RE = re.compile(
+    r"(?<=\S)\s*\(\s*(?:"
+    + V.alternation(V.STATUS["fixed"] + V.STATUS["partial"] + V.STATUS["not_fixed"])
+    + r")(?:[\s\-–—:,][^()]*)?\)\s*$",
     re.I,
 )
 
@@ -311,6 +328,10 @@ class Draft:
     def add_code(self, code: str) -> None:
         split = split_code(code)
         body = code.rstrip("\n")
+        for line in body.split("\n") if split else []:
+            if _MARKER_RE.match(line):  # "# Before (shared/config.py:4):" names the place
+                for path, lines in F.paths_in(line):
+                    self.add_file(path, lines)
         if split:
             self.before.extend(split[0])
             self.after.extend(split[1])

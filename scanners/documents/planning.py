@@ -47,6 +47,14 @@ _COLLECTION_RE = re.compile(
     r"vulnérabilités)\b|" + V.alternation(V.COLLECTION),
     re.IGNORECASE,
 )
+# Chinese, Japanese and Korean put the head noun last: "実施した修正" (the fixes made) names
+# a set, "修正が対応する拡張性" (what the fix copes with) and "修正前後の比較" do not. A
+# trailing aside ("（3件）", ": 2") may follow the noun.
+_DENSE_COLLECTION_RE = re.compile(
+    "(?:"
+    + "|".join(re.escape(w) for w in V.COLLECTION if V.is_cjk(w))
+    + r")\s*(?:[(（][^)）]*[)）])?[\s\W\d]*$"
+)
 _DONE_RE = re.compile(r"^(?:[✅✔✓☑]\ufe0f?|\[x\]|(?:\*\*)?(?:done|erledigt|fait)\b)", re.I)
 _OPEN_RE = re.compile(r"^(?:[❌⏳🚧⬜☐]\ufe0f?|(?:\*\*)?(?:todo|to do|offen)\b)", re.I)
 _DONE_PREFIX_RE = re.compile(
@@ -69,6 +77,8 @@ def planning_kind(title: str) -> str | None:
     words that report rather than plan ("Validation Results", "Summary").
     """
     plain = W.strip_decoration(title)
+    if _MOMENT_LEAD_RE.match(plain):
+        return None  # "Before Phase 1:", "After Sprint 2": a moment of the plan, not a phase
     if _SPRINT_RE.search(plain):
         return "sprint"
     if _PHASE_RE.search(plain):
@@ -82,6 +92,14 @@ def planning_kind(title: str) -> str | None:
     return None
 
 
+_MOMENT_LEAD_RE = re.compile(
+    r"^\W*(?:"
+    + V.alternation(V.SECTION["before"] + V.SECTION["after"])
+    + r")\s+(?:the\s+)?(?:phase|sprint|stage|milestone|"
+    + V.alternation(V.PHASE)
+    + r")",
+    re.I,
+)
 _PREPOSITION_RE = re.compile(
     r"^(?:with|without|before|after|beyond|ohne|mit|vor|nach|avec|sans|avant|après)\b|"
     + r"^(?:"
@@ -99,7 +117,10 @@ def is_collection(title: str) -> bool:
     "Without Performance Fixes" or "Before Fixes" talk about the fixes, they do not list them.
     """
     plain = W.strip_decoration(title)
-    return bool(_COLLECTION_RE.search(plain)) and not _PREPOSITION_RE.search(plain)
+    found = [m.group(0) for m in _COLLECTION_RE.finditer(plain)]
+    if not found or _PREPOSITION_RE.search(plain):
+        return False
+    return not all(map(V.is_cjk, found)) or bool(_DENSE_COLLECTION_RE.search(plain))
 
 
 def item_state(text: str) -> bool | None:

@@ -25,25 +25,29 @@ from scanners.documents.findings import (
     clean_title,
     file_aside,
     heading_status,
+    labelled_children,
     parse_heading,
     severity_aside,
 )
-from scanners.documents.items import holds_own_items, severity_lead, sub_findings
+from scanners.documents.items import (
+    band_draft,
+    holds_own_items,
+    item_draft,
+    prose_draft,
+    sub_findings,
+)
 from scanners.documents.model import Fact, Phase, PhaseItem
 from scanners.documents.statements import (
     is_band,
     marked_statement,
     reading_from,
     reading_tuple,
-    split_title,
 )
 from scanners.documents.structure import Block, Item, Line, Section, content_lines, strip_marker
 from scanners.documents.tables import is_ledger, read_table
 
 # "C1: Statement::Return ...", "**SEC-4** — ...": a list item led by its own ID.
-_ITEM_ID_RE = re.compile(r"^(?P<ref>[A-Z]{1,4}-?\d{1,4})\s*[:—–-]\s+(?P<title>\S.*)$")
 _ISSUE_REF_RE = re.compile(r"[A-Z]{1,6}-?\d{1,4}")
-_CONCRETE_RE = re.compile(r"`[^`]+`|\]\(|\blines?\s+\d|\bzeilen?\s+\d|\blignes?\s+\d", re.I)
 
 
 @dataclass(slots=True)
@@ -115,16 +119,29 @@ class Reader:
             # whatever words it holds ("Test" does not make it a checklist).
             or (head.ref and head.status and P.planning_kind(plain) not in ("phase", "sprint"))
         ):
-            self.finding(sec, head)
+            if head.labelled and labelled_children(sec) >= 2:
+                # "### Fix #1" over "#### Sub-Issue 1A", "#### Sub-Issue 1B": the parts are
+                # the findings; the fix's own lines (its commit) are their context.
+                self.container(sec, collection=False)
+            else:
+                self.finding(sec, head)
+            return
+        if S.POSITIVE_HEADING_RE.match(plain):
+            self.positive_section(sec)
             return
         if S.SUMMARY_HEADING_RE.search(plain) and not head:
             self.container(sec, collection=False)
             return
         band = is_band(title) and not (head and head.ref)
+        if band and S.RISK_RE.search(plain) and not sec.children:
+            self.risk_band(sec)
+            return
         if band:
             self.container(sec, collection=parent_collection or P.is_collection(plain))
             return
         kind = P.planning_kind(plain)
+        if kind == "checklist" and not sec.children and _tables_only(sec):
+            kind = None  # "### Test Categories Performance" over a table: results, not a plan
         if kind:
             self.planning(sec, kind)
             return
@@ -147,8 +164,8 @@ class Reader:
             # lists items with their own checkbox or severity is their container.
             self.container(sec, collection=held == "severity")
             return
-        if head:
-            self.finding(sec, head)
+        if head and (head.status or not S.is_verification(sec.parent)):
+            self.finding(sec, head)  # "## Verification" over "### 1. Restart": steps, not issues
             return
         if (
             parent_collection
@@ -191,6 +208,38 @@ class Reader:
         self.accounted.update(draft.used)
         self.head(sec)
         self.pending.append(Pending(draft, self.context(sec.parent) if sec.parent else []))
+
+    def positive_section(self, sec: Section) -> None:
+        """Each numbered sub-heading a check that passed: a reading of its area, healthy
+        unless its heading or its own status line says otherwise."""
+        for child in sec.children:
+            head = parse_heading(child.title)
+            if head is None or child.children:  # "### Infrastructure Services": a group
+                self.visit(child, parent_collection=False)
+                continue
+            area = head.title
+            notes = self._notes(child)
+            fields = [n.split(":", 1)[1].strip() for n in notes if S.STATUS_LABEL_RE.match(n)]
+            stated = fields[0] if fields else ""
+            raw = stated or W.strip_decoration(child.title)
+            status = S.health_status(stated or child.title) or "healthy"
+            self.readings.append((area, status, raw, notes, child.line or 0))
+            self.head(child)
+        self.blocks(sec, collection=False, health=True)
+        self.head(sec)
+
+    def risk_band(self, sec: Section) -> None:
+        """ "### Critical Risks 🔴" over "1. **Technical Debt**: 4 weeks remaining": each
+        labelled item reads its area at that level of risk; the rest is read as usual."""
+        level = S.severity_in(sec.title, heading=True)
+        status = S.RISK_STATUS.get(level[0] if level else "", "unknown")
+        for block in sec.blocks:
+            for item in block.items if block.kind == "list" else []:
+                parsed = F.parse_field(item.first.text)
+                if parsed and parsed[1] and len(parsed[0].split()) <= 6:
+                    self.readings.append((parsed[0], status, parsed[1], [], item.first.number))
+                    self._use([item], None)
+        self.container(sec, collection=False)
 
     def status_section(self, sec: Section) -> None:
         plain = W.strip_decoration(sec.title)
@@ -440,10 +489,14 @@ class Reader:
     def _status_items(
         self, items: list[Item], intro: tuple[str, str, Line] | None, *, every: bool
     ) -> None:
-        """Each item a claim; unless ``every``, only the items that state a status."""
+        """Claims (unless ``every``, only items stating a status); "**Keys:** ✅ Set" a reading."""
         for item in items:
-            if every or P.item_state(item.first.text):
-                self.claim(item.first.number, P.item_text(item.first.text))
+            text = item.first.text
+            if reading := reading_from(text, strong_only=True):
+                self.readings.append((*reading_tuple(reading), [], item.first.number))
+                self._use([item], intro)
+            if every or P.item_state(text):
+                self.claim(item.first.number, P.item_text(text))
                 self._use([item], intro)
 
     def _section_list(
@@ -455,6 +508,10 @@ class Reader:
         if phase is not None:
             phase.items.extend(self.plan_item(i, sec) for i in items)
             self._use(items, None)
+            if is_band(sec.title) and not re.search(r"\d", sec.title):  # not "Week 1: Critical"
+                # "### High Priority" in a plan: issues of that grade, not only tasks
+                for item in items:
+                    self.add_draft(band_draft(item, sec.title, self.path(sec)), sec)
         elif collection:
             for item in items:
                 self.item_finding(sec, item)
@@ -510,55 +567,10 @@ class Reader:
     # --- findings that are not headings -------------------------------------------------
 
     def item_finding(self, sec: Section, item: Item) -> None:
-        """A one-line finding: a list item directly under a heading that names issues.
-
-        Only items that say something checkable count: a checkbox, a status or severity
-        signal, a file, a line or a commit. Advice like "**Avoid Reserved Names:**" does not.
-        """
-        text = item.first.text
-        full = " ".join(ln.text for ln in item.lines)
-        if not (
-            item.checked is not None
-            or heading_status(text)
-            or S.status_in(sec.title)
-            or S.severity_in(text, heading=True)
-            or _CONCRETE_RE.search(full)
-            or F.commits_in(full)
-        ):
-            return
-        lead = severity_lead(text)
-        title, rest = split_title(text[lead.end() :] if lead else text)
-        labelled = _ITEM_ID_RE.match(W.strip_decoration(text))
-        if labelled and not item.number:
-            title = clean_title(labelled.group("title"))
-        draft = Draft(
-            ref=item.number or (labelled.group("ref") if labelled else None),
-            title=title,
-            line=item.first.number,
-            section=self.path(sec),
-            heading_status=None,
-            backticks_anywhere=True,
-        )
-        draft.origin = "item"
-        if item.checked is not None:
-            draft.field_status = S.FIXED if item.checked else S.IDENTIFIED
-            draft.field_status_source = "checkbox"
-        else:
-            draft.heading_status = heading_status(text)
-        severity = S.severity_in(text, heading=True) or (
-            S.severity_in(lead.group(0)) if lead else None
-        )
-        if severity:
-            draft.field_severity = severity
-        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        draft.scan(labelled.group("title") if labelled else text)
-        if rest:
-            draft.parts[draft.current].append(rest)
-        for ln in item.rest:
-            draft.add_line(ln)
-        draft.used.add(item.first.number)
-        self.accounted.update(draft.used)
-        self.pending.append(Pending(draft, self.context(sec)))
+        """A one-line finding under a heading that names issues (:func:`item_draft`)."""
+        draft = item_draft(item, sec, self.path(sec))
+        if draft is not None:
+            self.add_draft(draft, sec)
 
     def plan_item(self, item: Item, sec: Section) -> PhaseItem:
         """A plan item; its sub-items led by an issue ID are findings (:func:`sub_findings`)."""
@@ -567,26 +579,10 @@ class Reader:
         return P.make_item(item)
 
     def prose_finding(self, sec: Section, lines: list[Line]) -> None:
-        """A paragraph under an issue heading that names a file, line or commit."""
-        text = " ".join(ln.text.strip() for ln in lines)
-        if not (_CONCRETE_RE.search(text) or F.commits_in(text)):
-            return
-        title, _ = split_title(text)
-        draft = Draft(
-            ref=None,
-            title=title,
-            line=lines[0].number,
-            section=self.path(sec),
-            backticks_anywhere=True,
-        )
-        draft.field_status = S.status_in(text)
-        draft.field_status_source = "content"
-        draft.current = "fix" if draft.field_status == S.FIXED else "problem"
-        for ln in lines:
-            draft.text(ln.text)
-            draft.used.add(ln.number)
-        self.accounted.update(draft.used)
-        self.pending.append(Pending(draft, self.context(sec)))
+        """A paragraph under an issue heading that names a place (:func:`prose_draft`)."""
+        draft = prose_draft(lines, self.path(sec))
+        if draft is not None:
+            self.add_draft(draft, sec)
 
     def add_reading(self, area: str, status: str, raw: str, line: int, when: str) -> None:
         self.when[len(self.readings)] = when
@@ -595,3 +591,8 @@ class Reader:
     def add_draft(self, draft: Draft, sec: Section) -> None:
         self.accounted.update(draft.used)
         self.pending.append(Pending(draft, self.context(sec)))
+
+
+def _tables_only(sec: Section) -> bool:
+    kinds = {b.kind for b in sec.blocks}
+    return "table" in kinds and not kinds & {"list", "code"}

@@ -8,9 +8,13 @@ The words of every language come from ``vocabulary``; emoji are signals.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from scanners.documents import vocabulary as V
 from scanners.documents.words import strip_decoration
+
+if TYPE_CHECKING:
+    from scanners.documents.structure import Section
 
 # --- severity ----------------------------------------------------------------------------
 
@@ -61,7 +65,7 @@ SEVERITY_EMOJI: dict[str, str] = {
 _SEVERITY_CONTEXT_RE = re.compile(
     r"severity|priority|risk|schweregrad|priorität|sévérité|gravité|priorité|"
     r"issues?|bugs?|fix(?:es)?|findings?|vulnerabilit(?:y|ies)|problems?|defects?|errors?|"
-    r"tier|level|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
+    r"tier|level|items|\bP[0-4]\b|fehler|probleme|befunde|schwachstellen|problèmes|failles|anomalies|correctifs|"
     + V.alternation(V.LABELS["severity"] + V.COLLECTION),
     re.IGNORECASE,
 )
@@ -270,6 +274,22 @@ STATUS_LABEL_RE = re.compile(
     r"statut|bilan)\b|" + V.alternation(V.SECTION["status"][3:]),
     re.I,
 )
+# "## ✅ Positive Findings" over "### 1. No Hardcoded Secrets": checks that passed, not issues.
+POSITIVE_HEADING_RE = re.compile(r"^\W*(?:" + V.alternation(V.SECTION["positive"]) + r")\W*$", re.I)
+RISK_RE = re.compile(V.alternation(V.SECTION["risk"]), re.I)
+# A level of risk as the state of the area it names: "### Low Risks 🟢" reads stable.
+RISK_STATUS = {"critical": "critical", "high": "at_risk", "medium": "degraded", "low": "stable"}
+# "## Verification Results" over "### 1. Restart the backend": steps of a check, not issues.
+VERIFICATION_HEADING_RE = re.compile(
+    r"^\W*(?:" + V.alternation(V.SECTION["verification"]) + r")\W*$", re.I
+)
+
+
+def is_verification(sec: Section | None) -> bool:
+    """Whether ``sec`` is headed only as a check ("Verification Results", "検証結果")."""
+    return bool(sec and sec.heading and VERIFICATION_HEADING_RE.match(strip_decoration(sec.title)))
+
+
 SUMMARY_HEADING_RE = re.compile(
     r"summary|overview|zusammenfassung|überblick|résumé|synthèse|tl;?dr|introduction|"
     r"background|hintergrund|contexte",

@@ -92,7 +92,8 @@ def read_table(
         return
     title_col = _title_column(kinds, header, body)
     if not _CHECKABLE & set(kinds) or (title_col is None and "ref" not in kinds):
-        _status_table(reader, block, header)
+        if not _rows_are_events(header, body):
+            _status_table(reader, block, header)
         return
     for line, cells in body:
         draft = _row_draft(reader, block, sec, kinds, title_col, line, cells)
@@ -176,7 +177,10 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
     whens = {i: w for i, h in enumerate(header) if i and (w := _when_column(h))}
     if len(whens) < 2:
         whens = {}
-        col = next((i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)), None)
+        # "| City | State | Status |": a status column whose cells lead with marks wins.
+        named = [i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)]
+        led_named = [i for i in named if _mostly_led(body, i)]
+        col: int | None = (led_named or named)[0] if named else None
         if col is None:
             led = [i for i in range(1, len(header)) if _mostly_led(body, i)]
             col = led[0] if led else None
@@ -191,6 +195,23 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
                 status = S.health_status(cells[i]) or "unknown"
                 reader.add_reading(area, status, raw, line, when or S.when_of(area, raw))
     reader.account([block])
+
+
+_ROW_KEY_RE = {kind: V.compiled(words) for kind, words in V.ROW_KEY.items()}
+_CLOCK_RE = re.compile(
+    r"^\W*(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}-\d{2}-\d{2}(?:[ T]\S*)?)\W*$", re.I
+)
+
+
+def _rows_are_events(header: list[str], body: list[tuple[int, list[str]]]) -> bool:
+    """A timeline or a matrix of single test cases: its rows are moments or checks, not
+    areas whose state the document reads. Known by the first column's header being only a
+    time or a test-case word, or by its cells being mostly clock times or dates."""
+    first = header[0].strip(" *:") if header else ""
+    if any(rx.fullmatch(first) for rx in _ROW_KEY_RE.values()):
+        return True
+    cells = [W.strip_decoration(c[0]) for _, c in body if c and c[0].strip()]
+    return bool(cells) and sum(bool(_CLOCK_RE.match(c)) for c in cells) * 2 > len(cells)
 
 
 def _mostly_led(body: list[tuple[int, list[str]]], col: int) -> bool:
@@ -309,7 +330,7 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
         key = canonical_ref(d.ref)
         if key:
             by_ref.setdefault(key, []).append(d)
-    first_rows: dict[str, Draft] = {}
+    first_rows: dict[tuple[str, str | None], Draft] = {}  # by :func:`_row_key`
     for row in [d for d in drafts if _RANK.get(d.origin, 0) > 0]:
         rank = _RANK.get(row.origin, 0)
         key = canonical_ref(row.ref)
@@ -320,7 +341,10 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
         fuller = [d for d in drafts if _RANK.get(d.origin, 0) < rank]
         same = [d for d in by_ref.get(key, []) if _RANK.get(d.origin, 0) < rank] if key else []
         if len(same) > 1:
-            same = [d for d in same if _similar(d.title, row.title)]
+            # Numbers repeat across severity bands: the one in the row's band, by title or
+            # else by band ("| 7 | JSON_DECODE … |" under High is "7. JSON no check" under High).
+            similar = [d for d in same if _similar(d.title, row.title)]
+            same = similar or [d for d in same if _band(d) == _band(row) is not None]
         if (
             not same
             and row.origin == "table"
@@ -329,14 +353,35 @@ def merge_restated(drafts: list[Draft]) -> list[Draft]:
             same = [d for d in fuller if _similar(d.title, row.title)]
         target = same[0] if len(same) == 1 else None
         if target is None and key and row.origin == "table":
-            target = first_rows.get(key)
+            target = first_rows.get(_row_key(key, row))
         if target is None:
             if key and row.origin == "table":
-                first_rows[key] = row
+                first_rows[_row_key(key, row)] = row
             continue
+        if target.origin == "item" and row.origin == "table" and len(target.used) == 1:
+            # A bare one-line item ("26. ✅ Retention race → Wrong file delete") restates the
+            # row more tersely than the row names it: the row keeps its name.
+            target, row = row, target
+            if key:
+                first_rows.setdefault(_row_key(key, target), target)  # later rows join it
         absorb(target, row)
         row.origin = "merged"
     return [d for d in drafts if d.origin != "merged"]
+
+
+def _row_key(key: str, row: Draft) -> tuple[str, str | None]:
+    """A plain number repeats across severity bands ("7" under High and under Low); an ID
+    with letters ("C5") names one finding wherever it stands."""
+    return key, _band(row) if key.isdigit() else None
+
+
+def _band(draft: Draft) -> str | None:
+    """The severity the nearest heading above a draft states ("HIGH (17) 88%"), if any."""
+    for title in reversed(draft.section):
+        level = S.severity_in(title, heading=True)
+        if level:
+            return level[0]
+    return None
 
 
 def absorb(detail: Draft, row: Draft) -> None:

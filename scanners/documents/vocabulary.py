@@ -115,6 +115,37 @@ SECTION: dict[str, tuple[str, ...]] = {
         "status|state|zustand|statut|état|stato|estado|situação|situación|статус|"
         "состояние|状态|状況|ステータス|상태"
     ),
+    "positive": _w(
+        "positive findings|strengths|what works|what's working|what is working|"
+        "stärken|positive befunde|points forts|constats positifs|punti di forza|"
+        "pontos fortes|fortalezas|сильные стороны|优点|优势|良い点|強み|강점"
+    ),
+    "risk": _w(
+        "risk|risks|risiko|risiken|risque|risques|rischio|rischi|risco|riscos|riesgo|riesgos|"
+        "риск|риски|风险|風險|リスク|위험"
+    ),
+    "verification": _w(
+        "verification|verification results|verification steps|test results|testing|"
+        "how to verify|smoke test|überprüfung|verifikation|testergebnisse|vérification|"
+        "résultats des tests|verifica|verifiche|risultati dei test|verificação|verificações|"
+        "resultados dos testes|verificación|resultados de las pruebas|проверка|"
+        "результаты проверки|результаты тестов|验证|测试验证|验证结果|测试结果|検証|検証結果|"
+        "動作確認|テスト結果|검증|검증 결과|테스트 결과"
+    ),
+}
+
+# A table's first column that makes its rows events or checks, not areas of the system:
+# a timeline ("| Time | Event |") or a matrix of single test cases ("| Test | Before |").
+# A category of tests ("Test Category", "Test Suite") is an area and is not listed.
+ROW_KEY: dict[str, tuple[str, ...]] = {
+    "time": _w(
+        "time|timestamp|date|when|zeit|uhrzeit|datum|heure|horodatage|ora|orario|data|hora|"
+        "fecha|время|дата|时间|日期|時間|時刻|日時|시간|날짜"
+    ),
+    "test_case": _w(
+        "test|test case|testcase|check|testfall|prüfung|cas de test|caso di test|caso de teste|"
+        "caso de prueba|тест|проверка|测试|测试用例|テスト|テストケース|테스트"
+    ),
 }
 
 # Field labels by the kind of field they introduce (added to the English-first lists in

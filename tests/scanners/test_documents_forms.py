@@ -159,7 +159,7 @@ def test_a_plan_item_is_done_by_its_leading_mark_or_its_trailing_status() -> Non
     assert [(item.text, item.done) for item in phase.items] == [
         ("Add HTTP timeouts", True),
         ("Cap list endpoints", True),
-        ("Rate limit guards (fixed)", True),
+        ("Rate limit guards", True),
         ("Retry policy", False),
         ("Deploy gunicorn workers", None),
         ("Batch the nightly task (recommended)", None),
