@@ -31,18 +31,25 @@ _SEVERITY_RES: tuple[tuple[re.Pattern[str], str], ...] = (
             ("low", "low"),
         )
     ),
+    # A range of two levels ("MEDIUM-HIGH", "low/medium") is its lower bound: the author did
+    # not commit to the higher one (the corpus labels' convention; the words stay in the raw).
+    (
+        re.compile(r"(?<![\w-])(?:high[\s/-]+critical|critical[\s/-]+high)(?![\w-])", re.I),
+        "high",
+    ),
     (
         re.compile(
-            r"(?<![\w-])(?:(?:medium|moderate)[\s/-]+high|high[\s/-]+medium)(?![\w-])", re.I
+            r"(?<![\w-])(?:(?:medium|moderate)[\s/-]+high|high[\s/-]+(?:medium|moderate))(?![\w-])",
+            re.I,
         ),
-        "high",
+        "medium",
     ),
     (
         re.compile(
             r"(?<![\w-])(?:low[\s/-]+(?:medium|moderate)|(?:medium|moderate)[\s/-]+low)(?![\w-])",
             re.I,
         ),
-        "medium",
+        "low",
     ),
     *((V.compiled(words), level) for level, words in V.SEVERITY.items()),
 )

@@ -213,7 +213,7 @@ def test_numbered_checks_under_a_positive_findings_heading_are_readings_not_issu
         ("No Hardcoded Secrets", "healthy", "PASS"),
         ("Clean Git History", "healthy", "PASS"),
     ]
-    assert [(f.title, f.severity) for f in result.findings] == [("Input Validation", "medium")]
+    assert [(f.title, f.severity) for f in result.findings] == [("Input Validation", "low")]
 
 
 def test_bold_named_items_under_an_issues_heading_are_open_issues_and_tallies_are_not() -> None:
