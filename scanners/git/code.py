@@ -25,7 +25,10 @@ file has at that place.
 (``2·matched / (snippet tokens + span tokens)``, wildcard-absorbed tokens left out, and
 punctuation weighing a quarter of a word),
 weights the segments by size and calls the code present when the score is at least
-:data:`THRESHOLD`. A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
+:data:`THRESHOLD`. Documents also quote a function shortened without saying so (arguments,
+a try block, a branch left out): such a quote is present too when at least :data:`COVERAGE`
+of it occurs in order in a span at most :data:`SPREAD` times its size, and the match says
+it was found as a shortened quote. Exact questions (:func:`code_presence`) never use this. A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
 since one changed token there (``db`` for ``DB``) is a different statement. The standard
 library's matcher is enough: the inputs are a few hundred tokens, and candidate windows are
 chosen first (lines sharing the snippet's rarest tokens), so a 5,000-line file costs a few
@@ -47,6 +50,12 @@ THRESHOLD = 0.8
 """The lowest score at which a snippet counts as present."""
 SHORT_TOKENS = 10
 """Snippets with fewer tokens than this must match exactly."""
+COVERAGE = 0.95
+"""A shortened snippet counts as present when at least this share of it occurs, in order,
+in a span of the file (see :func:`_cover`)..."""
+SPREAD = 5.0
+"""...no heavier than this many times the snippet: documents drop arguments and lines, they
+do not quote one statement from each screen of a file."""
 SLACK = 2
 """Lines a segment's span may grow or shrink by against the snippet (reformatting)."""
 SPAN_LINES = 40
@@ -94,6 +103,7 @@ class CodeMatch:
     span: Span | None
     fit: float | None = None
     rival_score: float | None = None
+    coverage: float | None = None
 
     @property
     def rival_wins(self) -> bool:
@@ -105,6 +115,11 @@ class CodeMatch:
         ``rival`` names the rival block when it fits the span as well."""
         if self.span is None:
             return "no line of the file shares a word with it (score 0.00)"
+        if self.found and self.score < THRESHOLD and self.coverage is not None:
+            return (
+                f"found at {self.span} (score {self.score:.2f}; {self.coverage:.0%} of the "
+                "snippet in order, the file adding code between: a shortened quote)"
+            )
         if self.found:
             return f"found at {self.span} (score {self.score:.2f})"
         if self.rival_wins:
@@ -117,6 +132,8 @@ class CodeMatch:
     def detail(self) -> dict:
         """JSON-serialisable facts for a stored check."""
         facts: dict = {"score": round(self.score, 3), "threshold": THRESHOLD}
+        if self.coverage is not None:
+            facts["coverage"] = round(self.coverage, 3)
         if self.rival_score is not None and self.fit is not None:
             facts["fit"], facts["rival_score"] = round(self.fit, 3), round(self.rival_score, 3)
         if self.span is not None:
@@ -160,7 +177,7 @@ def code_match(file_text: str, snippet: str, path: str = "", *, rival: str = "")
     except GitError:
         return found
     region = Span(start, end, _excerpt(tuple(_unified(file_text)), start, end))
-    return CodeMatch(other < own, found.score, region, own, other)
+    return CodeMatch(other < own, found.score, region, own, other, found.coverage)
 
 
 def fit(text: str, snippet: str, path: str = "") -> float:
@@ -195,9 +212,80 @@ def _match(file_text: str, snippet: str, path: str) -> CodeMatch:
     if not spans:
         return CodeMatch(False, 0.0, None)
     lines = indexed.lines
-    start, end = lines[spans[0][0]][0], lines[spans[-1][1]][0]
     found = score >= (1.0 if total < SHORT_TOKENS else THRESHOLD) - 1e-9
+    if not found and total >= SHORT_TOKENS:
+        covered = _covered(indexed, segments)
+        if covered is not None:
+            # A shortened quote: nearly all of it in order, the file's extra code between.
+            coverage, (start, end) = covered
+            span = Span(start, end, _excerpt(indexed.raw, start, end))
+            return CodeMatch(True, score, span, coverage=coverage)
+    start, end = lines[spans[0][0]][0], lines[spans[-1][1]][0]
     return CodeMatch(found, score, Span(start, end, _excerpt(indexed.raw, start, end)))
+
+
+def _covered(
+    indexed: _Indexed, segments: list[tuple[list[str], list[int]]]
+) -> tuple[float, tuple[int, int]] | None:
+    """(share of the snippet found in order, (first, last) file line) when it reaches
+    :data:`COVERAGE` with every segment in a compact span, else None."""
+    total = sum(len(tokens) for tokens, _ in segments)
+    position = 0
+    covered = 0.0
+    spans: list[tuple[int, int]] = []
+    for tokens, offsets in segments:
+        cover = _best_cover(indexed, tokens, offsets, position)
+        if cover is None:
+            return None
+        share, first, last = cover
+        covered += share * len(tokens)
+        spans.append((first, last))
+        position = last + 1
+    coverage = covered / total
+    if coverage < COVERAGE - 1e-9:
+        return None
+    return coverage, (indexed.lines[spans[0][0]][0], indexed.lines[spans[-1][1]][0])
+
+
+def _best_cover(
+    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
+) -> tuple[float, int, int] | None:
+    """The best (share of the segment found in order, first code line, last code line) in a
+    window up to :data:`SPREAD` times the segment's height, at or after code line ``after``."""
+    height = offsets[-1] + 1
+    grow = int(height * (SPREAD - 1))
+    best: tuple[float, int, int] | None = None
+    for start in _starts(indexed, tokens, offsets, after):
+        # The snippet's rows no longer line up with the file's: its words vote for a start
+        # that may be early or late by the lines it left out.
+        for first, last in ((start - SLACK, start + height + grow), (start - grow, start + height)):
+            first, last = max(after, first), min(len(indexed.lines), last + SLACK)
+            found = _cover(indexed, tokens, first, last)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+    return best
+
+
+def _cover(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple | None:
+    """The share of ``tokens`` (by weight) that code lines ``first``..``last`` hold in
+    order, over the whole lines from the first to the last matched one; None when nothing
+    matches or that span weighs more than :data:`SPREAD` times the snippet."""
+    window: list[str] = []
+    owner: list[int] = []
+    for index in range(first, last):
+        window += indexed.lines[index][1]
+        owner += [index] * len(indexed.lines[index][1])
+    matcher = SequenceMatcher(None, tokens, window, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    lo, hi = owner[blocks[0].b], owner[blocks[-1].b + blocks[-1].size - 1]
+    own = _weight(tokens)
+    spread = _weight(window[owner.index(lo) : len(owner) - owner[::-1].index(hi)])
+    if not own or spread > SPREAD * own:
+        return None
+    matched = sum(_weight(tokens[b.a : b.a + b.size]) for b in blocks)
+    return matched / own, lo, hi
 
 
 # --- normalising ---------------------------------------------------------------------------
@@ -350,12 +438,8 @@ def _indexed(text: str, styles: _Styles) -> _Indexed:
     return _Indexed(tuple(_unified(text)), lines, dict(where), counts)
 
 
-def _best_window(
-    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
-) -> tuple[float, int, int] | None:
-    """The best-scoring (score, first code line, last code line) for one segment, starting
-    at or after code line ``after``; None when no line shares a token."""
-    height = offsets[-1] + 1
+def _starts(indexed: _Indexed, tokens: list[str], offsets: list[int], after: int) -> list[int]:
+    """Candidate first code lines for a segment: where its rarest words vote for it."""
     votes: Counter = Counter()
     seen: set[str] = set()
     ranked = sorted(
@@ -376,8 +460,17 @@ def _best_window(
         for line in indexed.where[token][:400]:
             if line - row >= after - SLACK:
                 votes[max(line - row, after)] += 1
+    return [start for start, _ in votes.most_common(_CANDIDATES)]
+
+
+def _best_window(
+    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
+) -> tuple[float, int, int] | None:
+    """The best-scoring (score, first code line, last code line) for one segment, starting
+    at or after code line ``after``; None when no line shares a token."""
+    height = offsets[-1] + 1
     best: tuple[float, int, int] | None = None
-    for start, _ in votes.most_common(_CANDIDATES):
+    for start in _starts(indexed, tokens, offsets, after):
         first = max(after, start - SLACK)
         last = min(len(indexed.lines), start + height + SLACK)
         found = _score(indexed, tokens, first, last)
