@@ -10,15 +10,13 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from findings import lifecycle
-from findings.lifecycle import Status
-from findings.models import Check, Claim, Commit, CommitLink, Finding, Project
-from findings.services.document_matching import DOCUMENT_TOOL
+from findings.models import Check, Claim, Commit, CommitLink, Project
 from findings.services.evidence_commits import (
     MODULE,
     Anchor,
     document_anchor,
     fix_by_code,
+    missing_named,
 )
 from findings.services.repositories import RepositoryError, repository_branch, repository_open
 from scanners import git
@@ -31,7 +29,9 @@ ANCHOR_CHECK = "document_anchor"
 """The row saying where the claim's document sits in the history, and how that was found."""
 GONE_CHECK = "before_gone_at_anchor"
 """An open claim's "already fixed?" hint: its BEFORE code is gone at the document's anchor."""
-INFO_CHECKS = (ANCHOR_CHECK, GONE_CHECK)
+SESSION_CHECK = "code_not_checked"
+"""A quoted block that is a terminal session, not code of a file: said, not looked for."""
+INFO_CHECKS = (ANCHOR_CHECK, GONE_CHECK, SESSION_CHECK)
 """Rows that inform the reviewer and never block or raise an evidence level."""
 MEMO_BYTES = CACHE_BYTES
 """The most git output one verification run keeps (0: none, every read runs git)."""
@@ -77,6 +77,7 @@ class VerifyContext:
     head_sha: str | None
     problem: str = ""
     anchors: dict[int, Anchor] = field(default_factory=dict)
+    missing: dict[int, list[str]] = field(default_factory=dict)
     verdicts: dict[tuple, git.ClaimVerdict] = field(default_factory=dict)
 
     @property
@@ -134,7 +135,7 @@ def claim_checks(claim: Claim, ctx: VerifyContext) -> tuple[list[Row], list[str]
         return rows + _unchecked_rows(files, claim, why), []
     rows += _file_rows(files, claim, ctx, fix)
     rows += _code_rows(files, claim, ctx, fix, rows)
-    return rows, [fix]
+    return rows + _session_rows(claim), [fix]
 
 
 def open_checks(claim: Claim, ctx: VerifyContext) -> list[Row]:
@@ -187,6 +188,7 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
             return on_branch[0], (
                 f"{on_branch[0][:12]} is the newest commit whose message closes {claim.finding.key}"
             )
+    rows += _missing_rows(claim, ctx)
     anchor = _anchor_of(claim, ctx)
     rows.append(_anchor_row(anchor))
     head = f"no commit is cited, none closes {claim.finding.key}"
@@ -342,6 +344,23 @@ def _anchor_of(claim: Claim, ctx: VerifyContext) -> Anchor:
     return ctx.anchors[claim.report_id]
 
 
+def _missing_rows(claim: Claim, ctx: VerifyContext) -> list[Row]:
+    """commit_exists failures for a claim citing no commit of its own when the commits its
+    document names (a "Commit:" header, a history list) are none of them in the repository:
+    the document's own account of where its fixes are is wrong."""
+    if claim.report_id not in ctx.missing:
+        ctx.missing[claim.report_id] = missing_named(ctx.repo, claim.report)
+    return [
+        Row(
+            K.COMMIT_EXISTS,
+            Check.Result.FAIL,
+            f"the document names {ref} as a commit of its fixes; no such commit in the repository",
+            detail={"named_by": "document", "ref": ref},
+        )
+        for ref in ctx.missing[claim.report_id]
+    ]
+
+
 def _anchor_row(anchor: Anchor) -> Row:
     result = Check.Result.PASS if anchor.sha else Check.Result.CANNOT_CHECK
     detail = {"how": anchor.how} if anchor.how else {}
@@ -413,48 +432,6 @@ def _pattern_row(ctx: VerifyContext, pattern: str, fix: str) -> Row:
     return Row(K.TOUCHES_FILE, Check.Result.FAIL, reason, pattern, fix)
 
 
-def scan_checks(findings: list[Finding], fixes: list[str], ctx: VerifyContext) -> list[Row]:
-    rows: list[Row] = []
-    for finding in findings:
-        if finding.tool == DOCUMENT_TOOL:
-            continue
-        rows.append(_scan_row(finding, fixes, ctx))
-    return rows
-
-
-def _scan_row(finding: Finding, fixes: list[str], ctx: VerifyContext) -> Row:
-    def after_fix(commit: str) -> bool:
-        try:
-            return any(git.is_ancestor(ctx.repo, fix, commit) for fix in fixes)
-        except git.GitError:
-            return False
-
-    key = finding.key
-    if finding.fixed_in_commit and finding.status not in lifecycle.OPEN_LIKE - {Status.CLAIMED}:
-        if after_fix(finding.fixed_in_commit):
-            return Row(
-                SCAN_CHECK,
-                Check.Result.PASS,
-                f"the {finding.tool} scan of {finding.fixed_in_commit[:12]} (at or after the fix) "
-                f"no longer reports {key}",
-                commit=finding.fixed_in_commit,
-            )
-    if finding.status in lifecycle.OPEN_LIKE and finding.last_seen_commit:
-        if after_fix(finding.last_seen_commit):
-            return Row(
-                SCAN_CHECK,
-                Check.Result.FAIL,
-                f"the {finding.tool} scan of {finding.last_seen_commit[:12]} (at or after the "
-                f"fix) still reports {key}",
-                commit=finding.last_seen_commit,
-            )
-    return Row(
-        SCAN_CHECK,
-        Check.Result.CANNOT_CHECK,
-        f"no {finding.tool} scan of a commit at or after the fix has been imported for {key}",
-    )
-
-
 # --- small helpers ----------------------------------------------------------------------------
 
 
@@ -481,8 +458,28 @@ def _cost(rows: list[Row]) -> tuple[int, int]:
 
 
 def _pairs(claim: Claim) -> list[tuple[str, str]]:
-    """The claim's (BEFORE, AFTER) code blocks that hold any code."""
-    return [(b, a) for b, a in claim.code_pairs if b.strip() or a.strip()]
+    """The claim's (BEFORE, AFTER) code blocks that hold code of a file: a terminal session
+    (an attack or a test run at a ``$`` prompt) is not looked for in the claimed files."""
+    pairs = [(_code(b), _code(a)) for b, a in claim.code_pairs]
+    return [(b, a) for b, a in pairs if b.strip() or a.strip()]
+
+
+def _code(block: str) -> str:
+    return "" if git.shell_session(block) else block
+
+
+def _session_rows(claim: Claim) -> list[Row]:
+    """An informing row when blocks of the claim are terminal sessions, left unchecked."""
+    sessions = sum(
+        git.shell_session(code) for pair in claim.code_pairs for code in pair if code.strip()
+    )
+    if not sessions:
+        return []
+    reason = (
+        f"{sessions} quoted block(s) are terminal sessions (commands at a $ prompt), not code "
+        "of a file: not looked for in the claimed files"
+    )
+    return [Row(SESSION_CHECK, Check.Result.CANNOT_CHECK, reason)]
 
 
 def _claimed(files: list[dict], path: str, pair: tuple[str, str]) -> git.ClaimedFile:

@@ -285,6 +285,26 @@ def _text_anchor(
     return None
 
 
+def missing_named(repo: git.Repository, report: Report) -> list[str]:
+    """The commits the document names (outside code), when none of them is in the
+    repository: the fix commits it gives for its claims do not exist. Empty when it names
+    none, or when any one of them resolves (an abbreviation shared by two objects, too, is
+    not called missing)."""
+    document = getattr(report, "document", None)
+    refs = [str(r).strip() for r in dict.fromkeys(getattr(document, "commits", None) or [])]
+    refs = [r for r in refs if r][:50]
+    missing: list[str] = []
+    for ref in refs:
+        try:
+            found = git.resolve(repo, ref)
+        except git.GitError:
+            return []
+        if found.outcome is not git.ResolveOutcome.MISSING:
+            return []
+        missing.append(ref)
+    return missing
+
+
 def _named_commit(repo: git.Repository, branch: str, report: Report, document) -> str | None:
     refs = list(getattr(document, "commits", None) or [])
     for commits in Claim.objects.filter(report=report).values_list("commits", flat=True):

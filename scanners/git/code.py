@@ -28,7 +28,8 @@ weights the segments by size and calls the code present when the score is at lea
 :data:`THRESHOLD`. Documents also quote a function shortened without saying so (arguments,
 a try block, a branch left out): such a quote is present too when at least :data:`COVERAGE`
 of it occurs in order in a span at most :data:`SPREAD` times its size, and the match says
-it was found as a shortened quote. Exact questions (:func:`code_presence`) never use this. A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
+it was found as a shortened quote. Exact questions (:func:`code_presence`) never use this.
+A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
 since one changed token there (``db`` for ``DB``) is a different statement. The standard
 library's matcher is enough: the inputs are a few hundred tokens, and candidate windows are
 chosen first (lines sharing the snippet's rarest tokens), so a 5,000-line file costs a few
@@ -144,6 +145,18 @@ class CodeMatch:
 def normalise_code(text: str, path: str = "") -> str:
     """``text`` as the comparison sees it: one line per code line, tokens joined by a space."""
     return "\n".join(" ".join(tokens) for _, tokens in _file_lines(text, _styles(path)))
+
+
+def shell_session(snippet: str) -> bool:
+    """Whether ``snippet`` is a terminal session (its first command line starts with a
+    ``$`` prompt): commands a document ran to show an attack or a test, not code in a file,
+    so looking for it in the claimed file proves nothing either way."""
+    for line in _unified(snippet):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        return text == "$" or text.startswith("$ ")
+    return False
 
 
 def code_presence(file_text: str, snippet: str, path: str = "") -> bool:

@@ -331,3 +331,81 @@ def test_a_claim_quoting_only_before_code_is_tied_to_the_commit_that_took_it_out
     assert chosen.commit == fix and "took out the BEFORE code" in chosen.reason
     assert checks(evidence)["before_absent_at_commit"].result == "pass"
     assert evidence.level == "code-checked"
+
+
+# --- what a careful reviewer makes of real documents ------------------------------------------
+
+
+def test_commits_the_document_names_that_are_not_in_the_history_fail_its_uncited_claims(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    # "Commit: 2ed2dd4" in the header, but the repository is a fresh import without it.
+    fix = scratch.commit("Import the project", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix, commits=("2ed2dd4",)))
+
+    evidence = claim_verify(claim=claim)
+
+    exists = [c for c in evidence.checks if c.name == "commit_exists"]
+    assert [c.result for c in exists] == ["fail"]
+    assert exists[0].reason == (
+        "the document names 2ed2dd4 as a commit of its fixes; no such commit in the repository"
+    )
+    assert evidence.level == "unverified"
+    # A document whose named commit exists is not doubted.
+    other = claim_of(document(project, text=HANDOFF + "\n", commit=fix, commits=(fix[:8],)))
+    assert not [c for c in claim_verify(claim=other).checks if c.name == "commit_exists"]
+
+
+def test_a_quoted_terminal_session_is_said_and_not_looked_for_in_the_claimed_file(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix))
+    claim.before += ["# BEFORE: this crashed\n$ python app.py missing.txt\n# Result: crash"]
+    claim.after += ["# AFTER: handled\n$ python app.py missing.txt\n# Result: None"]
+    claim.save()
+
+    evidence = claim_verify(claim=claim)
+
+    found = checks(evidence)
+    assert found["code_not_checked"].result == "cannot_check"
+    assert "2 quoted block(s) are terminal sessions" in found["code_not_checked"].reason
+    assert not [c for c in evidence.checks if c.result == "fail"]
+    assert evidence.level == "code-checked"
+
+
+def test_after_code_edited_after_the_fix_is_changed_at_head_but_a_revert_still_fails(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    guarded = (
+        "    if not os.path.exists(path):\n        logger.warning('no file %s', path)\n"
+        "        return None\n    with open(path) as handle:\n        return handle.read()\n"
+    )
+    fix = scratch.commit("Check the file first", {"app.py": app_source(guarded)})
+    rewritten = "    return Path(path).read_text() if Path(path).is_file() else None\n"
+    scratch.commit("Use pathlib", {"app.py": app_source(rewritten)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix), before="", after=guarded)
+
+    evidence = claim_verify(claim=claim)
+
+    head = checks(evidence)["after_present_at_head"]
+    assert head.result == "cannot_check" and head.detail["changed_at_head"]
+    assert head.reason.startswith("changed at head: the AFTER code was present at the fix")
+    assert evidence.level == "code-checked"
+
+    undo = scratch.commit(
+        f'Revert "Check the file first"\n\nThis reverts commit {fix}.',
+        {"app.py": app_source(BEFORE)},
+    )
+    evidence = claim_verify(claim=claim)
+
+    head = checks(evidence)["after_present_at_head"]
+    assert head.result == "fail" and head.detail["reverted_by"] == undo
+    assert head.reason.endswith(f"commit {undo[:12]} reverts the fix")
+    assert evidence.level == "commit-linked"
