@@ -74,16 +74,12 @@ from findings.models import (
 )
 from findings.services.document_matching import DOCUMENT_TOOL
 from findings.services.evidence_checks import (
-    CODE_KINDS,
-    INFO_CHECKS,
-    SCAN_CHECK,
-    K,
-    Row,
     VerifyContext,
     claim_checks,
     open_checks,
     verify_context,
 )
+from findings.services.evidence_rows import CODE_KINDS, INFO_CHECKS, SCAN_CHECK, K, Row
 from findings.services.findings import finding_transition
 from scanners import git
 

@@ -16,8 +16,9 @@ sequences with a similarity threshold:
    single punctuation characters), so layout and spacing no longer matter.
 
 An elision line in the snippet stands for any number of lines: ``...`` or ``…`` alone or
-followed by words, or a comment starting with an ellipsis (``# ... task logic``,
-``// ...``, ``/* ... */``, ``-- ...``). The lines between elisions form segments, found in
+followed by words, a comment starting with an ellipsis (``# ... task logic``,
+``// ...``, ``/* ... */``, ``-- ...``), or a comment line ending in a colon that says where
+the next part lives (``# In create_checkout:``). The lines between elisions form segments, found in
 order. Inside a line, ``...`` (``Message(...)``) is a wildcard that absorbs whatever the
 file has at that place.
 
@@ -71,6 +72,8 @@ _WILD = "\x00…"
 _ELISION = re.compile(
     r"^(?:(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…).*|(?:\.\.\.|…)(?:\s.*)?)$",
 )
+_LOCATION = re.compile(r"^(?:#|//|--)\s+[A-Za-z].*:$")
+"""A comment line that introduces the next part ("# In create_checkout:"): the quote jumps."""
 _TOKEN = re.compile(r"\.\.\.|…|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\w+|[^\w\s]")
 _HASH_ONLY = {"py", "pyi", "rb", "sh", "bash", "zsh", "yml", "yaml", "toml", "ini", "cfg",
               "conf", "env", "r", "pl", "tf", "dockerfile", "makefile", "gitignore"}  # fmt: skip
@@ -157,6 +160,21 @@ def shell_session(snippet: str) -> bool:
             continue
         return text == "$" or text.startswith("$ ")
     return False
+
+
+_CODE_MARK = re.compile(
+    r"[=(){}\[\];<>\"'`]|^\s*[-\w.]+:(?:\s|$)|[A-Za-z0-9]_[A-Za-z0-9]|[A-Za-z]\.[A-Za-z_]|[a-z][A-Z]"
+)
+
+
+def plain_text(snippet: str) -> bool:
+    """Whether ``snippet`` reads as prose (a scenario, an output, a list of steps) rather
+    than code: fewer than half of its lines carry a sign of code (an operator, a bracket, a
+    quote, a ``key:`` of a configuration file, a ``snake_case``, ``dotted.name`` or
+    ``camelCase`` identifier, or fewer than three words, like ``pass`` or ``end``)."""
+    lines = [line for line in _unified(snippet) if line.strip()]
+    marked = sum(bool(_CODE_MARK.search(line)) or len(line.split()) < 3 for line in lines)
+    return bool(lines) and marked * 2 < len(lines)
 
 
 def code_presence(file_text: str, snippet: str, path: str = "") -> bool:
@@ -408,7 +426,7 @@ def _segments(snippet: str, styles: _Styles) -> list[tuple[list[str], list[int]]
     row = 0
     for line in _unified(snippet):
         folded = " ".join(line.split())
-        if not in_block and _ELISION.match(folded):
+        if not in_block and (_ELISION.match(folded) or _LOCATION.match(folded)):
             if segments[-1][0]:
                 segments.append(([], []))
                 row = 0

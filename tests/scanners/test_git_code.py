@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from scanners.git import GitError, code_match, code_presence, normalise_code
+from scanners.git import (
+    GitError,
+    code_match,
+    code_presence,
+    normalise_code,
+    plain_text,
+    shell_session,
+)
 
 PUBLISH_TASKS = """\
 import asyncio
@@ -223,3 +230,21 @@ def test_a_shortened_quote_is_found_when_nearly_all_of_it_is_in_order_nearby() -
     assert not code_match(VALIDATOR, missing, "ImageCheck.java").found
     # An exact presence question is never answered by a shortened quote.
     assert not code_presence(VALIDATOR, quoted)
+
+
+def test_a_comment_saying_where_the_next_part_lives_is_a_jump_in_the_quote() -> None:
+    quoted = (
+        "import asyncio\n\n# In the publish function:\n"
+        "runner = Runner(post)\nloop = asyncio.new_event_loop()\n"
+    )
+    assert code_presence(PUBLISH_TASKS, quoted)
+    assert not code_presence(PUBLISH_TASKS, quoted.replace("# In the publish function:\n", ""))
+
+
+def test_terminal_sessions_and_prose_are_told_from_code() -> None:
+    assert shell_session("# BEFORE: accepted\n$ curl -X POST http://x/login \\\n  -d '{}'\n")
+    assert not shell_session("total=$(ls | wc -l)\necho $total\n")
+    assert plain_text("User has 100 USDC\nPays out 50 USDC twice\nResult: 150 USDC paid\n")
+    assert not plain_text("retries: 3\ntimeout: 10\n")
+    assert not plain_text(PUBLISH_TASKS)
+    assert not plain_text("from src.celery_app import celery_app  # explicit file\n")
