@@ -51,7 +51,15 @@ def quoted_pairs(claim: Claim) -> list[tuple[str, str]]:
     """The claim's (BEFORE, AFTER) code blocks that hold code of a file: a terminal session
     (an attack or a test run at a ``$`` prompt) is not looked for in the claimed files."""
     pairs = [(_code(b), _code(a)) for b, a in claim.code_pairs]
-    return [(b, a) for b, a in pairs if b.strip() or a.strip()]
+    return [(b, a) for b, a in pairs if (b.strip() or a.strip()) and not _unchanged(b, a)]
+
+
+def _unchanged(before: str, after: str) -> bool:
+    """Whether a pair shows the same code on both sides once comments are dropped: the same
+    input with another outcome (an attack shown before and after), not a change to look for."""
+    if not (before.strip() and after.strip()):
+        return False
+    return git.normalise_code(before) == git.normalise_code(after)
 
 
 def _code(block: str) -> str:
@@ -66,12 +74,19 @@ def session_rows(claim: Claim) -> list[Row]:
     """An informing row when quoted blocks of the claim are terminal sessions or plain text,
     left unchecked."""
     skipped = sum(_not_code(code) for pair in claim.code_pairs for code in pair)
-    if not skipped:
-        return []
-    reason = (
-        f"{skipped} quoted block(s) are terminal sessions (commands at a $ prompt) or plain "
-        "text, not code of a file: not looked for in the claimed files"
+    same = sum(_unchanged(_code(b), _code(a)) for b, a in claim.code_pairs)
+    said = (
+        [
+            f"{skipped} quoted block(s) are terminal sessions (commands at a $ prompt) or plain "
+            "text, not code of a file"
+        ]
+        if skipped
+        else []
     )
+    said += [f"{same} BEFORE/AFTER pair(s) show the same code on both sides"] if same else []
+    if not said:
+        return []
+    reason = "; ".join(said) + ": not looked for in the claimed files"
     return [Row(SESSION_CHECK, Check.Result.CANNOT_CHECK, reason)]
 
 

@@ -367,6 +367,13 @@ def _strip_comments(line: str, styles: _Styles, in_block: bool) -> tuple[str, bo
             continue
         spaced = i == 0 or line[i - 1].isspace()
         two = line[i : i + 2]
+        if styles.loose and line.startswith("<!--", i):
+            # Markup's comment (an unknown language may be HTML): to its end or the line's.
+            close = line.find("-->", i + 4)
+            if close < 0:
+                break
+            i = close + 3
+            continue
         if char in "\"'`":
             quote = char
         elif styles.hash and char == "#" and spaced and not re.match(r"#[\w\[{!]", line[i:]):

@@ -372,15 +372,19 @@ def test_a_quoted_terminal_session_is_said_and_not_looked_for_in_the_claimed_fil
     claim = claim_of(document(project, commit=fix))
     claim.before += ["# BEFORE: this crashed\n$ python app.py missing.txt\n# Result: crash"]
     claim.after += ["# AFTER: handled\n$ python app.py missing.txt\n# Result: None"]
+    # The same attack shown before and after the fix: no change to look for.
+    claim.before += ['<iframe src="https://x.test"></iframe>\n<!-- Result: page loads -->']
+    claim.after += ['<iframe src="https://x.test"></iframe>\n<!-- Result: refused -->']
     claim.save()
 
     evidence = claim_verify(claim=claim)
 
     found = checks(evidence)
     assert found["code_not_checked"].result == "cannot_check"
-    assert (
-        "2 quoted block(s) are terminal sessions (commands at a $ prompt) or plain text"
-        in found["code_not_checked"].reason
+    assert found["code_not_checked"].reason == (
+        "2 quoted block(s) are terminal sessions (commands at a $ prompt) or plain text, not "
+        "code of a file; 1 BEFORE/AFTER pair(s) show the same code on both sides: not looked "
+        "for in the claimed files"
     )
     assert not [c for c in evidence.checks if c.result == "fail"]
     assert evidence.level == "code-checked"

@@ -248,3 +248,9 @@ def test_terminal_sessions_and_prose_are_told_from_code() -> None:
     assert not plain_text("retries: 3\ntimeout: 10\n")
     assert not plain_text(PUBLISH_TASKS)
     assert not plain_text("from src.celery_app import celery_app  # explicit file\n")
+
+
+def test_markup_comments_are_dropped_when_the_language_is_unknown() -> None:
+    page = '<iframe src="https://x.test"></iframe>\n<p>hello</p>\n'
+    assert normalise_code(page + "<!-- Result: refused -->\n") == normalise_code(page)
+    assert code_presence(page, '<iframe src="https://x.test"></iframe>  <!-- blocked ✅ -->')
