@@ -153,6 +153,11 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
     cited commit on the branch, else a commit closing the finding, else the anchor when it
     touches a claimed file, else the commit that brought in the AFTER code. ("", why not)."""
     cited = [str(sha).strip() for sha in claim.commits if str(sha).strip()]
+    causes = [ref for ref in cited if _named_as_cause(claim, ref)]
+    if causes:
+        # Still said to exist (or not), but the claim's own words make them no fix.
+        _commit_rows(causes, ctx, rows, exists=True)
+        cited = [ref for ref in cited if ref not in causes]
     if cited:
         on_branch, resolved = _commit_rows(cited, ctx, rows, exists=True)
         if on_branch:
@@ -184,6 +189,10 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
     anchor = _anchor_of(claim, ctx)
     rows.append(_anchor_row(anchor))
     head = f"no commit is cited, none closes {claim.finding.key}"
+    if causes:
+        named = ", ".join(causes)
+        head = f"no commit is cited as the fix ({named}: named in the problem, as its cause)"
+        head += f", none closes {claim.finding.key}"
     if not names:
         return "", f"{head}, and the claim names no file to look for its fix in"
     where = "the document is not anchored to the history"
@@ -215,6 +224,13 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
         _commit_rows([found], ctx, rows, exists=False)
         return found, f"{head}, {where}; {found[:12]} is the newest commit before it where {why}"
     return "", f"{head}, {where}, and {why}"
+
+
+def _named_as_cause(claim: Claim, ref: str) -> bool:
+    """Whether the claim names commit ``ref`` in its problem or impact and not in its fix
+    ("the refactoring in f5e249c8 caused it"): the change that brought the bug, not its fix."""
+    said = f"{claim.problem}\n{claim.impact}".lower()
+    return ref.lower() in said and ref.lower() not in claim.fix.lower()
 
 
 def _commit_rows(

@@ -474,3 +474,26 @@ def test_a_file_the_anchor_does_not_change_is_not_a_failure_when_the_claim_cites
     cited.save()
     rows = {(c.name, c.path): c for c in claim_verify(claim=cited).checks}
     assert rows[("touches_file", "settings.py")].result == "fail"
+
+
+def test_a_commit_the_claim_names_as_the_cause_of_the_bug_is_not_its_fix(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    cause = scratch.commit("Refactor the loader", {"app.py": app_source(BEFORE) + "# moved\n"})
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix))
+    claim.commits = [cause[:8]]
+    claim.problem = f"The refactoring in commit {cause[:8]} made load swallow every error"
+    claim.save()
+
+    evidence = claim_verify(claim=claim)
+
+    found = checks(evidence)
+    assert found["commit_exists"].result == "pass" and found["commit_exists"].commit == cause
+    assert found["fix_commit"].commit == fix
+    assert found["fix_commit"].reason.startswith(
+        f"no commit is cited as the fix ({cause[:8]}: named in the problem, as its cause)"
+    )
+    assert evidence.level == "code-checked"
