@@ -249,7 +249,7 @@ def _claim_values(data: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "commits": list(data.get("commits") or []),
         "before": list(data.get("before") or []),
-        "after": list(data.get("after") or []),
+        "after": list(data.get("after") or []) or _shown_code(data),
         "problem": data.get("problem") or "",
         "impact": data.get("impact") or "",
         "fix": data.get("fix") or "",
@@ -257,6 +257,17 @@ def _claim_values(data: Mapping[str, Any]) -> dict[str, Any]:
         "section": list(data.get("section") or []),
         "line": int(data.get("line") or 0),
     }
+
+
+def _shown_code(data: Mapping[str, Any]) -> list[str]:
+    """The code a claim of a finished fix quotes without calling it BEFORE or AFTER (nor
+    putting it under the problem): what the document shows as the code now, checked as AFTER
+    code. Nothing for open claims, or when the claim gives BEFORE code."""
+    if data.get("status") not in (Claim.Status.FIXED, Claim.Status.PARTIALLY_FIXED):
+        return []
+    if data.get("before"):
+        return []
+    return [str(code) for code in data.get("code") or [] if str(code).strip()]
 
 
 def document_record(

@@ -38,7 +38,8 @@ Evidence levels (``EvidenceLevel``), each implying the one before:
   touches each file, its diff meets the claimed lines, BEFORE code is gone and AFTER code
   present at the commit and at the branch head; and at least one line or code check passed
   (touching the file alone proves nothing about the code). A check that could not run
-  blocks it, except a head check of a file deleted after the fix ("removed at head"); the
+  blocks it, except a head check of a file deleted after the fix ("removed at head") or of
+  AFTER code edited after it, the BEFORE code not back ("changed at head"); the
   anchor and the "already fixed?" hint inform and never block;
 * ``scan-confirmed``: code-checked, and every scanner finding the claim speaks for (its
   own finding or confirmed links) is reported fixed by a scan of a commit at or after the
@@ -71,17 +72,14 @@ from findings.models import (
     FindingLink,
     Project,
 )
+from findings.services.document_matching import DOCUMENT_TOOL
 from findings.services.evidence_checks import (
-    CODE_KINDS,
-    INFO_CHECKS,
-    K,
-    Row,
     VerifyContext,
     claim_checks,
     open_checks,
-    scan_checks,
     verify_context,
 )
+from findings.services.evidence_rows import CODE_KINDS, INFO_CHECKS, SCAN_CHECK, K, Row
 from findings.services.findings import finding_transition
 from scanners import git
 
@@ -185,7 +183,10 @@ def _level(rows: list[Row], scan_rows: list[Row], fixes: list[str]) -> str:
     # A file deleted after the fix is a fact about the head, not a doubt about the fix; where
     # the document sits in the history is context, not a check of the fix.
     blocking = [
-        r for r in rows if not r.detail.get("removed_at_head") and r.name not in INFO_CHECKS
+        r
+        for r in rows
+        if not (r.detail.get("removed_at_head") or r.detail.get("changed_at_head"))
+        and r.name not in INFO_CHECKS
     ]
     if not files or any(r.result != Check.Result.PASS for r in blocking):
         return EvidenceLevel.COMMIT_LINKED
@@ -341,6 +342,51 @@ def _reintroduced_by(
     except git.GitError:
         return None
     return None
+
+
+# --- scans ------------------------------------------------------------------------------------
+
+
+def scan_checks(findings: list[Finding], fixes: list[str], ctx: VerifyContext) -> list[Row]:
+    rows: list[Row] = []
+    for finding in findings:
+        if finding.tool == DOCUMENT_TOOL:
+            continue
+        rows.append(_scan_row(finding, fixes, ctx))
+    return rows
+
+
+def _scan_row(finding: Finding, fixes: list[str], ctx: VerifyContext) -> Row:
+    def after_fix(commit: str) -> bool:
+        try:
+            return any(git.is_ancestor(ctx.repo, fix, commit) for fix in fixes)
+        except git.GitError:
+            return False
+
+    key = finding.key
+    if finding.fixed_in_commit and finding.status not in lifecycle.OPEN_LIKE - {Status.CLAIMED}:
+        if after_fix(finding.fixed_in_commit):
+            return Row(
+                SCAN_CHECK,
+                Check.Result.PASS,
+                f"the {finding.tool} scan of {finding.fixed_in_commit[:12]} (at or after the fix) "
+                f"no longer reports {key}",
+                commit=finding.fixed_in_commit,
+            )
+    if finding.status in lifecycle.OPEN_LIKE and finding.last_seen_commit:
+        if after_fix(finding.last_seen_commit):
+            return Row(
+                SCAN_CHECK,
+                Check.Result.FAIL,
+                f"the {finding.tool} scan of {finding.last_seen_commit[:12]} (at or after the "
+                f"fix) still reports {key}",
+                commit=finding.last_seen_commit,
+            )
+    return Row(
+        SCAN_CHECK,
+        Check.Result.CANNOT_CHECK,
+        f"no {finding.tool} scan of a commit at or after the fix has been imported for {key}",
+    )
 
 
 # --- small helpers ----------------------------------------------------------------------------

@@ -10,55 +10,37 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from findings import lifecycle
-from findings.lifecycle import Status
-from findings.models import Check, Claim, Commit, CommitLink, Finding, Project
-from findings.services.document_matching import DOCUMENT_TOOL
+from findings.models import Check, Claim, Commit, CommitLink, Project
 from findings.services.evidence_commits import (
     MODULE,
     Anchor,
+    after_at,
+    before_gone,
     document_anchor,
     fix_by_code,
+    missing_named,
+)
+from findings.services.evidence_rows import (
+    ANCHOR_CHECK,
+    CODE_KINDS,
+    FIX_CHECK,
+    GONE_CHECK,
+    K,
+    Row,
+    beside_anchor,
+    quoted_pairs,
+    session_rows,
 )
 from findings.services.repositories import RepositoryError, repository_branch, repository_open
 from scanners import git
 from scanners.git.cache import CACHE_BYTES
 
-SCAN_CHECK = "scan_confirms"
-FIX_CHECK = "fix_commit"
-"""The row saying which commit a claim's checks ran against, and why that one."""
-ANCHOR_CHECK = "document_anchor"
-"""The row saying where the claim's document sits in the history, and how that was found."""
-GONE_CHECK = "before_gone_at_anchor"
-"""An open claim's "already fixed?" hint: its BEFORE code is gone at the document's anchor."""
-INFO_CHECKS = (ANCHOR_CHECK, GONE_CHECK)
-"""Rows that inform the reviewer and never block or raise an evidence level."""
 MEMO_BYTES = CACHE_BYTES
 """The most git output one verification run keeps (0: none, every read runs git)."""
 
-K = git.CheckKind
-CODE_KINDS = (
-    K.BEFORE_ABSENT_AT_COMMIT,
-    K.AFTER_PRESENT_AT_COMMIT,
-    K.BEFORE_ABSENT_AT_HEAD,
-    K.AFTER_PRESENT_AT_HEAD,
-)
 _AT_HEAD = (K.BEFORE_ABSENT_AT_HEAD, K.AFTER_PRESENT_AT_HEAD)
 _PATTERN = re.compile(r"[*?\[]")
 _CLOSING = ("fixes", "closes", "resolves")
-
-
-@dataclass
-class Row:
-    """A check about to be stored."""
-
-    name: str
-    result: str
-    reason: str
-    path: str = ""
-    commit: str = ""
-    side: str = ""
-    detail: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +59,7 @@ class VerifyContext:
     head_sha: str | None
     problem: str = ""
     anchors: dict[int, Anchor] = field(default_factory=dict)
+    missing: dict[int, list[str]] = field(default_factory=dict)
     verdicts: dict[tuple, git.ClaimVerdict] = field(default_factory=dict)
 
     @property
@@ -131,10 +114,20 @@ def claim_checks(claim: Claim, ctx: VerifyContext) -> tuple[list[Row], list[str]
     anchor = ctx.anchors.get(claim.report_id)
     files = _named_files(claim, ctx, fix or (anchor.sha if anchor else None), rows)
     if not fix:
-        return rows + _unchecked_rows(files, claim, why), []
-    rows += _file_rows(files, claim, ctx, fix)
+        read = _anchor_code_rows(files, claim, ctx)
+        done = {(K.AFTER_PRESENT_AT_COMMIT, r.detail["block"]) for r in read}
+        unchecked = _unchecked_rows(files, claim, why)
+        unchecked = [r for r in unchecked if (r.name, r.detail.get("block")) not in done]
+        return rows + unchecked + read, []
+    file_rows = _file_rows(files, claim, ctx, fix)
+    if not claim.commits and anchor is not None and fix == anchor.sha:
+        file_rows = [beside_anchor(row) for row in file_rows]
+    rows += file_rows
     rows += _code_rows(files, claim, ctx, fix, rows)
-    return rows, [fix]
+    if not claim.commits and anchor is not None and anchor.sha and fix != anchor.sha:
+        # A fix found before the document: the document's own moment must still hold it.
+        rows += _anchor_code_rows(files, claim, ctx, after_fix=fix)
+    return rows + session_rows(claim), [fix]
 
 
 def open_checks(claim: Claim, ctx: VerifyContext) -> list[Row]:
@@ -149,7 +142,7 @@ def open_checks(claim: Claim, ctx: VerifyContext) -> list[Row]:
     if anchor.sha is None:
         return rows
     files = [p for p in _paths(_named_files(claim, ctx, anchor.sha, rows)) if not _is_pattern(p)]
-    for number, (before, _) in enumerate(_pairs(claim), start=1):
+    for number, (before, _) in enumerate(quoted_pairs(claim), start=1):
         if before.strip():
             rows += _gone_at_anchor(ctx, anchor.sha, files, before, claim, number)
     return rows
@@ -160,6 +153,11 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
     cited commit on the branch, else a commit closing the finding, else the anchor when it
     touches a claimed file, else the commit that brought in the AFTER code. ("", why not)."""
     cited = [str(sha).strip() for sha in claim.commits if str(sha).strip()]
+    causes = [ref for ref in cited if _named_as_cause(claim, ref)]
+    if causes:
+        # Still said to exist (or not), but the claim's own words make them no fix.
+        _commit_rows(causes, ctx, rows, exists=True)
+        cited = [ref for ref in cited if ref not in causes]
     if cited:
         on_branch, resolved = _commit_rows(cited, ctx, rows, exists=True)
         if on_branch:
@@ -187,9 +185,14 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
             return on_branch[0], (
                 f"{on_branch[0][:12]} is the newest commit whose message closes {claim.finding.key}"
             )
+    rows += _missing_rows(claim, ctx)
     anchor = _anchor_of(claim, ctx)
     rows.append(_anchor_row(anchor))
     head = f"no commit is cited, none closes {claim.finding.key}"
+    if causes:
+        named = ", ".join(causes)
+        head = f"no commit is cited as the fix ({named}: named in the problem, as its cause)"
+        head += f", none closes {claim.finding.key}"
     if not names:
         return "", f"{head}, and the claim names no file to look for its fix in"
     where = "the document is not anchored to the history"
@@ -205,7 +208,7 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
         where = f"the anchor {anchor.sha[:12]} is not in the history of {ctx.branch}"
     elif anchor.sha:
         where = f"the anchor {anchor.sha[:12]} does not touch {', '.join(names)}"
-    pairs = _pairs(claim)
+    pairs = quoted_pairs(claim)
     if not pairs:
         return "", f"{head}, {where}, and the claim quotes no code to search the history for"
     found, why = fix_by_code(
@@ -221,6 +224,13 @@ def _fix_commit(claim: Claim, ctx: VerifyContext, rows: list[Row]) -> tuple[str,
         _commit_rows([found], ctx, rows, exists=False)
         return found, f"{head}, {where}; {found[:12]} is the newest commit before it where {why}"
     return "", f"{head}, {where}, and {why}"
+
+
+def _named_as_cause(claim: Claim, ref: str) -> bool:
+    """Whether the claim names commit ``ref`` in its problem or impact and not in its fix
+    ("the refactoring in f5e249c8 caused it"): the change that brought the bug, not its fix."""
+    said = f"{claim.problem}\n{claim.impact}".lower()
+    return ref.lower() in said and ref.lower() not in claim.fix.lower()
 
 
 def _commit_rows(
@@ -248,7 +258,7 @@ def _commit_rows(
 def _file_rows(files: list[dict], claim: Claim, ctx: VerifyContext, fix: str) -> list[Row]:
     """touches_file and diff_overlaps of each claimed file, at the fix commit only."""
     rows: list[Row] = []
-    pairs = _pairs(claim)
+    pairs = quoted_pairs(claim)
     for path in _paths(files):
         if _is_pattern(path):
             rows.append(_pattern_row(ctx, path, fix))
@@ -270,7 +280,7 @@ def _code_rows(
     is not tied to a file by the documents: the claimed file where it fares best speaks."""
     files = [path for path in _paths(named) if not _is_pattern(path)]
     rows: list[Row] = []
-    for number, (before, after) in enumerate(_pairs(claim), start=1):
+    for number, (before, after) in enumerate(quoted_pairs(claim), start=1):
         kinds = [k for k, code in zip(CODE_KINDS, (before, after) * 2, strict=True) if code.strip()]
         if not files:
             reason = _no_file_reason(claim, ctx, earlier)
@@ -302,7 +312,7 @@ def _unchecked_rows(files: list[dict], claim: Claim, why: str) -> list[Row]:
         rows.append(Row(K.TOUCHES_FILE, Check.Result.CANNOT_CHECK, reason, ref["path"]))
         if ref.get("lines"):
             rows.append(Row(K.DIFF_OVERLAPS, Check.Result.CANNOT_CHECK, reason, ref["path"]))
-    for number, (before, after) in enumerate(_pairs(claim), start=1):
+    for number, (before, after) in enumerate(quoted_pairs(claim), start=1):
         kinds = [k for k, code in zip(CODE_KINDS, (before, after) * 2, strict=True) if code.strip()]
         rows += [Row(k, Check.Result.CANNOT_CHECK, reason, detail={"block": number}) for k in kinds]
     return rows
@@ -313,17 +323,7 @@ def _gone_at_anchor(
 ) -> list[Row]:
     """An "already fixed?" row when ``before`` is in none of ``files`` that exist at the
     anchor (at least one does); else nothing."""
-    existing: list[str] = []
-    for path in files:
-        try:
-            text = git.file_at(ctx.repo, anchor, path)
-            if text is None:
-                continue
-            if git.code_presence(text, before):
-                return []
-        except git.GitError:
-            return []
-        existing.append(path)
+    existing = before_gone(ctx.repo, anchor, files, before)
     if not existing:
         return []
     status = claim.get_status_display().lower()
@@ -335,11 +335,59 @@ def _gone_at_anchor(
     return [Row(GONE_CHECK, Check.Result.PASS, reason, existing[0], anchor, "", detail)]
 
 
+def _anchor_code_rows(
+    files: list[dict], claim: Claim, ctx: VerifyContext, *, after_fix: str = ""
+) -> list[Row]:
+    """A claim of a finished fix read at the document's own moment: its AFTER code looked
+    for in the claimed files that exist at the anchor -- with no fix commit, or with one
+    found before the anchor (``after_fix``). Absent there, the fix is described but not
+    present (fail); present, it supports the claim and raises nothing by itself."""
+    anchor = ctx.anchors.get(claim.report_id)
+    if claim.status != Claim.Status.FIXED or anchor is None or not anchor.sha:
+        return []
+    try:
+        if after_fix and not git.is_ancestor(ctx.repo, after_fix, anchor.sha):
+            return []
+    except git.GitError:
+        return []
+    paths = [path for path in _paths(files) if not _is_pattern(path)]
+    rows: list[Row] = []
+    for number, (before, after) in enumerate(quoted_pairs(claim), start=1):
+        found = after_at(ctx.repo, anchor.sha, paths, (before, after)) if after.strip() else None
+        if found is None:
+            continue
+        path, match = found
+        said = "present" if match.found else "not present"
+        reason = f"the AFTER code is {said} in {path} at {anchor.sha[:12]}, the document's "
+        reason += f"anchor: {match.describe('the BEFORE code')}"
+        result = Check.Result.PASS if match.found else Check.Result.FAIL
+        detail = {**match.detail(), "block": number, "at": "anchor"}
+        rows.append(Row(K.AFTER_PRESENT_AT_COMMIT, result, reason, path, anchor.sha, "", detail))
+    return rows
+
+
 def _anchor_of(claim: Claim, ctx: VerifyContext) -> Anchor:
     """The claim's document's anchor, found once per document and run."""
     if claim.report_id not in ctx.anchors:
         ctx.anchors[claim.report_id] = document_anchor(ctx.repo, ctx.branch, claim.report)
     return ctx.anchors[claim.report_id]
+
+
+def _missing_rows(claim: Claim, ctx: VerifyContext) -> list[Row]:
+    """commit_exists failures for a claim citing no commit of its own when the commits its
+    document names (a "Commit:" header, a history list) are none of them in the repository:
+    the document's own account of where its fixes are is wrong."""
+    if claim.report_id not in ctx.missing:
+        ctx.missing[claim.report_id] = missing_named(ctx.repo, claim.report)
+    return [
+        Row(
+            K.COMMIT_EXISTS,
+            Check.Result.FAIL,
+            f"the document names {ref} as a commit of its fixes; no such commit in the repository",
+            detail={"named_by": "document", "ref": ref},
+        )
+        for ref in ctx.missing[claim.report_id]
+    ]
 
 
 def _anchor_row(anchor: Anchor) -> Row:
@@ -413,48 +461,6 @@ def _pattern_row(ctx: VerifyContext, pattern: str, fix: str) -> Row:
     return Row(K.TOUCHES_FILE, Check.Result.FAIL, reason, pattern, fix)
 
 
-def scan_checks(findings: list[Finding], fixes: list[str], ctx: VerifyContext) -> list[Row]:
-    rows: list[Row] = []
-    for finding in findings:
-        if finding.tool == DOCUMENT_TOOL:
-            continue
-        rows.append(_scan_row(finding, fixes, ctx))
-    return rows
-
-
-def _scan_row(finding: Finding, fixes: list[str], ctx: VerifyContext) -> Row:
-    def after_fix(commit: str) -> bool:
-        try:
-            return any(git.is_ancestor(ctx.repo, fix, commit) for fix in fixes)
-        except git.GitError:
-            return False
-
-    key = finding.key
-    if finding.fixed_in_commit and finding.status not in lifecycle.OPEN_LIKE - {Status.CLAIMED}:
-        if after_fix(finding.fixed_in_commit):
-            return Row(
-                SCAN_CHECK,
-                Check.Result.PASS,
-                f"the {finding.tool} scan of {finding.fixed_in_commit[:12]} (at or after the fix) "
-                f"no longer reports {key}",
-                commit=finding.fixed_in_commit,
-            )
-    if finding.status in lifecycle.OPEN_LIKE and finding.last_seen_commit:
-        if after_fix(finding.last_seen_commit):
-            return Row(
-                SCAN_CHECK,
-                Check.Result.FAIL,
-                f"the {finding.tool} scan of {finding.last_seen_commit[:12]} (at or after the "
-                f"fix) still reports {key}",
-                commit=finding.last_seen_commit,
-            )
-    return Row(
-        SCAN_CHECK,
-        Check.Result.CANNOT_CHECK,
-        f"no {finding.tool} scan of a commit at or after the fix has been imported for {key}",
-    )
-
-
 # --- small helpers ----------------------------------------------------------------------------
 
 
@@ -478,11 +484,6 @@ def _cost(rows: list[Row]) -> tuple[int, int]:
     fails = sum(r.result == Check.Result.FAIL for r in rows)
     cannots = sum(r.result == Check.Result.CANNOT_CHECK for r in rows)
     return fails, cannots
-
-
-def _pairs(claim: Claim) -> list[tuple[str, str]]:
-    """The claim's (BEFORE, AFTER) code blocks that hold any code."""
-    return [(b, a) for b, a in claim.code_pairs if b.strip() or a.strip()]
 
 
 def _claimed(files: list[dict], path: str, pair: tuple[str, str]) -> git.ClaimedFile:

@@ -285,6 +285,64 @@ def _text_anchor(
     return None
 
 
+def before_gone(repo: git.Repository, at: str, files: list[str], before: str) -> list[str]:
+    """The ``files`` that exist at ``at`` when ``before`` is in none of them; empty when it is
+    in one, when none exists, or when a file cannot be read."""
+    existing: list[str] = []
+    for path in files:
+        try:
+            text = git.file_at(repo, at, path)
+            if text is None:
+                continue
+            if git.code_presence(text, before):
+                return []
+        except git.GitError:
+            return []
+        existing.append(path)
+    return existing
+
+
+def after_at(
+    repo: git.Repository, at: str, files: list[str], pair: tuple[str, str]
+) -> tuple[str, git.CodeMatch] | None:
+    """The file among ``files`` that exist at ``at`` where the AFTER code of ``pair``
+    (BEFORE, AFTER) fares best, judged against its BEFORE code, with the match; None when
+    none exists there or the code cannot be compared."""
+    before, after = pair
+    best: tuple[str, git.CodeMatch] | None = None
+    for path in files:
+        try:
+            text = git.file_at(repo, at, path)
+            if text is None:
+                continue
+            match = git.code_match(text, after, path, rival=before)
+        except git.GitError:
+            continue
+        if best is None or (match.found, match.score) > (best[1].found, best[1].score):
+            best = (path, match)
+    return best
+
+
+def missing_named(repo: git.Repository, report: Report) -> list[str]:
+    """The commits the document names (outside code), when none of them is in the
+    repository: the fix commits it gives for its claims do not exist. Empty when it names
+    none, or when any one of them resolves (an abbreviation shared by two objects, too, is
+    not called missing)."""
+    document = getattr(report, "document", None)
+    refs = [str(r).strip() for r in dict.fromkeys(getattr(document, "commits", None) or [])]
+    refs = [r for r in refs if r][:50]
+    missing: list[str] = []
+    for ref in refs:
+        try:
+            found = git.resolve(repo, ref)
+        except git.GitError:
+            return []
+        if found.outcome is not git.ResolveOutcome.MISSING:
+            return []
+        missing.append(ref)
+    return missing
+
+
 def _named_commit(repo: git.Repository, branch: str, report: Report, document) -> str | None:
     refs = list(getattr(document, "commits", None) or [])
     for commits in Claim.objects.filter(report=report).values_list("commits", flat=True):

@@ -15,7 +15,7 @@ no prompts, no outside configuration). Modules, in the order a newcomer needs th
 * ``paths``     -- :func:`resolve_name` (a document's file name as a repository path),
   :func:`follow_path` (a file's later name, or the commit that deleted it);
 * ``code``      -- :func:`code_match` (score and closest span), :func:`code_presence`,
-  :func:`normalise_code`;
+  :func:`normalise_code`, :func:`shell_session`, :func:`plain_text`;
 * ``tree``      -- :func:`renamed_paths`, :func:`paths_present` (a scan merge's questions);
 * ``anchors``   -- versions of text files, commits near a date, the pickaxe (``git log -S``):
   where a document and a claimed fix sit in the history;
@@ -33,7 +33,15 @@ from scanners.git.claims import (
     ClaimVerdict,
     verify_claim,
 )
-from scanners.git.code import CodeMatch, Span, code_match, code_presence, normalise_code
+from scanners.git.code import (
+    CodeMatch,
+    Span,
+    code_match,
+    code_presence,
+    normalise_code,
+    plain_text,
+    shell_session,
+)
 from scanners.git.command import (
     DEFAULT_TIMEOUT,
     GitError,
@@ -136,6 +144,8 @@ __all__ = [
     "iter_commits",
     "line_history",
     "normalise_code",
+    "plain_text",
+    "shell_session",
     "open_repo",
     "order_commits",
     "overlap",

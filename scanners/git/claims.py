@@ -24,13 +24,14 @@ binary file, git timing out) is CANNOT_CHECK; it never passes by default.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
 from scanners.git.code import CodeMatch, code_match, code_presence
-from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, open_repo
+from scanners.git.command import DEFAULT_TIMEOUT, GitError, Repository, git_read, open_repo
 from scanners.git.history import ResolveOutcome, is_ancestor, resolve
 from scanners.git.lines import (
     DRIFT,
@@ -288,7 +289,66 @@ def _file_checks(
                 note = {**check.detail, "before_within_after": True}
                 check = replace(check, reason=f"{check.reason}; {_WITHIN}", detail=note)
             checks.append(check)
-    return checks
+    return _later_edit(repo, sha, head_sha, at_commit_path, checks)
+
+
+def _later_edit(
+    repo: Repository,
+    sha: str,
+    head_sha: str | None,
+    path: str,
+    checks: list[Check],
+) -> list[Check]:
+    """A head check of AFTER code that was present at the fix but is not at the head: when
+    the BEFORE code is not back and no later commit reverts the fix ("This reverts commit
+    ..."), the file was edited after the fix -- a fact, and not a failure of the fix. A
+    revert, or the BEFORE code back, still fails."""
+    by_kind = {c.kind: c for c in checks}
+    at_commit = by_kind.get(CheckKind.AFTER_PRESENT_AT_COMMIT)
+    at_head = by_kind.get(CheckKind.AFTER_PRESENT_AT_HEAD)
+    before = by_kind.get(CheckKind.BEFORE_ABSENT_AT_HEAD)
+    if (
+        head_sha is None
+        or at_commit is None
+        or at_head is None
+        or at_commit.outcome is not CheckOutcome.PASS
+        or at_head.outcome is not CheckOutcome.FAIL
+        or (before is not None and before.outcome is CheckOutcome.FAIL)
+    ):
+        return checks
+    try:
+        revert = reverted_by(repo, sha, head_sha, path)
+    except GitError:
+        return checks
+    if revert:
+        facts = {**at_head.detail, "reverted_by": revert}
+        reason = f"{at_head.reason}; commit {revert[:12]} reverts the fix"
+        undone = replace(at_head, reason=reason, detail=facts)
+        return [undone if c is at_head else c for c in checks]
+    where = at_head.reason.removeprefix("the AFTER code is not present at ")
+    reason = (
+        f"changed at head: the AFTER code was present at the fix and the file was edited "
+        f"after it, no commit reverting the fix ({where}): not a failure of the fix"
+    )
+    facts = {**at_head.detail, "changed_at_head": True}
+    edited = replace(at_head, outcome=CheckOutcome.CANNOT_CHECK, reason=reason, detail=facts)
+    return [edited if c is at_head else c for c in checks]
+
+
+def reverted_by(repo: Repository, sha: str, head: str, path: str, *, limit: int = 500) -> str:
+    """The first commit after ``sha`` up to ``head`` that changes ``path`` and reverts
+    ``sha`` (git's "This reverts commit <sha>" in its message), else ""."""
+    _, out = git_read(
+        repo,
+        ["log", "--reverse", f"--max-count={limit}", "--format=%x1e%H%x00%B"]
+        + [f"^{sha}", head, "--", path],
+        what="looking for a commit that reverts the fix",
+    )
+    for record in out.decode("utf-8", "replace").split("\x1e")[1:]:
+        commit, _, message = record.partition("\x00")
+        if re.search(rf"\breverts commit {sha[:7]}", message, re.IGNORECASE):
+            return commit.strip()
+    return ""
 
 
 _WITHIN = (

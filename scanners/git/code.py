@@ -16,8 +16,9 @@ sequences with a similarity threshold:
    single punctuation characters), so layout and spacing no longer matter.
 
 An elision line in the snippet stands for any number of lines: ``...`` or ``…`` alone or
-followed by words, or a comment starting with an ellipsis (``# ... task logic``,
-``// ...``, ``/* ... */``, ``-- ...``). The lines between elisions form segments, found in
+followed by words, a comment starting with an ellipsis (``# ... task logic``,
+``// ...``, ``/* ... */``, ``-- ...``), or a comment line ending in a colon that says where
+the next part lives (``# In create_checkout:``). The lines between elisions form segments, found in
 order. Inside a line, ``...`` (``Message(...)``) is a wildcard that absorbs whatever the
 file has at that place.
 
@@ -25,7 +26,11 @@ file has at that place.
 (``2·matched / (snippet tokens + span tokens)``, wildcard-absorbed tokens left out, and
 punctuation weighing a quarter of a word),
 weights the segments by size and calls the code present when the score is at least
-:data:`THRESHOLD`. A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
+:data:`THRESHOLD`. Documents also quote a function shortened without saying so (arguments,
+a try block, a branch left out): such a quote is present too when at least :data:`COVERAGE`
+of it occurs in order in a span at most :data:`SPREAD` times its size, and the match says
+it was found as a shortened quote. Exact questions (:func:`code_presence`) never use this.
+A snippet shorter than :data:`SHORT_TOKENS` tokens must match exactly,
 since one changed token there (``db`` for ``DB``) is a different statement. The standard
 library's matcher is enough: the inputs are a few hundred tokens, and candidate windows are
 chosen first (lines sharing the snippet's rarest tokens), so a 5,000-line file costs a few
@@ -47,6 +52,12 @@ THRESHOLD = 0.8
 """The lowest score at which a snippet counts as present."""
 SHORT_TOKENS = 10
 """Snippets with fewer tokens than this must match exactly."""
+COVERAGE = 0.95
+"""A shortened snippet counts as present when at least this share of it occurs, in order,
+in a span of the file (see :func:`_cover`)..."""
+SPREAD = 5.0
+"""...no heavier than this many times the snippet: documents drop arguments and lines, they
+do not quote one statement from each screen of a file."""
 SLACK = 2
 """Lines a segment's span may grow or shrink by against the snippet (reformatting)."""
 SPAN_LINES = 40
@@ -61,6 +72,8 @@ _WILD = "\x00…"
 _ELISION = re.compile(
     r"^(?:(?:#|//|--|;|/\*|<!--)\s*(?:\.\.\.|…).*|(?:\.\.\.|…)(?:\s.*)?)$",
 )
+_LOCATION = re.compile(r"^(?:#|//|--)\s+[A-Za-z].*:$")
+"""A comment line that introduces the next part ("# In create_checkout:"): the quote jumps."""
 _TOKEN = re.compile(r"\.\.\.|…|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\w+|[^\w\s]")
 _HASH_ONLY = {"py", "pyi", "rb", "sh", "bash", "zsh", "yml", "yaml", "toml", "ini", "cfg",
               "conf", "env", "r", "pl", "tf", "dockerfile", "makefile", "gitignore"}  # fmt: skip
@@ -94,6 +107,7 @@ class CodeMatch:
     span: Span | None
     fit: float | None = None
     rival_score: float | None = None
+    coverage: float | None = None
 
     @property
     def rival_wins(self) -> bool:
@@ -105,6 +119,11 @@ class CodeMatch:
         ``rival`` names the rival block when it fits the span as well."""
         if self.span is None:
             return "no line of the file shares a word with it (score 0.00)"
+        if self.found and self.score < THRESHOLD and self.coverage is not None:
+            return (
+                f"found at {self.span} (score {self.score:.2f}; {self.coverage:.0%} of the "
+                "snippet in order, the file adding code between: a shortened quote)"
+            )
         if self.found:
             return f"found at {self.span} (score {self.score:.2f})"
         if self.rival_wins:
@@ -117,6 +136,8 @@ class CodeMatch:
     def detail(self) -> dict:
         """JSON-serialisable facts for a stored check."""
         facts: dict = {"score": round(self.score, 3), "threshold": THRESHOLD}
+        if self.coverage is not None:
+            facts["coverage"] = round(self.coverage, 3)
         if self.rival_score is not None and self.fit is not None:
             facts["fit"], facts["rival_score"] = round(self.fit, 3), round(self.rival_score, 3)
         if self.span is not None:
@@ -127,6 +148,33 @@ class CodeMatch:
 def normalise_code(text: str, path: str = "") -> str:
     """``text`` as the comparison sees it: one line per code line, tokens joined by a space."""
     return "\n".join(" ".join(tokens) for _, tokens in _file_lines(text, _styles(path)))
+
+
+def shell_session(snippet: str) -> bool:
+    """Whether ``snippet`` is a terminal session (its first command line starts with a
+    ``$`` prompt): commands a document ran to show an attack or a test, not code in a file,
+    so looking for it in the claimed file proves nothing either way."""
+    for line in _unified(snippet):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        return text == "$" or text.startswith("$ ")
+    return False
+
+
+_CODE_MARK = re.compile(
+    r"[=(){}\[\];<>\"'`]|^\s*[-\w.]+:(?:\s|$)|[A-Za-z0-9]_[A-Za-z0-9]|[A-Za-z]\.[A-Za-z_]|[a-z][A-Z]"
+)
+
+
+def plain_text(snippet: str) -> bool:
+    """Whether ``snippet`` reads as prose (a scenario, an output, a list of steps) rather
+    than code: fewer than half of its lines carry a sign of code (an operator, a bracket, a
+    quote, a ``key:`` of a configuration file, a ``snake_case``, ``dotted.name`` or
+    ``camelCase`` identifier, or fewer than three words, like ``pass`` or ``end``)."""
+    lines = [line for line in _unified(snippet) if line.strip()]
+    marked = sum(bool(_CODE_MARK.search(line)) or len(line.split()) < 3 for line in lines)
+    return bool(lines) and marked * 2 < len(lines)
 
 
 def code_presence(file_text: str, snippet: str, path: str = "") -> bool:
@@ -160,7 +208,7 @@ def code_match(file_text: str, snippet: str, path: str = "", *, rival: str = "")
     except GitError:
         return found
     region = Span(start, end, _excerpt(tuple(_unified(file_text)), start, end))
-    return CodeMatch(other < own, found.score, region, own, other)
+    return CodeMatch(other < own, found.score, region, own, other, found.coverage)
 
 
 def fit(text: str, snippet: str, path: str = "") -> float:
@@ -195,9 +243,80 @@ def _match(file_text: str, snippet: str, path: str) -> CodeMatch:
     if not spans:
         return CodeMatch(False, 0.0, None)
     lines = indexed.lines
-    start, end = lines[spans[0][0]][0], lines[spans[-1][1]][0]
     found = score >= (1.0 if total < SHORT_TOKENS else THRESHOLD) - 1e-9
+    if not found and total >= SHORT_TOKENS:
+        covered = _covered(indexed, segments)
+        if covered is not None:
+            # A shortened quote: nearly all of it in order, the file's extra code between.
+            coverage, (start, end) = covered
+            span = Span(start, end, _excerpt(indexed.raw, start, end))
+            return CodeMatch(True, score, span, coverage=coverage)
+    start, end = lines[spans[0][0]][0], lines[spans[-1][1]][0]
     return CodeMatch(found, score, Span(start, end, _excerpt(indexed.raw, start, end)))
+
+
+def _covered(
+    indexed: _Indexed, segments: list[tuple[list[str], list[int]]]
+) -> tuple[float, tuple[int, int]] | None:
+    """(share of the snippet found in order, (first, last) file line) when it reaches
+    :data:`COVERAGE` with every segment in a compact span, else None."""
+    total = sum(len(tokens) for tokens, _ in segments)
+    position = 0
+    covered = 0.0
+    spans: list[tuple[int, int]] = []
+    for tokens, offsets in segments:
+        cover = _best_cover(indexed, tokens, offsets, position)
+        if cover is None:
+            return None
+        share, first, last = cover
+        covered += share * len(tokens)
+        spans.append((first, last))
+        position = last + 1
+    coverage = covered / total
+    if coverage < COVERAGE - 1e-9:
+        return None
+    return coverage, (indexed.lines[spans[0][0]][0], indexed.lines[spans[-1][1]][0])
+
+
+def _best_cover(
+    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
+) -> tuple[float, int, int] | None:
+    """The best (share of the segment found in order, first code line, last code line) in a
+    window up to :data:`SPREAD` times the segment's height, at or after code line ``after``."""
+    height = offsets[-1] + 1
+    grow = int(height * (SPREAD - 1))
+    best: tuple[float, int, int] | None = None
+    for start in _starts(indexed, tokens, offsets, after):
+        # The snippet's rows no longer line up with the file's: its words vote for a start
+        # that may be early or late by the lines it left out.
+        for first, last in ((start - SLACK, start + height + grow), (start - grow, start + height)):
+            first, last = max(after, first), min(len(indexed.lines), last + SLACK)
+            found = _cover(indexed, tokens, first, last)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+    return best
+
+
+def _cover(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple | None:
+    """The share of ``tokens`` (by weight) that code lines ``first``..``last`` hold in
+    order, over the whole lines from the first to the last matched one; None when nothing
+    matches or that span weighs more than :data:`SPREAD` times the snippet."""
+    window: list[str] = []
+    owner: list[int] = []
+    for index in range(first, last):
+        window += indexed.lines[index][1]
+        owner += [index] * len(indexed.lines[index][1])
+    matcher = SequenceMatcher(None, tokens, window, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    if not blocks:
+        return None
+    lo, hi = owner[blocks[0].b], owner[blocks[-1].b + blocks[-1].size - 1]
+    own = _weight(tokens)
+    spread = _weight(window[owner.index(lo) : len(owner) - owner[::-1].index(hi)])
+    if not own or spread > SPREAD * own:
+        return None
+    matched = sum(_weight(tokens[b.a : b.a + b.size]) for b in blocks)
+    return matched / own, lo, hi
 
 
 # --- normalising ---------------------------------------------------------------------------
@@ -248,6 +367,13 @@ def _strip_comments(line: str, styles: _Styles, in_block: bool) -> tuple[str, bo
             continue
         spaced = i == 0 or line[i - 1].isspace()
         two = line[i : i + 2]
+        if styles.loose and line.startswith("<!--", i):
+            # Markup's comment (an unknown language may be HTML): to its end or the line's.
+            close = line.find("-->", i + 4)
+            if close < 0:
+                break
+            i = close + 3
+            continue
         if char in "\"'`":
             quote = char
         elif styles.hash and char == "#" and spaced and not re.match(r"#[\w\[{!]", line[i:]):
@@ -307,7 +433,7 @@ def _segments(snippet: str, styles: _Styles) -> list[tuple[list[str], list[int]]
     row = 0
     for line in _unified(snippet):
         folded = " ".join(line.split())
-        if not in_block and _ELISION.match(folded):
+        if not in_block and (_ELISION.match(folded) or _LOCATION.match(folded)):
             if segments[-1][0]:
                 segments.append(([], []))
                 row = 0
@@ -350,12 +476,8 @@ def _indexed(text: str, styles: _Styles) -> _Indexed:
     return _Indexed(tuple(_unified(text)), lines, dict(where), counts)
 
 
-def _best_window(
-    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
-) -> tuple[float, int, int] | None:
-    """The best-scoring (score, first code line, last code line) for one segment, starting
-    at or after code line ``after``; None when no line shares a token."""
-    height = offsets[-1] + 1
+def _starts(indexed: _Indexed, tokens: list[str], offsets: list[int], after: int) -> list[int]:
+    """Candidate first code lines for a segment: where its rarest words vote for it."""
     votes: Counter = Counter()
     seen: set[str] = set()
     ranked = sorted(
@@ -376,8 +498,17 @@ def _best_window(
         for line in indexed.where[token][:400]:
             if line - row >= after - SLACK:
                 votes[max(line - row, after)] += 1
+    return [start for start, _ in votes.most_common(_CANDIDATES)]
+
+
+def _best_window(
+    indexed: _Indexed, tokens: list[str], offsets: list[int], after: int
+) -> tuple[float, int, int] | None:
+    """The best-scoring (score, first code line, last code line) for one segment, starting
+    at or after code line ``after``; None when no line shares a token."""
+    height = offsets[-1] + 1
     best: tuple[float, int, int] | None = None
-    for start, _ in votes.most_common(_CANDIDATES):
+    for start in _starts(indexed, tokens, offsets, after):
         first = max(after, start - SLACK)
         last = min(len(indexed.lines), start + height + SLACK)
         found = _score(indexed, tokens, first, last)

@@ -279,3 +279,21 @@ def test_text_in_a_file_named_json_is_a_broken_report_not_a_document(tmp_path):
     with pytest.raises(IngestError, match="audit.json: unknown report format"):
         ingest_file(path, project_key="LOGS")
     assert nothing_changed()
+
+
+UNLABELLED = (
+    "# Handoff\n\n## Fix 1: Timeout on the market feed ✅ FIXED\n\n**File:** `feed.py`\n\n"
+    "```python\nresponse = session.get(url, timeout=10)\n```\n\n"
+    "## Fix #2: Retry storm\n\n**Status:** Identified, not fixed yet\n\n**File:** `feed.py`\n\n"
+    "```python\nwhile True:\n    fetch()\n```\n"
+)
+
+
+def test_code_a_finished_fix_quotes_without_a_side_is_kept_as_its_after_code(tmp_path):
+    path = tmp_path / "handoff.md"
+    path.write_text(UNLABELLED)
+    ingest(path)
+    fixed = Claim.objects.get(status=Claim.Status.FIXED)
+    assert fixed.before == [] and fixed.after == ["response = session.get(url, timeout=10)"]
+    # An open claim's code is the problem as it stands, never AFTER code.
+    assert Claim.objects.get(status=Claim.Status.IDENTIFIED).after == []

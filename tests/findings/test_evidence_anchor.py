@@ -227,7 +227,12 @@ def test_an_older_commit_touching_the_file_no_longer_passes_for_the_fix(
     assert touches.result == "cannot_check" and touches.commit == ""
     assert touches.reason == f"there is no fix commit to check: {fix.reason}"
     code = [c for c in evidence.checks if c.name.startswith(("before_", "after_"))]
-    assert code and {c.result for c in code} == {"cannot_check"}
+    unread = [c for c in code if c.name != "after_present_at_commit"]
+    assert unread and {c.result for c in unread} == {"cannot_check"}
+    # Read at the document's own commit, the fix it describes is not there.
+    at_anchor = found["after_present_at_commit"]
+    assert at_anchor.result == "fail" and at_anchor.commit == anchor
+    assert "but the BEFORE code fits those lines as well or better" in at_anchor.reason
     assert evidence.level == "unverified"
     assert Finding.objects.get(pk=claim.finding_id).status == Status.CLAIMED
 
@@ -330,4 +335,165 @@ def test_a_claim_quoting_only_before_code_is_tied_to_the_commit_that_took_it_out
     chosen = checks(evidence)["fix_commit"]
     assert chosen.commit == fix and "took out the BEFORE code" in chosen.reason
     assert checks(evidence)["before_absent_at_commit"].result == "pass"
+    assert evidence.level == "code-checked"
+
+
+# --- what a careful reviewer makes of real documents ------------------------------------------
+
+
+def test_commits_the_document_names_that_are_not_in_the_history_fail_its_uncited_claims(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    # "Commit: 2ed2dd4" in the header, but the repository is a fresh import without it.
+    fix = scratch.commit("Import the project", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix, commits=("2ed2dd4",)))
+
+    evidence = claim_verify(claim=claim)
+
+    exists = [c for c in evidence.checks if c.name == "commit_exists"]
+    assert [c.result for c in exists] == ["fail"]
+    assert exists[0].reason == (
+        "the document names 2ed2dd4 as a commit of its fixes; no such commit in the repository"
+    )
+    assert evidence.level == "unverified"
+    # A document whose named commit exists is not doubted.
+    other = claim_of(document(project, text=HANDOFF + "\n", commit=fix, commits=(fix[:8],)))
+    assert not [c for c in claim_verify(claim=other).checks if c.name == "commit_exists"]
+
+
+def test_a_quoted_terminal_session_is_said_and_not_looked_for_in_the_claimed_file(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix))
+    claim.before += ["# BEFORE: this crashed\n$ python app.py missing.txt\n# Result: crash"]
+    claim.after += ["# AFTER: handled\n$ python app.py missing.txt\n# Result: None"]
+    # The same attack shown before and after the fix: no change to look for.
+    claim.before += ['<iframe src="https://x.test"></iframe>\n<!-- Result: page loads -->']
+    claim.after += ['<iframe src="https://x.test"></iframe>\n<!-- Result: refused -->']
+    claim.save()
+
+    evidence = claim_verify(claim=claim)
+
+    found = checks(evidence)
+    assert found["code_not_checked"].result == "cannot_check"
+    assert found["code_not_checked"].reason == (
+        "2 quoted block(s) are terminal sessions (commands at a $ prompt) or plain text, not "
+        "code of a file; 1 BEFORE/AFTER pair(s) show the same code on both sides: not looked "
+        "for in the claimed files"
+    )
+    assert not [c for c in evidence.checks if c.result == "fail"]
+    assert evidence.level == "code-checked"
+
+
+def test_after_code_edited_after_the_fix_is_changed_at_head_but_a_revert_still_fails(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    guarded = (
+        "    if not os.path.exists(path):\n        logger.warning('no file %s', path)\n"
+        "        return None\n    with open(path) as handle:\n        return handle.read()\n"
+    )
+    fix = scratch.commit("Check the file first", {"app.py": app_source(guarded)})
+    rewritten = "    return Path(path).read_text() if Path(path).is_file() else None\n"
+    scratch.commit("Use pathlib", {"app.py": app_source(rewritten)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix), before="", after=guarded)
+
+    evidence = claim_verify(claim=claim)
+
+    head = checks(evidence)["after_present_at_head"]
+    assert head.result == "cannot_check" and head.detail["changed_at_head"]
+    assert head.reason.startswith("changed at head: the AFTER code was present at the fix")
+    assert evidence.level == "code-checked"
+
+    undo = scratch.commit(
+        f'Revert "Check the file first"\n\nThis reverts commit {fix}.',
+        {"app.py": app_source(BEFORE)},
+    )
+    evidence = claim_verify(claim=claim)
+
+    head = checks(evidence)["after_present_at_head"]
+    assert head.result == "fail" and head.detail["reverted_by"] == undo
+    assert head.reason.endswith(f"commit {undo[:12]} reverts the fix")
+    assert evidence.level == "commit-linked"
+
+
+def test_a_fix_described_but_absent_at_the_documents_own_commit_fails_there(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    # The document's commit changes only other files: no fix commit can be found for the
+    # claim, but its file exists at the document's moment and lacks the AFTER code.
+    moment = scratch.commit("Docs and settings", {"settings.py": "DEBUG = False\n"})
+    repository_link(project=project, target=str(scratch.path))
+    guard = "    if not os.path.exists(path):\n        return None\n    return open(path).read()\n"
+    claim = claim_of(document(project, commit=moment), before="", after=guard)
+
+    evidence = claim_verify(claim=claim)
+
+    after = checks(evidence)["after_present_at_commit"]
+    assert after.result == "fail" and after.commit == moment and after.detail["at"] == "anchor"
+    assert after.reason.startswith(
+        f"the AFTER code is not present in app.py at {moment[:12]}, the document's anchor: "
+        "closest span"
+    )
+    assert evidence.level == "unverified"
+    # The same claim with code that is there: supported, and still nothing to move.
+    present = claim_of(document(project, text=HANDOFF + "\n", commit=moment), before="")
+    found = checks(claim_verify(claim=present))["after_present_at_commit"]
+    assert found.result == "pass" and found.detail["at"] == "anchor"
+
+
+def test_a_file_the_anchor_does_not_change_is_not_a_failure_when_the_claim_cites_no_commit(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    scratch.commit("Add settings", {"settings.py": "DEBUG = True\nTIMEOUT = 5\n"})
+    moment = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    files = ({"path": "app.py", "lines": []}, {"path": "settings.py", "lines": [[2, 2]]})
+    claim = claim_of(document(project, commit=moment), files=files)
+
+    evidence = claim_verify(claim=claim)
+
+    rows = {(c.name, c.path): c for c in evidence.checks}
+    assert rows[("touches_file", "app.py")].result == "pass"
+    untouched = rows[("touches_file", "settings.py")]
+    assert untouched.result == "cannot_check" and untouched.detail["beside_anchor"]
+    assert "this part may be fixed earlier" in untouched.reason
+    assert rows[("diff_overlaps", "settings.py")].result == "cannot_check"
+    assert not [c for c in evidence.checks if c.result == "fail"]
+    # A commit the claim cites is held to every file it names.
+    cited = claim_of(document(project, text=HANDOFF + "\n", commit=moment), files=files)
+    cited.commits = [moment]
+    cited.save()
+    rows = {(c.name, c.path): c for c in claim_verify(claim=cited).checks}
+    assert rows[("touches_file", "settings.py")].result == "fail"
+
+
+def test_a_commit_the_claim_names_as_the_cause_of_the_bug_is_not_its_fix(
+    scratch: ScratchRepo,  # noqa: F811
+    project: Project,  # noqa: F811
+) -> None:
+    cause = scratch.commit("Refactor the loader", {"app.py": app_source(BEFORE) + "# moved\n"})
+    fix = scratch.commit("Catch only OSError", {"app.py": app_source(AFTER)})
+    repository_link(project=project, target=str(scratch.path))
+    claim = claim_of(document(project, commit=fix))
+    claim.commits = [cause[:8]]
+    claim.problem = f"The refactoring in commit {cause[:8]} made load swallow every error"
+    claim.save()
+
+    evidence = claim_verify(claim=claim)
+
+    found = checks(evidence)
+    assert found["commit_exists"].result == "pass" and found["commit_exists"].commit == cause
+    assert found["fix_commit"].commit == fix
+    assert found["fix_commit"].reason.startswith(
+        f"no commit is cited as the fix ({cause[:8]}: named in the problem, as its cause)"
+    )
     assert evidence.level == "code-checked"

@@ -49,6 +49,14 @@ def stand_in(pattern: str) -> str:
     return pattern.rstrip("/").rstrip("*").rstrip("/") + "/module.py"
 
 
+def after_code(claim: dict) -> list[str]:
+    """The claim's AFTER code as ingest keeps it: code a finished fix quotes without a side
+    counts as AFTER code."""
+    if claim["after"] or claim["before"] or claim["status"] != "fixed":
+        return claim["after"]
+    return [code for code in claim.get("code") or [] if code.strip()]
+
+
 def build_repository(path: Path, claims: list[dict]) -> tuple[ScratchRepo, str]:
     """A repository whose fix commit does what ``claims`` (the golden extraction) say."""
     lines: dict[str, int] = {}
@@ -64,8 +72,9 @@ def build_repository(path: Path, claims: list[dict]) -> tuple[ScratchRepo, str]:
             lines[name] = max(lines.get(name, 20), *(e + 5 for e in ends), 20)
             ranges.setdefault(name, []).extend((a, b) for a, b in ref["lines"])
         if files:
-            pairs = list(zip(claim["before"], claim["after"], strict=False))
-            pairs += [("", a) for a in claim["after"][len(claim["before"]) :]]
+            after = after_code(claim)
+            pairs = list(zip(claim["before"], after, strict=False))
+            pairs += [("", a) for a in after[len(claim["before"]) :]]
             code.setdefault(files[0], []).extend(pairs)
 
     def body(name: str, fixed: bool) -> str:
@@ -118,7 +127,7 @@ def test_each_seed_verifies_against_a_repository_built_to_match_its_claims(
     assert [r["claim_title"] for r in results] == [c["title"] for c in claims]
     for result, claim in zip(results, claims, strict=True):
         names = {c["name"]: c for c in result["checks"]}
-        has_code = any(code.strip() for code in claim["before"] + claim["after"])
+        has_code = any(code.strip() for code in claim["before"] + after_code(claim))
         has_lines = any(ref["lines"] for ref in claim["files"])
         if not has_code and not seed.startswith("seed_001"):
             # Nothing cited and no code to search for: no fix commit, and each check says so.

@@ -7,7 +7,14 @@ import time
 
 import pytest
 
-from scanners.git import GitError, code_match, code_presence, normalise_code
+from scanners.git import (
+    GitError,
+    code_match,
+    code_presence,
+    normalise_code,
+    plain_text,
+    shell_session,
+)
 
 PUBLISH_TASKS = """\
 import asyncio
@@ -162,3 +169,88 @@ def test_a_one_token_fix_is_told_apart_from_its_before_block() -> None:
     assert code_match(fixed, after, rival=before).found
     # Nothing to compete with: a rival that is not in the file changes nothing.
     assert code_match(fixed, after, rival="session.close()\nreturn session").found
+
+
+VALIDATOR = """\
+public class ImageCheck {
+    private static boolean verify(MultipartFile file) {
+        try {
+            String extension = extensionOf(file.getOriginalFilename());
+            log.debug("checking an upload of type {}", extension);
+            long size = file.getSize();
+            if (size == 0 || size > MAX_UPLOAD_BYTES) {
+                return false;
+            }
+            if ("svg".equals(extension)) {
+                return validateSvg(file);
+            }
+            BufferedImage image = ImageIO.read(file.getInputStream());
+            if (image == null) {
+                return false;
+            }
+            int width = image.getWidth();
+            int height = image.getHeight();
+            if (width > 10000 || height > 10000) {
+                return false;
+            }
+            if (width <= 0 || height <= 0) {
+                return false;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
+"""
+
+
+def test_a_shortened_quote_is_found_when_nearly_all_of_it_is_in_order_nearby() -> None:
+    # The document drops the try block, the SVG branch and a check: its lines are all there.
+    quoted = """
+    private static boolean verify(MultipartFile file) {
+        BufferedImage image = ImageIO.read(file.getInputStream());
+        if (image == null) {
+            return false;  // ✅ not an image
+        }
+        int width = image.getWidth();
+        int height = image.getHeight();
+        if (width > 10000 || height > 10000) {
+            return false;
+        }
+        return true;
+    }
+    """
+    found = code_match(VALIDATOR, quoted, "ImageCheck.java")
+    assert found.found and found.score < 0.8 and found.coverage >= 0.95
+    assert "a shortened quote" in found.describe()
+    assert found.detail()["coverage"] >= 0.95
+    # A quote whose new statement is not in the file is not rescued by the rest of it.
+    missing = quoted.replace("int height = image.getHeight();", "scanner.reject(image, limits);")
+    assert not code_match(VALIDATOR, missing, "ImageCheck.java").found
+    # An exact presence question is never answered by a shortened quote.
+    assert not code_presence(VALIDATOR, quoted)
+
+
+def test_a_comment_saying_where_the_next_part_lives_is_a_jump_in_the_quote() -> None:
+    quoted = (
+        "import asyncio\n\n# In the publish function:\n"
+        "runner = Runner(post)\nloop = asyncio.new_event_loop()\n"
+    )
+    assert code_presence(PUBLISH_TASKS, quoted)
+    assert not code_presence(PUBLISH_TASKS, quoted.replace("# In the publish function:\n", ""))
+
+
+def test_terminal_sessions_and_prose_are_told_from_code() -> None:
+    assert shell_session("# BEFORE: accepted\n$ curl -X POST http://x/login \\\n  -d '{}'\n")
+    assert not shell_session("total=$(ls | wc -l)\necho $total\n")
+    assert plain_text("User has 100 USDC\nPays out 50 USDC twice\nResult: 150 USDC paid\n")
+    assert not plain_text("retries: 3\ntimeout: 10\n")
+    assert not plain_text(PUBLISH_TASKS)
+    assert not plain_text("from src.celery_app import celery_app  # explicit file\n")
+
+
+def test_markup_comments_are_dropped_when_the_language_is_unknown() -> None:
+    page = '<iframe src="https://x.test"></iframe>\n<p>hello</p>\n'
+    assert normalise_code(page + "<!-- Result: refused -->\n") == normalise_code(page)
+    assert code_presence(page, '<iframe src="https://x.test"></iframe>  <!-- blocked ✅ -->')
