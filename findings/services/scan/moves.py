@@ -577,7 +577,7 @@ def gone_kind(path: str, present: set[str] | None, scanned: set[str] | None) -> 
 
 
 GONE_NOTES = {
-    ScanChange.REMOVED: "fixed (code removed): its file is gone",
+    ScanChange.REMOVED: "fixed (code removed), its file is gone",
     ScanChange.CHANGED: "fixed (code changed)",
     ScanChange.UNSCANNED: "its file is no longer scanned",
 }

@@ -280,7 +280,7 @@ def _scope_gone(m: Merged, tool: str, kinds: Sequence[str]) -> None:
             [*gone_params, kind],
             LifecycleEvent.MISSING,
             missing,
-            f"no longer reported by {tool}" + (f": {how}" if how else ""),
+            f"no longer reported by {tool}" + (f" — {how}" if how else ""),
             fix=True,
             scan_change=kind,
         )
