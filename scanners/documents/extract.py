@@ -59,7 +59,7 @@ def extract(data: bytes, *, source: str) -> Extraction:
         status=None,
         commits=doc_commits,
         headline_claims=[],
-        files=[FileRef(p, F.merge_ranges(r)) for p, r in reader.files.items()],
+        files=[F.file_ref(p, r) for p, r in reader.files.items()],
         facts=[],
         repaired=decoded.repaired,
         encoding_repair=decoded.encoding_repair,
@@ -310,6 +310,9 @@ def _add_cited_files(findings: list[Finding], file_refs: list[tuple[str, list[st
             named = [f for f in finding.files if f.path is not None]
             if len(loose) == 1 and len(named) == 1:
                 named[0].lines.extend(r for r in loose[0].lines if r not in named[0].lines)
+                named[0].approximate.extend(
+                    r for r in loose[0].approximate if r not in named[0].approximate
+                )
                 finding.files = named
 
 

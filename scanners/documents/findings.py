@@ -433,7 +433,5 @@ class Draft:
             elif not files and default_file:
                 files[default_file] = list(self.loose)
             else:
-                return [FileRef(p, F.merge_ranges(r)) for p, r in files.items()] + [
-                    FileRef(None, F.merge_ranges(self.loose))
-                ]
-        return [FileRef(p, F.merge_ranges(r)) for p, r in files.items()]
+                return [F.file_ref(p, r) for p, r in files.items()] + [F.file_ref(None, self.loose)]
+        return [F.file_ref(p, r) for p, r in files.items()]

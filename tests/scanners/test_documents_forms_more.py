@@ -247,3 +247,24 @@ def test_a_heading_that_leads_with_before_or_after_a_phase_is_a_moment_not_a_pha
         ("Runtime Errors", "current"),
     ]
     assert [p.name for p in result.phases] == ["Phase 2: Hardening"]
+
+
+def test_lines_given_roughly_are_marked_approximate_and_keep_their_numbers() -> None:
+    text = (
+        "# Fixes\n\n## Fix 1: Session leak ✅\n\n**File:** `app/db.py`\n"
+        "**Lines:** ~406, 500-510\n\nThe pool is closed around line 620 now.\n\n"
+        "## Fix 2: Retry loop ✅\n\n**File:** `net/retry.py` (lines 8-12, ~10)\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    files = result.to_dict()["findings"][0]["files"]
+    assert files == [
+        {
+            "path": "app/db.py",
+            "lines": [[406, 406], [500, 510], [620, 620]],
+            "approximate": [[406, 406], [620, 620]],
+        }
+    ]
+    # "~10" inside an exact range adds nothing rough: the exact range says where.
+    assert result.to_dict()["findings"][1]["files"] == [
+        {"path": "net/retry.py", "lines": [[8, 12]]}
+    ]
