@@ -116,6 +116,30 @@ def test_a_fix_made_of_labelled_sub_issues_gives_one_finding_per_sub_issue() -> 
     ]
 
 
+def test_each_sub_issue_keeps_its_own_files_and_commit_and_inherits_the_fix_commit_otherwise() -> (
+    None
+):
+    text = (
+        "# Session\n\n## Fixes Implemented\n\n### Fix #1: Worker boot failure\n\n"
+        "**Commits**: 1a2b3c4d\n\n#### Sub-Issue 1A: Wrong import paths\n\n"
+        "Shared code must import from `shared.utils`.\n\n**Files Changed**:\n"
+        "- lib/queue/consumer.py (2 imports fixed)\n- lib/config/dates.py (1 import fixed)\n\n"
+        "#### Sub-Issue 1B: Duplicate base class\n\n"
+        "**Root Cause**: the refactoring in commit 9f8e7d6c moved the mixin into the base.\n\n"
+        "**Fix**:\nRemoved the duplicate base in `jobs/cache_job.py`.\n\n"
+        "#### Sub-Issue 1C: Retry storm\n\n**Fix**:\nCapped retries in `net/retry.py`, "
+        "commit 5e6f7a8b.\n"
+    )
+    result = extract(text.encode(), source="session.md")
+    got = [(f.ref, [r.path for r in f.files], f.commits) for f in result.findings]
+    assert got == [
+        ("Sub-Issue 1A", ["lib/queue/consumer.py", "lib/config/dates.py"], ["1a2b3c4d"]),
+        # The commit it names caused the bug: the fix commit is still the parent's.
+        ("Sub-Issue 1B", ["jobs/cache_job.py"], ["9f8e7d6c", "1a2b3c4d"]),
+        ("Sub-Issue 1C", ["net/retry.py"], ["5e6f7a8b"]),
+    ]
+
+
 def test_a_before_marker_in_a_code_block_that_names_a_file_gives_the_place() -> None:
     text = (
         "# Fixes\n\n## Fixes Applied\n\n### Fix #1: Optional driver import\n\n"
