@@ -59,6 +59,7 @@ def test_a_line_written_with_a_tilde_is_checked_as_approximate_and_a_plain_one_i
 
     assert rough.files == [{"path": "app.py", "lines": [[20, 20]], "approximate": [[20, 20]]}]
     assert exact.files == [{"path": "app.py", "lines": [[20, 20]]}]
+    assert rough.file_lines == [("app.py", "~20")] and exact.file_lines == [("app.py", "20")]
     passed = next(c for c in claim_verify(claim=rough).checks if c.name == "diff_overlaps")
     assert passed.result == "pass"
     assert "approximate (~20)" in passed.reason and "6 lines off" in passed.reason
