@@ -103,11 +103,15 @@ class Claim(models.Model):
 
     @property
     def file_lines(self) -> list[tuple[str, str]]:
-        """Each cited file with its line ranges as a reader writes them ("66, 115-125")."""
+        """Each cited file with its line ranges as a reader writes them ("66, 115-125, ~406")."""
         return [
             (
                 ref.get("path") or "(no file named)",
-                ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ref.get("lines") or []),
+                ", ".join(
+                    ("~" if [a, b] in (ref.get("approximate") or []) else "")
+                    + (str(a) if a == b else f"{a}-{b}")
+                    for a, b in ref.get("lines") or []
+                ),
             )
             for ref in self.files
         ]

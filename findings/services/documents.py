@@ -235,6 +235,15 @@ _CLAIM_FIELDS = (
 )
 
 
+def _claim_file(ref: Mapping[str, Any]) -> dict[str, Any]:
+    """A claimed file as stored: ``approximate`` (the ranges written "~406") only when the
+    document gave some, so claims stored before it existed read the same."""
+    out = {"path": clean_path(ref.get("path")) or None, "lines": ref.get("lines") or []}
+    if ref.get("approximate"):
+        out["approximate"] = ref["approximate"]
+    return out
+
+
 def _claim_values(data: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "key": (data.get("key") or "")[:20],
@@ -243,10 +252,7 @@ def _claim_values(data: Mapping[str, Any]) -> dict[str, Any]:
         "status": data.get("status") if data.get("status") in Claim.Status.values else "identified",
         "severity": _stated_severity(data),
         "severity_raw": (data.get("severity_raw") or "")[:200],
-        "files": [
-            {"path": clean_path(f.get("path")) or None, "lines": f.get("lines") or []}
-            for f in data.get("files") or []
-        ],
+        "files": [_claim_file(f) for f in data.get("files") or []],
         "commits": list(data.get("commits") or []),
         "before": list(data.get("before") or []),
         "after": list(data.get("after") or []) or _shown_code(data),

@@ -407,7 +407,12 @@ def _named_files(claim: Claim, ctx: VerifyContext, at: str | None, rows: list[Ro
         name = (ref.get("path") or "").strip()
         if not name:
             continue
-        entry = {"path": name, "lines": ref.get("lines") or [], "named": name}
+        entry = {
+            "path": name,
+            "lines": ref.get("lines") or [],
+            "approximate": ref.get("approximate") or [],
+            "named": name,
+        }
         if at is None or _is_pattern(name):
             files.append(entry)
             continue
@@ -487,12 +492,15 @@ def _cost(rows: list[Row]) -> tuple[int, int]:
 
 
 def _claimed(files: list[dict], path: str, pair: tuple[str, str]) -> git.ClaimedFile:
-    """What the claim says about ``path``: its line ranges, with one code block."""
+    """What the claim says about ``path``: its line ranges (and which of them the document
+    gave as approximate, "~406"), with one code block."""
     ranges: list[tuple[int, int]] = []
+    rough: list[tuple[int, int]] = []
     for ref in files:
         if ref["path"] == path:
             ranges += [(int(a), int(b)) for a, b in ref.get("lines") or []]
-    return git.ClaimedFile(path, tuple(ranges), pair[0], pair[1])
+            rough += [(int(a), int(b)) for a, b in ref.get("approximate") or []]
+    return git.ClaimedFile(path, tuple(ranges), pair[0], pair[1], tuple(rough))
 
 
 def _paths(files: list[dict]) -> list[str]:

@@ -59,7 +59,7 @@ def extract(data: bytes, *, source: str) -> Extraction:
         status=None,
         commits=doc_commits,
         headline_claims=[],
-        files=[FileRef(p, F.merge_ranges(r)) for p, r in reader.files.items()],
+        files=[F.file_ref(p, r) for p, r in reader.files.items()],
         facts=[],
         repaired=decoded.repaired,
         encoding_repair=decoded.encoding_repair,
@@ -272,11 +272,21 @@ def _findings(
             document_status=doc_status,
             default_file=default_file,
         )
-        if not finding.commits and finding.status in (S.FIXED, S.PARTIAL):
-            finding.commits = _inherited_commits(pending.context, loose, doc_level, title, spans)
+        if finding.status in (S.FIXED, S.PARTIAL) and _names_no_fix_commit(finding):
+            inherited = _inherited_commits(pending.context, loose, doc_level, title, spans)
+            finding.commits += [sha for sha in inherited if sha not in finding.commits]
         out.append(finding)
     _add_cited_files(out, reader.file_refs)
     return out
+
+
+def _names_no_fix_commit(finding: Finding) -> bool:
+    """Whether the finding names no commit, or only the ones that caused its bug ("Root
+    Cause: the refactoring in f5e249c8"): commits said in its problem or impact, not its fix.
+    Such a finding still takes the commit its section names for the fix."""
+    said = f"{finding.problem}\n{finding.impact}".lower()
+    fix = finding.fix.lower()
+    return all(sha.lower() in said and sha.lower() not in fix for sha in finding.commits)
 
 
 def _header_commit(facts: list[Fact]) -> list[str]:
@@ -310,6 +320,9 @@ def _add_cited_files(findings: list[Finding], file_refs: list[tuple[str, list[st
             named = [f for f in finding.files if f.path is not None]
             if len(loose) == 1 and len(named) == 1:
                 named[0].lines.extend(r for r in loose[0].lines if r not in named[0].lines)
+                named[0].approximate.extend(
+                    r for r in loose[0].approximate if r not in named[0].approximate
+                )
                 finding.files = named
 
 

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 
 from scanners.documents import vocabulary as V
+from scanners.documents.model import FileRef
 from scanners.documents.words import LINK_RE, strip_decoration
 
 # --- field labels ------------------------------------------------------------------------
@@ -316,22 +317,43 @@ _RANGE_RE = re.compile(rf"(?P<a>{_NUM})(?:\s*(?:-|–|—|to|bis|à)\s*(?P<b>{_N
 _ANCHOR_RE = re.compile(r"#L(?P<list>\d+(?:-L?\d+)?(?:,L?\d+(?:-L?\d+)?)*)")
 
 
-def _ranges(text: str) -> list[tuple[int, int]]:
+# "around line 406", "approx. lines 40-50": words that make the line numbers after them rough.
+_ROUGH_BEFORE_RE = re.compile(
+    r"(?:~|\b(?:around|about|approx(?:imately|\.)?|roughly|circa|ca\.|near|etwa|environ|"
+    r"cerca|aprox(?:imadamente|\.)?))\s*$",
+    re.IGNORECASE,
+)
+
+
+class RoughRange(tuple[int, int]):
+    """A line range the document gives as approximate ("~406", "around line 406").
+
+    It equals and hashes as the plain ``(406, 406)``, so every consumer of ranges keeps
+    working unchanged; only :func:`rough_ranges` asks for the mark.
+    """
+
+    __slots__ = ()
+
+
+def _ranges(text: str, *, rough: bool = False) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for m in _RANGE_RE.finditer(text):
         a = int(m.group("a").lstrip("~L"))
         b = int(m.group("b").lstrip("~L")) if m.group("b") else a
         if a <= 0 or b < a:
             continue
-        out.append((a, b))
+        approx = rough or m.group("a").startswith("~")
+        out.append(RoughRange((a, b)) if approx else (a, b))
     return out
 
 
 def line_refs(text: str) -> list[tuple[int, int]]:
-    """Line ranges named in prose: "lines ~406, ~447", "Line 145:", "line 1474-1483"."""
+    """Line ranges named in prose: "lines ~406, ~447", "Line 145:", "line 1474-1483".
+    Ranges written "~406" or after "around", "approximately" ... are :class:`RoughRange`."""
     out: list[tuple[int, int]] = []
     for m in _LINE_PHRASE_RE.finditer(text):
-        out.extend(_ranges(m.group("list")))
+        rough = bool(_ROUGH_BEFORE_RE.search(text[: m.start()]))
+        out.extend(_ranges(m.group("list"), rough=rough))
     return out
 
 
@@ -363,6 +385,18 @@ def merge_ranges(ranges: list[tuple[int, int]]) -> list[list[int]]:
         else:
             out.append([a, b])
     return out
+
+
+def file_ref(path: str | None, ranges: list[tuple[int, int]]) -> FileRef:
+    """A file with its merged line ranges and which of them are approximate."""
+    return FileRef(path, merge_ranges(ranges), rough_ranges(ranges))
+
+
+def rough_ranges(ranges: list[tuple[int, int]]) -> list[list[int]]:
+    """The ranges of :func:`merge_ranges` that the document gave only approximately: every
+    range merged into one is a :class:`RoughRange` ("~406" alone, not "400-410, ~406")."""
+    exact = [r for r in ranges if not isinstance(r, RoughRange)]
+    return [m for m in merge_ranges(ranges) if not any(a <= m[1] and b >= m[0] for a, b in exact)]
 
 
 _EXT = (

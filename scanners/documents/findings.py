@@ -287,15 +287,16 @@ class Draft:
 
     def text(self, raw: str) -> None:
         cleaned = raw.strip()
-        self.scan(raw)
+        self.scan(raw, listed=True)
         if self.current in self.parts:
             self.parts[self.current].append(cleaned)
         else:
             note = self.notes[int(self.current.split(":")[1])]
             note.text = f"{note.text}\n{cleaned}" if note.text else cleaned
 
-    def scan(self, text: str) -> None:
-        """Collect the paths, line numbers and commits a piece of body text names."""
+    def scan(self, text: str, *, listed: bool = False) -> None:
+        """Collect the paths, line numbers and commits a piece of body text names; ``listed``
+        when it is a line of the body (not a label's value), which may list a bare path."""
         if not text:
             return
         in_files = (
@@ -305,6 +306,10 @@ class Draft:
         found = F.paths_in(
             text, backticks=self.backticks_anywhere or self.current == "fix" or in_files
         )
+        if listed and in_files and not found:
+            # "**Files Changed**:" over "- shared/config/dates.py (1 import fixed)": a line
+            # under a files label may name its file bare, as the label's own value may.
+            found = [(p, []) for p in F.field_paths(text) if F.looks_like_path(p, strict=True)]
         ranges = F.line_refs(text)
         if found:
             for path, own in found:
@@ -433,7 +438,5 @@ class Draft:
             elif not files and default_file:
                 files[default_file] = list(self.loose)
             else:
-                return [FileRef(p, F.merge_ranges(r)) for p, r in files.items()] + [
-                    FileRef(None, F.merge_ranges(self.loose))
-                ]
-        return [FileRef(p, F.merge_ranges(r)) for p, r in files.items()]
+                return [F.file_ref(p, r) for p, r in files.items()] + [F.file_ref(None, self.loose)]
+        return [F.file_ref(p, r) for p, r in files.items()]

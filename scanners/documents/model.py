@@ -15,10 +15,20 @@ class FileRef:
     """A file a finding names, with the line ranges it claims there (``[[66, 66], [115, 125]]``).
 
     ``path`` is None when the document gives line numbers but no file they belong to.
+    ``approximate`` repeats the ranges of ``lines`` the document gave only roughly ("~406",
+    "around line 406"); the JSON leaves it out when there are none, so ``lines`` reads as
+    before and older stored claims need no change.
     """
 
     path: str | None
     lines: list[list[int]] = field(default_factory=list)
+    approximate: list[list[int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "lines": self.lines}
+        if self.approximate:
+            out["approximate"] = self.approximate
+        return out
 
 
 @dataclass(slots=True)
@@ -143,9 +153,13 @@ class Extraction:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready extraction: document, findings, phases, health and unparsed."""
         return {
-            "document": asdict(self.document),
-            "findings": [asdict(f) for f in self.findings],
+            "document": {**asdict(self.document), "files": _files(self.document.files)},
+            "findings": [{**asdict(f), "files": _files(f.files)} for f in self.findings],
             "phases": [asdict(p) for p in self.phases],
             "health": [asdict(h) for h in self.health],
             "unparsed": [asdict(u) for u in self.unparsed],
         }
+
+
+def _files(refs: list[FileRef]) -> list[dict[str, Any]]:
+    return [ref.to_dict() for ref in refs]

@@ -441,7 +441,8 @@ def _on_branch(
 
 def _overlap_check(diff: FileDiff | None, claimed: ClaimedFile, short: str) -> tuple:
     ranges = parse_ranges(claimed.ranges)
-    listed = ", ".join(str(r) for r in ranges)
+    rough = set(parse_ranges(claimed.approximate))
+    listed = ", ".join(f"approximate (~{r})" if r in rough else str(r) for r in ranges)
     if diff is None:
         return CheckOutcome.FAIL, f"commit {short} does not change the file at all", {}
     if diff.binary:
@@ -464,7 +465,7 @@ def _overlap_check(diff: FileDiff | None, claimed: ClaimedFile, short: str) -> t
     }
     if result.all_matched:
         return CheckOutcome.PASS, f"the diff meets lines {listed}: {result.describe()}", detail
-    missed = ", ".join(str(r) for r in result.unmatched)
+    missed = ", ".join(f"approximate (~{r})" if r in rough else str(r) for r in result.unmatched)
     return (
         CheckOutcome.FAIL,
         f"the diff of {short} does not touch lines {missed}: {result.describe()}",

@@ -116,6 +116,30 @@ def test_a_fix_made_of_labelled_sub_issues_gives_one_finding_per_sub_issue() -> 
     ]
 
 
+def test_each_sub_issue_keeps_its_own_files_and_commit_and_inherits_the_fix_commit_otherwise() -> (
+    None
+):
+    text = (
+        "# Session\n\n## Fixes Implemented\n\n### Fix #1: Worker boot failure\n\n"
+        "**Commits**: 1a2b3c4d\n\n#### Sub-Issue 1A: Wrong import paths\n\n"
+        "Shared code must import from `shared.utils`.\n\n**Files Changed**:\n"
+        "- lib/queue/consumer.py (2 imports fixed)\n- lib/config/dates.py (1 import fixed)\n\n"
+        "#### Sub-Issue 1B: Duplicate base class\n\n"
+        "**Root Cause**: the refactoring in commit 9f8e7d6c moved the mixin into the base.\n\n"
+        "**Fix**:\nRemoved the duplicate base in `jobs/cache_job.py`.\n\n"
+        "#### Sub-Issue 1C: Retry storm\n\n**Fix**:\nCapped retries in `net/retry.py`, "
+        "commit 5e6f7a8b.\n"
+    )
+    result = extract(text.encode(), source="session.md")
+    got = [(f.ref, [r.path for r in f.files], f.commits) for f in result.findings]
+    assert got == [
+        ("Sub-Issue 1A", ["lib/queue/consumer.py", "lib/config/dates.py"], ["1a2b3c4d"]),
+        # The commit it names caused the bug: the fix commit is still the parent's.
+        ("Sub-Issue 1B", ["jobs/cache_job.py"], ["9f8e7d6c", "1a2b3c4d"]),
+        ("Sub-Issue 1C", ["net/retry.py"], ["5e6f7a8b"]),
+    ]
+
+
 def test_a_before_marker_in_a_code_block_that_names_a_file_gives_the_place() -> None:
     text = (
         "# Fixes\n\n## Fixes Applied\n\n### Fix #1: Optional driver import\n\n"
@@ -247,3 +271,24 @@ def test_a_heading_that_leads_with_before_or_after_a_phase_is_a_moment_not_a_pha
         ("Runtime Errors", "current"),
     ]
     assert [p.name for p in result.phases] == ["Phase 2: Hardening"]
+
+
+def test_lines_given_roughly_are_marked_approximate_and_keep_their_numbers() -> None:
+    text = (
+        "# Fixes\n\n## Fix 1: Session leak ✅\n\n**File:** `app/db.py`\n"
+        "**Lines:** ~406, 500-510\n\nThe pool is closed around line 620 now.\n\n"
+        "## Fix 2: Retry loop ✅\n\n**File:** `net/retry.py` (lines 8-12, ~10)\n"
+    )
+    result = extract(text.encode(), source="fixes.md")
+    files = result.to_dict()["findings"][0]["files"]
+    assert files == [
+        {
+            "path": "app/db.py",
+            "lines": [[406, 406], [500, 510], [620, 620]],
+            "approximate": [[406, 406], [620, 620]],
+        }
+    ]
+    # "~10" inside an exact range adds nothing rough: the exact range says where.
+    assert result.to_dict()["findings"][1]["files"] == [
+        {"path": "net/retry.py", "lines": [[8, 12]]}
+    ]

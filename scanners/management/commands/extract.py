@@ -75,7 +75,11 @@ def summary(result: Extraction) -> str:
         where = ", ".join(
             (fr.path or "?")
             + (
-                ":" + ",".join(f"{a}-{b}" if a != b else str(a) for a, b in fr.lines)
+                ":"
+                + ",".join(
+                    ("~" if [a, b] in fr.approximate else "") + (f"{a}-{b}" if a != b else str(a))
+                    for a, b in fr.lines
+                )
                 if fr.lines
                 else ""
             )
