@@ -191,6 +191,8 @@ class Draft:
     before: list[str] = field(default_factory=list)
     after: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
+    languages: dict[str, str] = field(default_factory=dict)
+    """The fence language of each BEFORE/AFTER block that named one (see ``_foreign``)."""
     field_severity: tuple[str, str] | None = None
     field_status: str | None = None
     field_status_source: str = "field"
@@ -208,7 +210,7 @@ class Draft:
             label = W.strip_decoration(block.text)
             self.label(label, F.label_kind(label), "")
         elif block.kind == "code":
-            self.add_code(block.code)
+            self.add_code(block.code, language=block.info)
         elif block.kind == "list":
             for item in block.items:
                 for ln in item.lines:
@@ -330,9 +332,13 @@ class Draft:
             if kind not in self.evidence:
                 self.evidence.append(kind)
 
-    def add_code(self, code: str) -> None:
+    def add_code(self, code: str, *, language: str = "") -> None:
         split = split_code(code)
         body = code.rstrip("\n")
+        fence = _LANGUAGE_ALIASES.get(language.split()[0].lower(), "") if language.strip() else ""
+        if fence:
+            for piece in [*(split[0] + split[1] if split else []), body]:
+                self.languages[piece] = fence
         for line in body.split("\n") if split else []:
             if _MARKER_RE.match(line):  # "# Before (shared/config.py:4):" names the place
                 for path, lines in F.paths_in(line):
@@ -390,6 +396,8 @@ class Draft:
         else:
             severity, severity_source = None, None
         status, source = self._status(section_status, document_status)
+        files = self._files(default_file)
+        foreign = self._foreign(files)
         return Finding(
             key=key,
             ref=self.ref,
@@ -399,19 +407,29 @@ class Draft:
             severity_source=severity_source,
             status=status,
             status_source=source,
-            files=self._files(default_file),
+            files=files,
             commits=list(self.commits),
             problem="\n".join(self.parts["problem"]).strip(),
             impact="\n".join(self.parts["impact"]).strip(),
             fix="\n".join(self.parts["fix"]).strip(),
-            before=self.before,
-            after=self.after,
-            code=self.code,
+            before=[code for code in self.before if code not in foreign],
+            after=[code for code in self.after if code not in foreign],
+            code=self.code + [code for code in self.before + self.after if code in foreign],
             evidence=self.evidence,
             notes=self.notes,
             section=self.section,
             line=self.line,
         )
+
+    def _foreign(self, files: list) -> set[str]:
+        """BEFORE/AFTER blocks fenced as another language than every file the finding names
+        (a ```sql example under a fix of ``mixin.py``): illustrations, not the file's code, so
+        they are kept as plain code and never compared with the file."""
+        named = {_EXTENSION_LANGUAGES.get(_extension(ref.path or ""), "") for ref in files}
+        named.discard("")
+        if not named:
+            return set()
+        return {code for code, language in self.languages.items() if language not in named}
 
     def _status(self, section_status: str | None, document_status: str | None) -> tuple[str, str]:
         if self.field_status:
@@ -440,3 +458,44 @@ class Draft:
             else:
                 return [F.file_ref(p, r) for p, r in files.items()] + [F.file_ref(None, self.loose)]
         return [F.file_ref(p, r) for p, r in files.items()]
+
+
+def _extension(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+_LANGUAGE_ALIASES = {
+    **dict.fromkeys(("python", "py", "python3", "py3"), "python"),
+    **dict.fromkeys(("javascript", "js", "jsx", "mjs", "node"), "javascript"),
+    # One family: a ```javascript block often quotes a .ts file, and the reverse.
+    **dict.fromkeys(("typescript", "ts", "tsx"), "javascript"),
+    **dict.fromkeys(("sql", "postgresql", "postgres", "psql", "mysql", "sqlite", "plpgsql"), "sql"),
+    **dict.fromkeys(("go", "golang"), "go"),
+    **dict.fromkeys(("ruby", "rb"), "ruby"),
+    **dict.fromkeys(("rust", "rs"), "rust"),
+    **dict.fromkeys(("java",), "java"),
+    **dict.fromkeys(("php",), "php"),
+    **dict.fromkeys(("csharp", "cs", "c#"), "csharp"),
+    **dict.fromkeys(("yaml", "yml"), "yaml"),
+    **dict.fromkeys(("html", "htm"), "html"),
+    **dict.fromkeys(("css", "scss"), "css"),
+}
+"""Fence info strings that name a language for certain. Shell, text, json, diff and unknown
+tags name none: a shell session or a diff may well quote any file's code."""
+
+_EXTENSION_LANGUAGES = {
+    **dict.fromkeys(("py", "pyi"), "python"),
+    **dict.fromkeys(("js", "jsx", "mjs", "cjs"), "javascript"),
+    **dict.fromkeys(("ts", "tsx"), "javascript"),
+    "sql": "sql",
+    "go": "go",
+    "rb": "ruby",
+    "rs": "rust",
+    "java": "java",
+    "php": "php",
+    "cs": "csharp",
+    **dict.fromkeys(("yaml", "yml"), "yaml"),
+    **dict.fromkeys(("html", "htm"), "html"),
+    **dict.fromkeys(("css", "scss"), "css"),
+}

@@ -292,3 +292,20 @@ def test_lines_given_roughly_are_marked_approximate_and_keep_their_numbers() -> 
     assert result.to_dict()["findings"][1]["files"] == [
         {"path": "net/retry.py", "lines": [[8, 12]]}
     ]
+
+
+def test_a_code_block_fenced_as_another_language_than_the_file_is_an_illustration() -> None:
+    text = (
+        "# Fixes\n\n## Fix 1: Stale rows ✅\n\n**File:** `app/mixin.py`\n\n"
+        "**Before:**\n```python\nrows = fetch(all=True)\n```\n\n"
+        "**After:**\n```python\nrows = fetch(fresh=True)\n```\n\n"
+        "**Example**:\n```sql\n-- New (FIXED):\nSELECT * FROM rows WHERE fresh;\n```\n\n"
+        "## Fix 2: Timeouts ✅\n\n**File:** `web/client.ts`\n\n"
+        "**After:**\n```javascript\nfetch(url, { signal: timeout(5000) })\n```\n"
+    )
+    first, second = extract(text.encode(), source="fixes.md").findings
+    assert first.before == ["rows = fetch(all=True)"]
+    assert first.after == ["rows = fetch(fresh=True)"]
+    assert any("SELECT * FROM rows" in code for code in first.code)
+    # JavaScript and TypeScript are one family: the block is the file's code.
+    assert second.after == ["fetch(url, { signal: timeout(5000) })"]
