@@ -26,3 +26,14 @@ def test_a_health_heading_that_states_a_score_is_a_reading_and_its_items_are_too
 def test_a_health_heading_without_a_state_gives_only_its_items() -> None:
     text = "# Report\n\n## System Health\n\n- **Queue**: ✅ Stable\n"
     assert [a for a, _, _ in _readings(text)] == ["Queue"]
+
+
+def test_a_level_of_risk_is_the_reading_of_its_area() -> None:
+    text = (
+        "# Release Review\n\n## Outcome\n\n**Risk Level**: MEDIUM (two services unpatched)\n\n"
+        "**Deployment Risk**: LOW\n\n**Risk**: data loss when the queue overflows\n"
+    )
+    assert _readings(text) == [
+        ("Risk Level", "MEDIUM (two services unpatched)", "degraded"),
+        ("Deployment Risk", "LOW", "stable"),
+    ]
