@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scanners.documents import extract
 
 
@@ -28,12 +30,45 @@ def test_a_health_heading_without_a_state_gives_only_its_items() -> None:
     assert [a for a, _, _ in _readings(text)] == ["Queue"]
 
 
-def test_a_level_of_risk_is_the_reading_of_its_area() -> None:
-    text = (
-        "# Release Review\n\n## Outcome\n\n**Risk Level**: MEDIUM (two services unpatched)\n\n"
-        "**Deployment Risk**: LOW\n\n**Risk**: data loss when the queue overflows\n"
-    )
-    assert _readings(text) == [
-        ("Risk Level", "MEDIUM (two services unpatched)", "degraded"),
-        ("Deployment Risk", "LOW", "stable"),
-    ]
+_RISK_FIELDS = (
+    "# Release Review\n\n## Outcome\n\n**Risk Level**: MEDIUM (two services unpatched)\n\n"
+    "**Deployment Risk**: LOW\n\n**Risk**: data loss when the queue overflows\n"
+)
+_RISK_TABLE = (
+    "# Migration\n\n## Rollout\n\n| Scenario | Behaviour | Risk |\n|---|---|---|\n"
+    "| Empty database | Tables created | None |\n| Large tenant | Slow backfill | Medium |\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            _RISK_FIELDS,
+            [
+                ("Risk Level", "MEDIUM (two services unpatched)", "degraded"),
+                ("Deployment Risk", "LOW", "stable"),
+            ],
+        ),
+        (
+            _RISK_TABLE,
+            [("Empty database", "None", "healthy"), ("Large tenant", "Medium", "degraded")],
+        ),
+    ],
+    ids=["fields", "table-column"],
+)
+def test_a_level_of_risk_is_the_reading_of_its_area(
+    text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert _readings(text) == expected
+
+
+def test_rows_of_scenarios_are_projected_readings() -> None:
+    text = _RISK_TABLE
+    # Scenarios are what would happen: readings of the projected state.
+    assert {h.when for h in extract(text.encode(), source="m.md").health} == {"projected"}
+
+
+def test_no_risk_as_a_field_of_a_fix_is_no_reading() -> None:
+    text = "# Fixes\n\n## Cache Fix\n\n- **Risk:** None\n- **Risk Level:** Low\n"
+    assert _readings(text) == [("Risk Level", "Low", "stable")]
