@@ -187,6 +187,7 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
             led = [i for i in range(1, len(header)) if _mostly_led(body, i)]
             col = led[0] if led else None
         if col is None:
+            _metric_rows(reader, block, header, body)
             return
         whens = {col: ""}
     hypothetical = "projected" if _SCENARIO_RE.fullmatch(header[0]) else ""
@@ -204,6 +205,28 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
     reader.account([block])
 
 
+def _metric_rows(
+    reader: Reader, block: Block, header: list[str], body: list[tuple[int, list[str]]]
+) -> None:
+    """ "| Metric | 20 Users | 100 Users |": each row measures its metric in every column,
+    one reading of the metric whose words are all of them ("20 users: < 1s; …")."""
+    if not _METRIC_RE.fullmatch(header[0].strip(" *:")):
+        return
+    names = [W.strip_decoration(h) for h in block.rows[0][1]]  # as written, not folded
+    for line, cells in body:
+        values = [
+            f"{h}: {W.strip_decoration(c)}"
+            for h, c in zip(names[1:], cells[1:], strict=False)
+            if c.strip()
+        ]
+        area = W.strip_decoration(cells[0]).strip("* ")
+        if area and values:
+            raw = "; ".join(values)
+            reader.add_reading(area, S.health_status(raw) or "unknown", raw, line, "")
+    reader.account([block])
+
+
+_METRIC_RE = V.compiled(V.SECTION["metric"])
 # "| Scenario | Behaviour | Risk |": rows of what would happen, not of what is.
 _SCENARIO_RE = V.compiled(V.SECTION["scenario"])
 _ROW_KEY_RE = {kind: V.compiled(words) for kind, words in V.ROW_KEY.items()}

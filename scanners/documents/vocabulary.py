@@ -105,6 +105,10 @@ SECTION: dict[str, tuple[str, ...]] = {
         "scenario|scenarios|szenario|szenarien|scénario|scénarios|scenari|cenário|cenários|"
         "escenario|escenarios|сценарий|сценарии|场景|情景|シナリオ|시나리오"
     ),
+    "metric": _w(
+        "metric|metrics|measure|kpi|indicator|kennzahl|metrik|métrique|indicateur|metrica|"
+        "métrica|indicador|метрика|показатель|指标|指標|メトリクス|지표"
+    ),
     "recommendations": _w(
         "recommendations|recommended actions|empfehlungen|recommandations|raccomandazioni|"
         "suggerimenti|recomendações|recomendaciones|рекомендации|建议|推荐|推奨事項|推奨|"

@@ -72,3 +72,14 @@ def test_rows_of_scenarios_are_projected_readings() -> None:
 def test_no_risk_as_a_field_of_a_fix_is_no_reading() -> None:
     text = "# Fixes\n\n## Cache Fix\n\n- **Risk:** None\n- **Risk Level:** Low\n"
     assert _readings(text) == [("Risk Level", "Low", "stable")]
+
+
+def test_a_metric_table_with_no_status_column_reads_each_metric_across_its_columns() -> None:
+    text = (
+        "# Load Review\n\n## Scaling\n\n| Metric | 10 Users | 500 Users |\n|---|---|---|\n"
+        "| **Response Time** | 80ms | 2s |\n| Error Rate | 0% | 4% |\n"
+    )
+    assert _readings(text) == [
+        ("Response Time", "10 Users: 80ms; 500 Users: 2s", "unknown"),
+        ("Error Rate", "10 Users: 0%; 500 Users: 4%", "unknown"),
+    ]
