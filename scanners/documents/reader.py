@@ -267,6 +267,8 @@ class Reader:
 
     def health_section(self, sec: Section) -> None:
         before = self._size()
+        if own := reading_from(sec.title, strong_only=True):  # "## Health Score: 78/100"
+            self.readings.append((own[0], own[2], own[1], [], sec.line or 0))
         for child in sec.children:
             reading = reading_from(child.title, strong_only=False)
             if reading:

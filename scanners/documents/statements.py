@@ -114,6 +114,8 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
         if F.label_kind(area) == "date" or len(value) > 160 or _BARE_STATUS_RE.match(area):
             return None
         return area, value, S.health_status(value_raw) or _score_status(value)
+    if S.RISK_RE.search(area) and (level := risk_status(value)):
+        return area, value, level  # "Risk Level: MEDIUM": the level of risk is the state
     status = S.health_status(value_raw, strong_only=strong_only)
     if status is None and not strong_only and value and len(value) <= 120:
         status = "unknown"  # under a health or before/after heading any short state counts
@@ -124,6 +126,16 @@ def reading_from(text: str, *, strong_only: bool) -> tuple[str, str, str] | None
     if F.label_kind(area) in ("severity", "status", "date"):
         return None
     return area, value, status
+
+
+def risk_status(value: str, *, none: bool = False) -> str | None:
+    """The state a level of risk reads ("MEDIUM (reduced from HIGH)" -> degraded, "None" ->
+    healthy where ``none`` allows it): a level word leading a short value, before any aside."""
+    head = re.split(r"\s*[(\u2014\u2013]|\s+-\s+", value, maxsplit=1)[0].strip(" *_.")
+    if none and _NO_RISK_RE.fullmatch(head):  # only where a row names its area
+        return "healthy"
+    level = S.severity_in(head) if 0 < len(head.split()) <= 2 else None
+    return S.RISK_STATUS.get(level[0]) if level else None
 
 
 def marked_statement(text: str) -> tuple[str, str, str] | None:
@@ -151,6 +163,7 @@ _TALLY_RE = re.compile(
 _BARE_STATUS_RE = re.compile(
     r"^(?:status|state|results?|outcome|stato|estado|статус|状态|ステータス|상태)$", re.I
 )
+_NO_RISK_RE = V.compiled(V.SECTION["no_risk"])
 _LED_RE = re.compile(r"^(?:✅|❌|⚠|🔴|🟢|🟡|🟠|✔|✗|⏳|🚧|❓|🎉)")
 _SCORE_RE = re.compile(
     r"^(?:[A-F][+-]?\s*\(\s*)?~?(?P<n>\d{1,5}(?:\.\d+)?)\s*(?:/\s*(?P<d>\d{1,5})\b|%)"

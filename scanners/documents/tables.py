@@ -20,7 +20,7 @@ from scanners.documents import vocabulary as V
 from scanners.documents import words as W
 from scanners.documents.findings import Draft, clean_title
 from scanners.documents.model import Note, PhaseItem
-from scanners.documents.statements import column_kind
+from scanners.documents.statements import column_kind, risk_status
 
 if TYPE_CHECKING:
     from scanners.documents.model import Phase
@@ -175,28 +175,60 @@ def _status_table(reader: Reader, block: Block, header: list[str]) -> None:
     if len(header) < 2 or not body:
         return
     whens = {i: w for i, h in enumerate(header) if i and (w := _when_column(h))}
+    risks = [i for i, h in enumerate(header) if i and S.RISK_RE.fullmatch(h.strip(" *:"))]
     if len(whens) < 2:
         whens = {}
         # "| City | State | Status |": a status column whose cells lead with marks wins.
         named = [i for i, h in enumerate(header) if i and _STATUS_HEADER_RE.search(h)]
+        named = named or risks  # "| Scenario | Behavior | Risk |": each row's level of risk
         led_named = [i for i in named if _mostly_led(body, i)]
         col: int | None = (led_named or named)[0] if named else None
         if col is None:
             led = [i for i in range(1, len(header)) if _mostly_led(body, i)]
             col = led[0] if led else None
         if col is None:
+            _metric_rows(reader, block, header, body)
             return
         whens = {col: ""}
+    hypothetical = "projected" if _SCENARIO_RE.fullmatch(header[0]) else ""
     for line, cells in body:
         area = W.strip_decoration(cells[0]).strip("* ")
         for i, when in whens.items():
             if i < len(cells) and cells[i].strip() and area:
                 raw = W.strip_decoration(cells[i])
-                status = S.health_status(cells[i]) or "unknown"
+                status = S.health_status(cells[i]) or (
+                    risk_status(raw, none=True) if i in risks else None
+                )
+                status = status or "unknown"
+                when = when or hypothetical
                 reader.add_reading(area, status, raw, line, when or S.when_of(area, raw))
     reader.account([block])
 
 
+def _metric_rows(
+    reader: Reader, block: Block, header: list[str], body: list[tuple[int, list[str]]]
+) -> None:
+    """ "| Metric | 20 Users | 100 Users |": each row measures its metric in every column,
+    one reading of the metric whose words are all of them ("20 users: < 1s; …")."""
+    if not _METRIC_RE.fullmatch(header[0].strip(" *:")):
+        return
+    names = [W.strip_decoration(h) for h in block.rows[0][1]]  # as written, not folded
+    for line, cells in body:
+        values = [
+            f"{h}: {W.strip_decoration(c)}"
+            for h, c in zip(names[1:], cells[1:], strict=False)
+            if c.strip()
+        ]
+        area = W.strip_decoration(cells[0]).strip("* ")
+        if area and values:
+            raw = "; ".join(values)
+            reader.add_reading(area, S.health_status(raw) or "unknown", raw, line, "")
+    reader.account([block])
+
+
+_METRIC_RE = V.compiled(V.SECTION["metric"])
+# "| Scenario | Behaviour | Risk |": rows of what would happen, not of what is.
+_SCENARIO_RE = V.compiled(V.SECTION["scenario"])
 _ROW_KEY_RE = {kind: V.compiled(words) for kind, words in V.ROW_KEY.items()}
 _CLOCK_RE = re.compile(
     r"^\W*(?:\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?|\d{4}-\d{2}-\d{2}(?:[ T]\S*)?)\W*$", re.I

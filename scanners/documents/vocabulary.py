@@ -97,6 +97,18 @@ SECTION: dict[str, tuple[str, ...]] = {
         "projected|expected|target|goal|estimated|erwartet|ziel|prévu|objectif|previsto|"
         "obiettivo|esperado|meta|objetivo|цель|ожидается|прогноз|预期|目标|目標|見込み|목표|예상"
     ),
+    # "| Scenario | Risk |" over "| Re-deployment | None |": no risk at all.
+    "no_risk": _w(
+        "none|no|nil|zero|keine|kein|aucun|aucune|nessuno|nessun|nenhum|ninguno|нет|无|なし|없음"
+    ),
+    "scenario": _w(
+        "scenario|scenarios|szenario|szenarien|scénario|scénarios|scenari|cenário|cenários|"
+        "escenario|escenarios|сценарий|сценарии|场景|情景|シナリオ|시나리오"
+    ),
+    "metric": _w(
+        "metric|metrics|measure|kpi|indicator|kennzahl|metrik|métrique|indicateur|metrica|"
+        "métrica|indicador|метрика|показатель|指标|指標|メトリクス|지표"
+    ),
     "recommendations": _w(
         "recommendations|recommended actions|empfehlungen|recommandations|raccomandazioni|"
         "suggerimenti|recomendações|recomendaciones|рекомендации|建议|推荐|推奨事項|推奨|"
