@@ -18,7 +18,8 @@ those give no reason), code-checked claims whose only passing check was touches_
 verify's wall time per repository. ``--json`` prints the same for machines.
 
 The corpus defaults to ``../shared/corpus/documents`` (``EVIDENCE_CORPUS``), the mirrors to
-``/work/.mirror`` (``EVIDENCE_MIRRORS``). Without them it says what is missing and exits 0:
+``bench/out/mirrors`` (``EVIDENCE_MIRRORS``; point it at wherever the fetched bare mirrors
+are). Without them it says what is missing and exits 0:
 it is a benchmark, not a test, and nothing here fails on a figure.
 """
 
@@ -67,7 +68,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=Path(os.environ.get("EVIDENCE_CORPUS", "../shared/corpus/documents")),
     )
     parser.add_argument(
-        "--mirrors", type=Path, default=Path(os.environ.get("EVIDENCE_MIRRORS", "/work/.mirror"))
+        "--mirrors",
+        type=Path,
+        default=Path(os.environ.get("EVIDENCE_MIRRORS", "bench/out/mirrors")),
     )
     parser.add_argument("--expect", type=Path, default=EXPECT)
     parser.add_argument(
