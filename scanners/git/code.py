@@ -297,10 +297,10 @@ def _best_cover(
     return best
 
 
-def _cover(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple | None:
-    """The share of ``tokens`` (by weight) that code lines ``first``..``last`` hold in
-    order, over the whole lines from the first to the last matched one; None when nothing
-    matches or that span weighs more than :data:`SPREAD` times the snippet."""
+def _align(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple | None:
+    """``tokens`` aligned with code lines ``first``..``last`` (exclusive): the lines' tokens,
+    the line each token comes from, the matcher and its matching blocks, and the first and
+    last line the match uses; None when nothing matches."""
     window: list[str] = []
     owner: list[int] = []
     for index in range(first, last):
@@ -311,6 +311,17 @@ def _cover(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple
     if not blocks:
         return None
     lo, hi = owner[blocks[0].b], owner[blocks[-1].b + blocks[-1].size - 1]
+    return window, owner, matcher, blocks, lo, hi
+
+
+def _cover(indexed: _Indexed, tokens: list[str], first: int, last: int) -> tuple | None:
+    """The share of ``tokens`` (by weight) that code lines ``first``..``last`` hold in
+    order, over the whole lines from the first to the last matched one; None when nothing
+    matches or that span weighs more than :data:`SPREAD` times the snippet."""
+    aligned = _align(indexed, tokens, first, last)
+    if aligned is None:
+        return None
+    window, owner, _, blocks, lo, hi = aligned
     own = _weight(tokens)
     spread = _weight(window[owner.index(lo) : len(owner) - owner[::-1].index(hi)])
     if not own or spread > SPREAD * own:
@@ -524,16 +535,10 @@ def _score(
 ) -> tuple | None:
     """Score ``tokens`` against code lines ``first``..``last`` (exclusive), narrowed to the
     lines the match actually uses unless ``narrow`` is False."""
-    window: list[str] = []
-    owner: list[int] = []
-    for index in range(first, last):
-        window += indexed.lines[index][1]
-        owner += [index] * len(indexed.lines[index][1])
-    matcher = SequenceMatcher(None, tokens, window, autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    if not blocks:
+    aligned = _align(indexed, tokens, first, last)
+    if aligned is None:
         return None
-    lo, hi = owner[blocks[0].b], owner[blocks[-1].b + blocks[-1].size - 1]
+    window, owner, matcher, blocks, lo, hi = aligned
     span = window
     if narrow:
         # Narrow to whole lines from the first to the last matched one, then score that span.
