@@ -341,20 +341,38 @@ def make_finding(project, *, status: str = "open", title: str = "Use of eval", n
     return finding
 
 
-def make_document(project, *, uploader=None, text: str = "# Handoff\n"):
-    """A document report with its Document row, as an import would leave it."""
+def make_document(
+    project,
+    *,
+    uploader=None,
+    text: str = "# Handoff\n",
+    commit: str = "",
+    day=None,
+    commits: tuple[str, ...] = (),
+    identity: str = "handoff",
+):
+    """A document report with its Document row, as an import would leave it: ``commit`` as
+    given with --commit, ``day`` the document's date, ``commits`` those it names."""
     import hashlib
 
     from findings.models import Document, Report
 
     report = Report.objects.create(
         project=project,
-        sha256=hashlib.sha256(f"{project.key}{text}".encode()).hexdigest(),
+        sha256=hashlib.sha256(f"{project.key}{text}{commit}{day}".encode()).hexdigest(),
         kind=Report.Kind.DOCUMENT,
         format="document",
         filename="handoff.md",
         state=Report.State.DONE,
         uploaded_by=uploader,
+        commit=commit,
     )
-    Document.objects.create(report=report, project=project, identity="handoff", text=text)
+    Document.objects.create(
+        report=report,
+        project=project,
+        identity=identity,
+        text=text,
+        date=day,
+        commits=list(commits),
+    )
     return report

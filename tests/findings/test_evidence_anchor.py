@@ -10,7 +10,6 @@ the anchor says "already fixed?" and moves nothing. Each repository is built in 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, date, datetime
 from io import StringIO
@@ -22,7 +21,7 @@ from bench.git_repo_gen import EPOCH, ScratchRepo
 from findings.lifecycle import Status
 from findings.models import Check, Claim, ClaimEvidence, Document, Finding, Project, Report
 from findings.services import claim_verify, repository_link
-from tests.conftest import make_finding
+from tests.conftest import make_document, make_finding
 from tests.findings.test_evidence import (  # noqa: F401 - fixtures
     AFTER,
     BEFORE,
@@ -50,23 +49,8 @@ def document(
     commits: tuple[str, ...] = (),
 ) -> Report:
     """A document report as an import leaves it: ``commit`` as given with --commit."""
-    report = Report.objects.create(
-        project=project,
-        sha256=hashlib.sha256(f"{project.key}{text}{commit}{day}".encode()).hexdigest(),
-        kind=Report.Kind.DOCUMENT,
-        format="document",
-        filename="handoff.md",
-        state=Report.State.DONE,
-        commit=commit,
-    )
-    Document.objects.create(
-        report=report,
-        project=project,
-        identity=f"handoff {report.pk}",
-        text=text,
-        date=day,
-        commits=list(commits),
-    )
+    report = make_document(project, text=text, commit=commit, day=day, commits=commits)
+    Document.objects.filter(report=report).update(identity=f"handoff {report.pk}")
     return report
 
 
